@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ipvsctl/client.hpp"
+
+#include <fcntl.h>
+#include <linux/ip_vs.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+
+#include "wire.hpp"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+extern char** environ;
+
+namespace ipvsctl {
+namespace {
+
+constexpr std::size_t receive_buffer_size = 64 * 1024;
+/// Large enough that acknowledgements of a whole batch chunk never overflow.
+constexpr int socket_buffer_size = 8 * 1024 * 1024;
+
+/// Closes a file descriptor on scope exit.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+struct SockFree {
+    void operator()(nl_sock* sock) const noexcept { nl_socket_free(sock); }
+};
+using SockPtr = std::unique_ptr<nl_sock, SockFree>;
+
+Error system_error(const std::string& operation, const std::string& object, int errnum) {
+    return make_error(errnum, operation, object, std::strerror(errnum));
+}
+
+std::string netns_path(const std::string& netns) {
+    return netns.find('/') != std::string::npos ? netns : "/run/netns/" + netns;
+}
+
+/// Runs "modprobe -q -- ip_vs" the way ipvsadm does when IPVS is missing.
+void load_ipvs_module() {
+    const char* argv[] = {"modprobe", "-q", "--", "ip_vs", nullptr};
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, "modprobe", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+        return;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+}
+
+Result<SockPtr> connect_socket(const ClientOptions& options) {
+    SockPtr sock(nl_socket_alloc());
+    if (!sock) return system_error("open netlink socket", {}, ENOMEM);
+    if (const int rc = genl_connect(sock.get()); rc < 0)
+        return make_error(EIO, "open netlink socket", {}, nl_geterror(rc));
+    const int fd = nl_socket_get_fd(sock.get());
+    int size = socket_buffer_size;
+    // FORCE works for CAP_NET_ADMIN, which IPVS needs anyway; fall back otherwise.
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    const int one = 1;
+    // Error acks without the echoed request, with the kernel's text when it has one.
+    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+    setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(options.timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((options.timeout.count() % 1000) * 1000);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    return sock;
+}
+
+/// Creates the socket inside another network namespace; the socket stays
+/// bound to it after this thread returns to its own namespace.
+Result<SockPtr> connect_in_netns(const ClientOptions& options) {
+    const std::string path = netns_path(options.netns);
+    Fd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (target.get() < 0) return system_error("open network namespace", options.netns, errno);
+    Fd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (own.get() < 0) return system_error("open own network namespace", {}, errno);
+    if (setns(target.get(), CLONE_NEWNET) != 0)
+        return system_error("enter network namespace", options.netns, errno);
+    auto sock = connect_socket(options);
+    if (setns(own.get(), CLONE_NEWNET) != 0) {
+        // Staying in the wrong namespace would silently misdirect later work.
+        std::perror("libipvsctl: cannot return to the original network namespace");
+        std::abort();
+    }
+    return sock;
+}
+
+}  // namespace
+
+struct Client::Impl {
+    SockPtr sock;
+    std::uint16_t family = 0;
+    std::uint32_t next_seq = 1;
+    std::chrono::milliseconds timeout{};
+    std::function<void(bool, std::span<const std::uint8_t>)> trace;
+    std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(receive_buffer_size);
+
+    std::uint32_t take_seq(std::uint32_t count = 1) {
+        const std::uint32_t seq = next_seq;
+        next_seq += count;
+        if (next_seq < seq) next_seq = 1;  // wrapped: start over, past 0
+        return seq;
+    }
+
+    Result<void> send(const wire::Bytes& bytes) {
+        if (trace) trace(true, bytes);
+        const int rc = nl_sendto(sock.get(), const_cast<std::uint8_t*>(bytes.data()), bytes.size());
+        if (rc < 0) return make_error(EIO, "send to kernel", {}, nl_geterror(rc));
+        return {};
+    }
+
+    /// Receives one datagram; its messages stay valid until the next call.
+    Result<std::vector<wire::Message>> receive() {
+        for (;;) {
+            const ssize_t n = ::recv(nl_socket_get_fd(sock.get()), buffer.data(), buffer.size(), 0);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    return make_error(ETIMEDOUT, "receive from kernel", {},
+                                      "no reply within " + std::to_string(timeout.count()) + " ms");
+                return system_error("receive from kernel", {}, errno);
+            }
+            if (trace) trace(false, std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)));
+            bool malformed = false;
+            auto messages = wire::split_messages(
+                std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)), &malformed);
+            if (malformed) return make_error(EPROTO, "receive from kernel", {}, "malformed reply");
+            return messages;
+        }
+    }
+
+    /// Sends a dump request and hands every reply message to `each`.
+    Result<void> dump(std::uint8_t command, const ServiceKey* key, const std::string& what,
+                      const std::function<Result<void>(const wire::Message&)>& each) {
+        const std::uint32_t seq = take_seq();
+        wire::Bytes request;
+        wire::append_get(request, family, seq, command, true, key);
+        if (auto sent = send(request); !sent) return sent;
+        for (;;) {
+            auto messages = receive();
+            if (!messages) return std::move(messages).take_error();
+            for (const auto& message : *messages) {
+                if (message.seq != seq) continue;  // a late reply to an abandoned request
+                if (message.type == NLMSG_DONE) {
+                    int status = 0;
+                    if (message.bytes.size() >= NLMSG_HDRLEN + sizeof(int))
+                        std::memcpy(&status, message.bytes.data() + NLMSG_HDRLEN, sizeof(int));
+                    if (status < 0) return make_error(-status, what, key ? key->to_string() : "");
+                    return {};
+                }
+                if (auto ack = wire::decode_ack(message)) {
+                    if (ack->errnum != 0)
+                        return make_error(ack->errnum, what, key ? key->to_string() : "", ack->text);
+                    continue;
+                }
+                if (auto handled = each(message); !handled) return handled;
+            }
+        }
+    }
+
+    /// Sends a non-dump GET; hands the reply to `each`, then waits for the ack.
+    Result<void> get(std::uint8_t command, const ServiceKey* key, const std::string& what,
+                     const std::function<Result<void>(const wire::Message&)>& each) {
+        const std::uint32_t seq = take_seq();
+        wire::Bytes request;
+        wire::append_get(request, family, seq, command, false, key);
+        if (auto sent = send(request); !sent) return sent;
+        for (;;) {
+            auto messages = receive();
+            if (!messages) return std::move(messages).take_error();
+            for (const auto& message : *messages) {
+                if (message.seq != seq) continue;
+                if (auto ack = wire::decode_ack(message)) {
+                    if (ack->errnum != 0)
+                        return make_error(ack->errnum, what, key ? key->to_string() : "", ack->text);
+                    return {};
+                }
+                if (auto handled = each(message); !handled) return handled;
+            }
+        }
+    }
+};
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+std::uint16_t Client::family_id() const { return impl_->family; }
+
+Result<Client> Client::open(const ClientOptions& options) {
+    auto sock = options.netns.empty() ? connect_socket(options) : connect_in_netns(options);
+    if (!sock) return std::move(sock).take_error();
+    int family = genl_ctrl_resolve(sock->get(), "IPVS");
+    if (family < 0 && options.load_module) {
+        load_ipvs_module();
+        family = genl_ctrl_resolve(sock->get(), "IPVS");
+    }
+    if (family < 0)
+        return make_error(ENOPROTOOPT, "open IPVS", options.netns,
+                          "the kernel has no IPVS (is the ip_vs module available?)");
+    auto impl = std::make_unique<Impl>();
+    impl->sock = std::move(*sock);
+    impl->family = static_cast<std::uint16_t>(family);
+    impl->timeout = options.timeout;
+    impl->trace = options.trace;
+    // Start sequence numbers somewhere unlikely to collide with old replies.
+    impl->next_seq = static_cast<std::uint32_t>(::getpid()) << 16 | 1;
+    return Client(std::move(impl));
+}
+
+Result<Info> Client::info() {
+    Info info;
+    bool got = false;
+    auto rc = impl_->get(IPVS_CMD_GET_INFO, nullptr, "get IPVS info", [&](const wire::Message& m) -> Result<void> {
+        auto decoded = wire::decode_info_message(m);
+        if (!decoded) return std::move(decoded).take_error();
+        info = *decoded;
+        got = true;
+        return {};
+    });
+    if (!rc) return std::move(rc).take_error();
+    if (!got) return make_error(EPROTO, "get IPVS info", {}, "the kernel sent no reply");
+    return info;
+}
+
+Result<std::vector<Service>> Client::services() {
+    std::vector<Service> services;
+    auto rc = impl_->dump(IPVS_CMD_GET_SERVICE, nullptr, "list services", [&](const wire::Message& m) -> Result<void> {
+        auto decoded = wire::decode_service_message(m);
+        if (!decoded) return std::move(decoded).take_error();
+        services.push_back(std::move(*decoded));
+        return {};
+    });
+    if (!rc) return std::move(rc).take_error();
+    return services;
+}
+
+Result<Service> Client::service(const ServiceKey& key) {
+    std::optional<Service> service;
+    auto rc = impl_->get(IPVS_CMD_GET_SERVICE, &key, "get service", [&](const wire::Message& m) -> Result<void> {
+        auto decoded = wire::decode_service_message(m);
+        if (!decoded) return std::move(decoded).take_error();
+        service = std::move(*decoded);
+        return {};
+    });
+    if (!rc) return std::move(rc).take_error();
+    if (!service) return make_error(ESRCH, "get service", key.to_string());
+    return std::move(*service);
+}
+
+Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
+    std::vector<Destination> dests;
+    auto rc = impl_->dump(IPVS_CMD_GET_DEST, &key, "list destinations of service", [&](const wire::Message& m) -> Result<void> {
+        auto decoded = wire::decode_destination_message(m, key.family);
+        if (!decoded) return std::move(decoded).take_error();
+        dests.push_back(std::move(*decoded));
+        return {};
+    });
+    if (!rc) return std::move(rc).take_error();
+    return dests;
+}
+
+Result<Table> Client::table() {
+    auto services_result = services();
+    if (!services_result) return std::move(services_result).take_error();
+    Table table;
+    table.services.reserve(services_result->size());
+    for (auto& service : *services_result) {
+        auto dests = destinations(service.key);
+        if (!dests) {
+            // Deleted between the two dumps: it is simply no longer there.
+            if (dests.error().errnum == ESRCH) continue;
+            return std::move(dests).take_error();
+        }
+        table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+    }
+    return table;
+}
+
+Result<void> Client::add_service(const Service& service) { return execute(Operation::add_service(service)); }
+Result<void> Client::edit_service(const Service& service) { return execute(Operation::edit_service(service)); }
+Result<void> Client::delete_service(const ServiceKey& key) { return execute(Operation::delete_service(key)); }
+Result<void> Client::add_destination(const ServiceKey& key, const Destination& destination) {
+    return execute(Operation::add_destination(key, destination));
+}
+Result<void> Client::edit_destination(const ServiceKey& key, const Destination& destination) {
+    return execute(Operation::edit_destination(key, destination));
+}
+Result<void> Client::delete_destination(const ServiceKey& key, const Destination& destination) {
+    return execute(Operation::delete_destination(key, destination));
+}
+Result<void> Client::zero(const ServiceKey& key) { return execute(Operation::zero(key)); }
+Result<void> Client::zero_all() { return execute(Operation::zero_all()); }
+Result<void> Client::flush() { return execute(Operation::flush()); }
+Result<void> Client::set_timeouts(const Timeouts& timeouts) {
+    return execute(Operation::set_timeouts(timeouts));
+}
+Result<void> Client::start_daemon(const SyncDaemon& daemon) { return execute(Operation::start_daemon(daemon)); }
+Result<void> Client::stop_daemon(SyncState state) { return execute(Operation::stop_daemon(state)); }
+
+Result<Timeouts> Client::timeouts() {
+    Timeouts timeouts;
+    auto rc = impl_->get(IPVS_CMD_GET_CONFIG, nullptr, "get timeouts", [&](const wire::Message& m) -> Result<void> {
+        auto decoded = wire::decode_timeouts_message(m);
+        if (!decoded) return std::move(decoded).take_error();
+        timeouts = *decoded;
+        return {};
+    });
+    if (!rc) return std::move(rc).take_error();
+    return timeouts;
+}
+
+Result<std::vector<SyncDaemon>> Client::daemons() {
+    std::vector<SyncDaemon> daemons;
+    auto rc = impl_->dump(IPVS_CMD_GET_DAEMON, nullptr, "list sync daemons", [&](const wire::Message& m) -> Result<void> {
+        auto decoded = wire::decode_daemon_message(m);
+        if (!decoded) return std::move(decoded).take_error();
+        daemons.push_back(std::move(*decoded));
+        return {};
+    });
+    if (!rc) return std::move(rc).take_error();
+    return daemons;
+}
+
+namespace {
+
+/// Checks what the kernel would refuse with a less helpful errno.
+Result<void> validate(const Operation& op) {
+    const auto fail = [&](std::string detail) -> Result<void> {
+        return make_error(EINVAL, std::string(op.verb()), op.object(), std::move(detail));
+    };
+    const ServiceKey& key = op.service.key;
+    const bool has_service = op.kind != OpKind::ZeroAll && op.kind != OpKind::Flush &&
+                             op.kind != OpKind::SetTimeouts && op.kind != OpKind::StartDaemon &&
+                             op.kind != OpKind::StopDaemon;
+    if (has_service) {
+        if (key.family != Family::Inet && key.family != Family::Inet6)
+            return fail("service address family must be IPv4 or IPv6");
+        if (!key.is_fwmark() && key.address.family != key.family)
+            return fail("service address family does not match the service's family");
+    }
+    if (op.kind == OpKind::AddService || op.kind == OpKind::EditService) {
+        if (op.service.scheduler.empty() || op.service.scheduler.size() >= IP_VS_SCHEDNAME_MAXLEN)
+            return fail("scheduler name '" + op.service.scheduler + "' is empty or too long");
+        if (op.service.pe_name.size() >= IP_VS_PENAME_MAXLEN)
+            return fail("persistence engine name '" + op.service.pe_name + "' is too long");
+        if (key.family == Family::Inet6 && (op.service.netmask < 1 || op.service.netmask > 128))
+            return fail("IPv6 persistence prefix must be 1 to 128");
+    }
+    if (op.kind == OpKind::AddDestination || op.kind == OpKind::EditDestination ||
+        op.kind == OpKind::DeleteDestination) {
+        const auto family = op.destination.address.family;
+        if (family != Family::Inet && family != Family::Inet6)
+            return fail("destination address family must be IPv4 or IPv6");
+        if (op.kind != OpKind::DeleteDestination && op.destination.weight < 0)
+            return fail("weight must not be negative");
+    }
+    if (op.kind == OpKind::StartDaemon) {
+        if (op.daemon.interface.empty() || op.daemon.interface.size() >= IP_VS_IFNAME_MAXLEN)
+            return fail("interface name '" + op.daemon.interface + "' is empty or too long");
+        if (op.daemon.state != SyncState::Master && op.daemon.state != SyncState::Backup)
+            return fail("sync daemon state must be master or backup");
+    }
+    return {};
+}
+
+bool module_loaded(const std::string& name) {
+    struct stat st{};
+    return ::stat(("/sys/module/" + name).c_str(), &st) == 0;
+}
+
+/// Turns a kernel refusal of `op` into an Error a user can act on.
+Error refusal(const Operation& op, int errnum, const std::string& kernel_text) {
+    Error error = make_error(errnum, std::string(op.verb()), op.object(), kernel_text);
+    if (errnum == ENOENT && (op.kind == OpKind::AddService || op.kind == OpKind::EditService)) {
+        // The kernel loads ip_vs_<name> on demand; if it is loaded, the
+        // scheduler exists and the persistence engine is what is missing.
+        const std::string& sched = op.service.scheduler;
+        if (!op.service.pe_name.empty() && module_loaded("ip_vs_" + sched))
+            error.detail = "persistence engine '" + op.service.pe_name + "' is not available in this kernel";
+        else
+            error.detail = "scheduler '" + sched + "' is not available in this kernel";
+    }
+    return error;
+}
+
+}  // namespace
+
+Result<void> Client::execute(const Operation& operation) {
+    auto report = execute_batch(std::span<const Operation>(&operation, 1));
+    if (!report) return std::move(report).take_error();
+    if (!report->ok()) {
+        Error error = batch_error(std::span<const Operation>(&operation, 1), *report);
+        error.request_index.reset();
+        return error;
+    }
+    return {};
+}
+
+Result<BatchReport> Client::execute_batch(std::span<const Operation> operations,
+                                          const BatchOptions& options) {
+    for (std::size_t i = 0; i < operations.size(); ++i) {
+        if (auto valid = validate(operations[i]); !valid) {
+            Error error = std::move(valid).take_error();
+            error.request_index = i;
+            return error;
+        }
+    }
+    constexpr int pending = -1;
+    BatchReport report;
+    report.status.assign(operations.size(), pending);
+    const std::size_t chunk = std::max<std::size_t>(1, options.requests_per_send);
+    wire::Bytes request;
+    std::vector<std::string> texts(operations.size());
+
+    for (std::size_t begin = 0; begin < operations.size(); begin += chunk) {
+        const std::size_t end = std::min(operations.size(), begin + chunk);
+        const auto count = static_cast<std::uint32_t>(end - begin);
+        const std::uint32_t seq_base = impl_->take_seq(count);
+        request.clear();
+        for (std::size_t i = begin; i < end; ++i) {
+            auto appended = wire::append_operation(request, impl_->family,
+                                                   seq_base + static_cast<std::uint32_t>(i - begin),
+                                                   operations[i]);
+            if (!appended) return std::move(appended).take_error();
+        }
+        if (auto sent = impl_->send(request); !sent) return std::move(sent).take_error();
+
+        std::size_t outstanding = count;
+        bool failed = false;
+        while (outstanding > 0) {
+            auto messages = impl_->receive();
+            if (!messages) return std::move(messages).take_error();
+            for (const auto& message : *messages) {
+                auto ack = wire::decode_ack(message);
+                if (!ack) continue;
+                const std::uint32_t offset = message.seq - seq_base;
+                if (offset >= count) continue;  // not one of this chunk's requests
+                const std::size_t index = begin + offset;
+                if (report.status[index] != pending) continue;
+                report.status[index] = ack->errnum;
+                texts[index] = ack->text;
+                failed = failed || ack->errnum != 0;
+                --outstanding;
+            }
+        }
+        if (failed && options.stop_on_error) {
+            report.not_sent = operations.size() - end;
+            break;
+        }
+    }
+    // Keep the kernel's extended-ack texts for batch_error.
+    for (std::size_t i = 0; i < operations.size(); ++i)
+        if (report.status[i] > 0 && !texts[i].empty()) report.kernel_text.emplace_back(i, texts[i]);
+    return report;
+}
+
+bool BatchReport::ok() const {
+    return not_sent == 0 &&
+           std::all_of(status.begin(), status.end(), [](int s) { return s == 0; });
+}
+
+std::optional<std::size_t> BatchReport::first_failure() const {
+    for (std::size_t i = 0; i < status.size(); ++i)
+        if (status[i] != 0) return i;
+    return std::nullopt;
+}
+
+std::size_t BatchReport::succeeded() const {
+    return static_cast<std::size_t>(std::count(status.begin(), status.end(), 0));
+}
+
+Error batch_error(std::span<const Operation> operations, const BatchReport& report) {
+    const auto index = report.first_failure();
+    if (!index || *index >= operations.size()) return make_error(0, "batch", {}, "no failure");
+    std::string text;
+    for (const auto& [i, t] : report.kernel_text)
+        if (i == *index) text = t;
+    const int errnum = report.status[*index] > 0 ? report.status[*index] : ECANCELED;
+    Error error = refusal(operations[*index], errnum, text);
+    error.request_index = *index;
+    return error;
+}
+
+}  // namespace ipvsctl

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "ipvsctl/plan.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace ipvsctl {
+namespace {
+
+const Destination* find_destination(const std::vector<Destination>& dests, const Destination& d) {
+    for (const auto& candidate : dests)
+        if (candidate.same_endpoint(d)) return &candidate;
+    return nullptr;
+}
+
+}  // namespace
+
+Plan make_plan(const Table& current, const Table& desired, const PlanOptions& options) {
+    std::map<ServiceKey, const ServiceEntry*> existing;
+    for (const auto& entry : current.services) existing.emplace(entry.service.key, &entry);
+    std::map<ServiceKey, const ServiceEntry*> wanted;
+    for (const auto& entry : desired.services) wanted.emplace(entry.service.key, &entry);
+
+    Plan plan;
+    std::vector<Operation> changes;    // edits and destination changes of kept services
+    std::vector<Operation> deletions;  // destinations first, then services
+
+    for (const auto& entry : desired.services) {
+        const ServiceKey& key = entry.service.key;
+        if (wanted.at(key) != &entry) continue;  // a duplicate key: the first one counts
+        const auto found = existing.find(key);
+        if (found == existing.end()) {
+            plan.operations.push_back(Operation::add_service(entry.service));
+            for (const auto& dest : entry.destinations)
+                plan.operations.push_back(Operation::add_destination(key, dest));
+            continue;
+        }
+        const ServiceEntry& have = *found->second;
+        if (!have.service.same_settings(entry.service))
+            changes.push_back(Operation::edit_service(entry.service));
+        for (const auto& dest : entry.destinations) {
+            const Destination* old = find_destination(have.destinations, dest);
+            if (old == nullptr)
+                changes.push_back(Operation::add_destination(key, dest));
+            else if (!old->same_settings(dest))
+                changes.push_back(Operation::edit_destination(key, dest));
+        }
+        if (options.prune)
+            for (const auto& dest : have.destinations)
+                if (find_destination(entry.destinations, dest) == nullptr)
+                    deletions.push_back(Operation::delete_destination(key, dest));
+    }
+    if (options.prune)
+        for (const auto& entry : current.services)
+            if (!wanted.contains(entry.service.key))
+                deletions.push_back(Operation::delete_service(entry.service.key));
+
+    plan.operations.insert(plan.operations.end(), changes.begin(), changes.end());
+    plan.operations.insert(plan.operations.end(), deletions.begin(), deletions.end());
+    return plan;
+}
+
+TableModel::TableModel(const Table& initial) {
+    for (const auto& entry : initial.services) services_.emplace(entry.service.key, entry);
+}
+
+Table TableModel::table() const {
+    Table table;
+    table.services.reserve(services_.size());
+    for (const auto& [key, entry] : services_) table.services.push_back(entry);
+    return table;
+}
+
+Result<void> TableModel::apply(const Operation& op) {
+    const auto refuse = [&](int errnum) -> Result<void> {
+        return make_error(errnum, std::string(op.verb()), op.object());
+    };
+    const ServiceKey& key = op.service.key;
+    switch (op.kind) {
+        case OpKind::AddService: {
+            if (services_.contains(key)) return refuse(EEXIST);
+            ServiceEntry entry;
+            entry.service = op.service;
+            entry.service.stats = {};
+            services_.emplace(key, std::move(entry));
+            return {};
+        }
+        case OpKind::EditService: {
+            const auto found = services_.find(key);
+            if (found == services_.end()) return refuse(ESRCH);
+            const Stats stats = found->second.service.stats;
+            found->second.service = op.service;
+            found->second.service.stats = stats;
+            return {};
+        }
+        case OpKind::DeleteService:
+            if (services_.erase(key) == 0) return refuse(ESRCH);
+            return {};
+        case OpKind::AddDestination:
+        case OpKind::EditDestination:
+        case OpKind::DeleteDestination: {
+            const auto found = services_.find(key);
+            if (found == services_.end()) return refuse(ESRCH);
+            auto& dests = found->second.destinations;
+            const auto it = std::find_if(dests.begin(), dests.end(), [&](const Destination& d) {
+                return d.same_endpoint(op.destination);
+            });
+            if (op.kind == OpKind::AddDestination) {
+                if (it != dests.end()) return refuse(EEXIST);
+                dests.push_back(op.destination);
+            } else if (it == dests.end()) {
+                return refuse(ENOENT);
+            } else if (op.kind == OpKind::EditDestination) {
+                *it = op.destination;
+            } else {
+                dests.erase(it);
+            }
+            return {};
+        }
+        case OpKind::ZeroService:
+            if (!services_.contains(key)) return refuse(ESRCH);
+            return {};
+        case OpKind::Flush:
+            services_.clear();
+            return {};
+        case OpKind::ZeroAll:
+        case OpKind::SetTimeouts:
+        case OpKind::StartDaemon:
+        case OpKind::StopDaemon:
+            return {};  // not part of the service table
+    }
+    return {};
+}
+
+Result<ApplyReport> apply_plan(Client& client, const Plan& plan, const Table& before,
+                               const ApplyOptions& options) {
+    ApplyReport result;
+    if (plan.empty()) return result;
+    auto report = client.execute_batch(plan.operations, options.batch);
+    if (!report) return std::move(report).take_error();
+    if (report->ok()) {
+        result.applied = plan.operations.size();
+        return result;
+    }
+    Error error = batch_error(plan.operations, *report);
+    if (!options.rollback) return error;
+
+    // Restore from what the kernel really holds now, not from assumptions
+    // about which requests succeeded.
+    auto now = client.table();
+    if (!now) {
+        error.detail += "; rollback failed: " + now.error().message();
+        return error;
+    }
+    const Plan restore = make_plan(*now, before, PlanOptions{.prune = true});
+    BatchOptions keep_going = options.batch;
+    keep_going.stop_on_error = false;
+    auto undone = client.execute_batch(restore.operations, keep_going);
+    if (!undone || !undone->ok()) {
+        error.detail += "; rollback failed";
+        if (!undone) error.detail += ": " + undone.error().message();
+        else error.detail += ": " + batch_error(restore.operations, *undone).message();
+        return error;
+    }
+    error.detail += "; rolled back " + std::to_string(report->succeeded()) + " applied operation" +
+                    (report->succeeded() == 1 ? "" : "s");
+    return error;
+}
+
+}  // namespace ipvsctl

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// Wire format of the IPVS generic-netlink family: building requests and
+// decoding replies. Every IPVS quirk (port byte order, IPv4 netmask versus
+// IPv6 prefix, the flags/mask pair, 32- versus 64-bit counters) lives here.
+// Decoders are pure functions over bytes and never trust their input.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ipvsctl/operation.hpp"
+#include "ipvsctl/result.hpp"
+#include "ipvsctl/types.hpp"
+
+namespace ipvsctl::wire {
+
+using Bytes = std::vector<std::uint8_t>;
+
+/// IPVS_GENL_VERSION
+inline constexpr std::uint8_t genl_version = 1;
+
+/// Appends a request for `op` (flags NLM_F_REQUEST | NLM_F_ACK) to `out`.
+/// Fails only for operations that cannot be expressed (e.g. no service key).
+Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t seq,
+                              const Operation& op);
+
+/// Appends a GET request. `dump` adds NLM_F_DUMP; `service` adds the
+/// service key attribute (needed for GET_DEST and for one GET_SERVICE).
+void append_get(Bytes& out, std::uint16_t family_id, std::uint32_t seq, std::uint8_t command,
+                bool dump, const ServiceKey* service);
+
+/// One netlink message inside a receive buffer.
+struct Message {
+    std::uint16_t type = 0;
+    std::uint16_t flags = 0;
+    std::uint32_t seq = 0;
+    std::span<const std::uint8_t> bytes;  ///< the whole message, header included
+};
+
+/// Splits a datagram into messages; stops at the first malformed header.
+/// `malformed` is set when trailing bytes could not be parsed.
+std::vector<Message> split_messages(std::span<const std::uint8_t> datagram, bool* malformed);
+
+/// For an NLMSG_ERROR message: the positive errno (0 for an ACK) and the
+/// kernel's extended-ack text when it sent one.
+struct Ack {
+    int errnum = 0;
+    std::string text;
+};
+std::optional<Ack> decode_ack(const Message& message);
+
+/// Decoders for the genl payload of one reply message.
+Result<Service> decode_service_message(const Message& message);
+Result<Destination> decode_destination_message(const Message& message, Family service_family);
+Result<SyncDaemon> decode_daemon_message(const Message& message);
+Result<Timeouts> decode_timeouts_message(const Message& message);
+Result<Info> decode_info_message(const Message& message);
+
+/// Runs every decoder over every message in `datagram`; for the fuzzer and
+/// for tests that feed captured kernel replies. Returns how many decoded.
+std::size_t decode_all(std::span<const std::uint8_t> datagram);
+
+}  // namespace ipvsctl::wire

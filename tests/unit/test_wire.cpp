@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Build-then-parse round trips of every request kind, and decoder
+// robustness, without a kernel.
+#include <linux/ip_vs.h>
+#include <linux/netlink.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <memory>
+
+#include "wire.hpp"
+
+using namespace ipvsctl;
+
+namespace {
+
+constexpr std::uint16_t family_id = 0x1d;
+
+wire::Bytes encode(const Operation& op, std::uint32_t seq = 42) {
+    wire::Bytes bytes;
+    REQUIRE(wire::append_operation(bytes, family_id, seq, op).ok());
+    return bytes;
+}
+
+/// Keeps every encoded buffer alive for the test's duration, since messages
+/// are views into it.
+std::vector<std::unique_ptr<wire::Bytes>>& keep_alive() {
+    static std::vector<std::unique_ptr<wire::Bytes>> buffers;
+    return buffers;
+}
+
+wire::Message only_message(wire::Bytes&& temporary) {
+    keep_alive().push_back(std::make_unique<wire::Bytes>(std::move(temporary)));
+    const wire::Bytes& bytes = *keep_alive().back();
+    bool malformed = true;
+    auto messages = wire::split_messages(bytes, &malformed);
+    REQUIRE_FALSE(malformed);
+    REQUIRE(messages.size() == 1);
+    return messages.front();
+}
+
+std::uint8_t genl_command(const wire::Message& m) { return m.bytes[NLMSG_HDRLEN]; }
+
+Service sample_service() {
+    Service s;
+    s.key = ServiceKey::tcp(*Address::parse("192.0.2.1"), 80);
+    s.scheduler = "wrr";
+    s.flags = service_flags::persistent | service_flags::one_packet;
+    s.timeout = 300;
+    s.netmask = 0xffffff00;
+    s.pe_name = "sip";
+    return s;
+}
+
+Destination sample_destination() {
+    Destination d;
+    d.address = *Address::parse("198.51.100.7");
+    d.port = 8080;
+    d.method = ForwardMethod::Masquerade;
+    d.weight = 5;
+    d.upper_threshold = 1000;
+    d.lower_threshold = 10;
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("add service round trips every setting") {
+    const Service s = sample_service();
+    const auto bytes = encode(Operation::add_service(s), 7);
+    const auto m = only_message(wire::Bytes(bytes));
+    CHECK(m.type == family_id);
+    CHECK(m.seq == 7);
+    CHECK((m.flags & NLM_F_REQUEST) != 0);
+    CHECK((m.flags & NLM_F_ACK) != 0);
+    CHECK(genl_command(m) == IPVS_CMD_NEW_SERVICE);
+    const auto back = wire::decode_service_message(m);
+    REQUIRE(back.ok());
+    CHECK(back->same_settings(s));
+    CHECK(back->key == s.key);
+    CHECK(back->netmask == 0xffffff00);
+    CHECK(back->pe_name == "sip");
+}
+
+TEST_CASE("service variants: IPv6, fwmark, UDP, SCTP") {
+    Service v6 = sample_service();
+    v6.key = ServiceKey::udp(*Address::parse("2001:db8::10"), 53);
+    v6.netmask = 64;
+    v6.pe_name.clear();
+    auto back = wire::decode_service_message(only_message(encode(Operation::edit_service(v6))));
+    REQUIRE(back.ok());
+    CHECK(back->same_settings(v6));
+    CHECK(back->netmask == 64);
+
+    Service mark = sample_service();
+    mark.key = ServiceKey::mark(4242, Family::Inet6);
+    mark.netmask = 128;
+    back = wire::decode_service_message(only_message(encode(Operation::add_service(mark))));
+    REQUIRE(back.ok());
+    CHECK(back->key.is_fwmark());
+    CHECK(back->key.fwmark == 4242);
+    CHECK(back->key.family == Family::Inet6);
+
+    Service sctp = sample_service();
+    sctp.key = ServiceKey::sctp(*Address::parse("203.0.113.9"), 3868);
+    back = wire::decode_service_message(only_message(encode(Operation::add_service(sctp))));
+    REQUIRE(back.ok());
+    CHECK(back->key.protocol == Protocol::SCTP);
+}
+
+TEST_CASE("the IPv4 netmask travels in network order, the IPv6 prefix as a number") {
+    Service s = sample_service();
+    s.netmask = 0xffff0000;
+    const auto bytes = encode(Operation::add_service(s));
+    // 255.255.0.0 as it appears on the wire.
+    const std::uint8_t mask[] = {0xff, 0xff, 0x00, 0x00};
+    CHECK(std::search(bytes.begin(), bytes.end(), std::begin(mask), std::end(mask)) != bytes.end());
+}
+
+TEST_CASE("destination requests carry the service key and every setting") {
+    const Service s = sample_service();
+    Destination d = sample_destination();
+    for (auto kind : {OpKind::AddDestination, OpKind::EditDestination}) {
+        Operation op = kind == OpKind::AddDestination ? Operation::add_destination(s.key, d)
+                                                      : Operation::edit_destination(s.key, d);
+        const auto m = only_message(encode(op));
+        CHECK(genl_command(m) == (kind == OpKind::AddDestination ? IPVS_CMD_NEW_DEST : IPVS_CMD_SET_DEST));
+        const auto svc = wire::decode_service_message(m);
+        REQUIRE(svc.ok());
+        CHECK(svc->key == s.key);
+        const auto back = wire::decode_destination_message(m, Family::Inet);
+        REQUIRE(back.ok());
+        CHECK(back->same_settings(d));
+    }
+    d.method = ForwardMethod::Tunnel;
+    d.tunnel_type = TunnelType::GUE;
+    d.tunnel_port = 6080;
+    d.tunnel_flags = tunnel_flags::csum | tunnel_flags::remcsum;
+    const auto back =
+        wire::decode_destination_message(only_message(encode(Operation::add_destination(s.key, d))), Family::Inet);
+    REQUIRE(back.ok());
+    CHECK(back->tunnel_type == TunnelType::GUE);
+    CHECK(back->tunnel_port == 6080);
+    CHECK(back->tunnel_flags == (tunnel_flags::csum | tunnel_flags::remcsum));
+
+    // An IPv4 real server behind an IPv6 service keeps its own family.
+    Destination mixed = sample_destination();
+    mixed.method = ForwardMethod::Tunnel;
+    const auto mixed_back = wire::decode_destination_message(
+        only_message(encode(Operation::add_destination(ServiceKey::mark(1, Family::Inet6), mixed))),
+        Family::Inet6);
+    REQUIRE(mixed_back.ok());
+    CHECK(mixed_back->address.family == Family::Inet);
+    CHECK(mixed_back->address == mixed.address);
+}
+
+TEST_CASE("delete requests carry only keys") {
+    const Service s = sample_service();
+    auto m = only_message(encode(Operation::delete_service(s.key)));
+    CHECK(genl_command(m) == IPVS_CMD_DEL_SERVICE);
+    auto back = wire::decode_service_message(m);
+    REQUIRE(back.ok());
+    CHECK(back->key == s.key);
+    CHECK(back->scheduler.empty());
+
+    m = only_message(encode(Operation::delete_destination(s.key, sample_destination())));
+    CHECK(genl_command(m) == IPVS_CMD_DEL_DEST);
+    const auto dest = wire::decode_destination_message(m, Family::Inet);
+    REQUIRE(dest.ok());
+    CHECK(dest->same_endpoint(sample_destination()));
+}
+
+TEST_CASE("timeouts, zero, flush and daemon requests") {
+    Timeouts t{900, 120, 300};
+    auto m = only_message(encode(Operation::set_timeouts(t)));
+    CHECK(genl_command(m) == IPVS_CMD_SET_CONFIG);
+    const auto back = wire::decode_timeouts_message(m);
+    REQUIRE(back.ok());
+    CHECK(*back == t);
+
+    CHECK(genl_command(only_message(encode(Operation::flush()))) == IPVS_CMD_FLUSH);
+    CHECK(genl_command(only_message(encode(Operation::zero_all()))) == IPVS_CMD_ZERO);
+    m = only_message(encode(Operation::zero(sample_service().key)));
+    CHECK(genl_command(m) == IPVS_CMD_ZERO);
+    CHECK(wire::decode_service_message(m)->key == sample_service().key);
+
+    SyncDaemon d;
+    d.state = SyncState::Backup;
+    d.interface = "eth1";
+    d.sync_id = 9;
+    d.max_len = 1472;
+    d.group = Address::parse("239.1.2.3");
+    d.port = 8850;
+    d.ttl = 4;
+    m = only_message(encode(Operation::start_daemon(d)));
+    CHECK(genl_command(m) == IPVS_CMD_NEW_DAEMON);
+    const auto daemon = wire::decode_daemon_message(m);
+    REQUIRE(daemon.ok());
+    CHECK(*daemon == d);
+
+    d.group = Address::parse("ff02::1:3");
+    const auto daemon6 = wire::decode_daemon_message(only_message(encode(Operation::start_daemon(d))));
+    REQUIRE(daemon6.ok());
+    CHECK(daemon6->group == d.group);
+
+    m = only_message(encode(Operation::stop_daemon(SyncState::Master)));
+    CHECK(genl_command(m) == IPVS_CMD_DEL_DAEMON);
+}
+
+TEST_CASE("many requests concatenate into one batch and split back in order") {
+    wire::Bytes bytes;
+    const Service s = sample_service();
+    for (std::uint32_t i = 0; i < 50; ++i) {
+        Destination d = sample_destination();
+        d.port = static_cast<std::uint16_t>(1000 + i);
+        REQUIRE(wire::append_operation(bytes, family_id, 100 + i, Operation::add_destination(s.key, d)).ok());
+    }
+    bool malformed = true;
+    const auto messages = wire::split_messages(bytes, &malformed);
+    CHECK_FALSE(malformed);
+    REQUIRE(messages.size() == 50);
+    for (std::uint32_t i = 0; i < 50; ++i) {
+        CHECK(messages[i].seq == 100 + i);
+        CHECK(wire::decode_destination_message(messages[i], Family::Inet)->port == 1000 + i);
+    }
+}
+
+TEST_CASE("get requests: dump flag and optional service key") {
+    wire::Bytes bytes;
+    const ServiceKey key = sample_service().key;
+    wire::append_get(bytes, family_id, 5, IPVS_CMD_GET_DEST, true, &key);
+    const auto m = only_message(std::move(bytes));
+    CHECK((m.flags & NLM_F_DUMP) == NLM_F_DUMP);
+    CHECK(wire::decode_service_message(m)->key == key);
+}
+
+TEST_CASE("acks decode errno and the extended-ack text") {
+    // nlmsghdr + nlmsgerr (capped) + NLMSGERR_ATTR_MSG "bad thing"
+    const char text[] = "bad thing";
+    const std::size_t attr_len = sizeof(nlattr) + sizeof(text);
+    const std::size_t total = NLMSG_HDRLEN + sizeof(nlmsgerr) + ((attr_len + 3) & ~std::size_t{3});
+    std::vector<std::uint8_t> buf(total);
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<std::uint32_t>(total);
+    h.nlmsg_type = NLMSG_ERROR;
+    h.nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
+    h.nlmsg_seq = 3;
+    std::memcpy(buf.data(), &h, sizeof(h));
+    nlmsgerr e{};
+    e.error = -EEXIST;
+    std::memcpy(buf.data() + NLMSG_HDRLEN, &e, sizeof(e));
+    nlattr a{};
+    a.nla_len = static_cast<std::uint16_t>(attr_len);
+    a.nla_type = NLMSGERR_ATTR_MSG;
+    std::memcpy(buf.data() + NLMSG_HDRLEN + sizeof(e), &a, sizeof(a));
+    std::memcpy(buf.data() + NLMSG_HDRLEN + sizeof(e) + sizeof(a), text, sizeof(text));
+    const auto messages = wire::split_messages(buf, nullptr);
+    REQUIRE(messages.size() == 1);
+    const auto ack = wire::decode_ack(messages[0]);
+    REQUIRE(ack);
+    CHECK(ack->errnum == EEXIST);
+    CHECK(ack->text == "bad thing");
+    CHECK_FALSE(wire::decode_service_message(messages[0]).ok());
+}
+
+TEST_CASE("decoders reject truncated and corrupted input without crashing") {
+    const auto bytes = encode(Operation::add_destination(sample_service().key, sample_destination()));
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+        const std::span<const std::uint8_t> prefix(bytes.data(), cut);
+        bool malformed = false;
+        const auto messages = wire::split_messages(prefix, &malformed);
+        CHECK(messages.empty());
+        CHECK(malformed == (cut > 0));
+        (void)wire::decode_all(prefix);
+    }
+    // Flip every byte in turn: decoding may fail but must stay in bounds.
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        auto corrupted = bytes;
+        corrupted[i] ^= 0xff;
+        (void)wire::decode_all(corrupted);
+    }
+    CHECK(wire::decode_all(bytes) >= 2);
+}
+
+TEST_CASE("operation descriptions name the object") {
+    const Service s = sample_service();
+    CHECK(Operation::add_service(s).describe() == "add service TCP 192.0.2.1:80 (wrr, persistent 300)");
+    CHECK(Operation::add_destination(s.key, sample_destination()).describe() ==
+          "add destination 198.51.100.7:8080 to TCP 192.0.2.1:80 (Masq, weight 5)");
+    CHECK(Operation::delete_destination(s.key, sample_destination()).object() ==
+          "198.51.100.7:8080 in TCP 192.0.2.1:80");
+    CHECK(make_error(EEXIST, "add service", "TCP 192.0.2.1:80").message() ==
+          "add service TCP 192.0.2.1:80: service already exists");
+    CHECK(make_error(ESRCH, "add destination", "x").message() == "add destination x: service does not exist");
+}
