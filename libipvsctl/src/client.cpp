@@ -281,15 +281,29 @@ Result<Service> Client::service(const ServiceKey& key) {
     return std::move(*service);
 }
 
-Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
+namespace {
+Result<std::vector<Destination>> dump_destinations(Client::Impl& impl, const ServiceKey& key) {
     std::vector<Destination> dests;
-    auto rc = impl_->dump(IPVS_CMD_GET_DEST, &key, "list destinations of service", [&](const wire::Message& m) -> Result<void> {
-        auto decoded = wire::decode_destination_message(m, key.family);
-        if (!decoded) return std::move(decoded).take_error();
-        dests.push_back(std::move(*decoded));
-        return {};
-    });
+    auto rc = impl.dump(IPVS_CMD_GET_DEST, &key, "list destinations of service",
+                        [&](const wire::Message& m) -> Result<void> {
+                            auto decoded = wire::decode_destination_message(m, key.family);
+                            if (!decoded) return std::move(decoded).take_error();
+                            dests.push_back(std::move(*decoded));
+                            return {};
+                        });
     if (!rc) return std::move(rc).take_error();
+    return dests;
+}
+}  // namespace
+
+Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
+    auto dests = dump_destinations(*impl_, key);
+    // The kernel answers a missing service's dump with an empty list; tell
+    // the two apart, at one more round trip only when the list is empty.
+    if (dests.ok() && dests->empty()) {
+        auto exists = service(key);
+        if (!exists) return std::move(exists).take_error();
+    }
     return dests;
 }
 
@@ -299,12 +313,9 @@ Result<Table> Client::table() {
     Table table;
     table.services.reserve(services_result->size());
     for (auto& service : *services_result) {
-        auto dests = destinations(service.key);
-        if (!dests) {
-            // Deleted between the two dumps: it is simply no longer there.
-            if (dests.error().errnum == ESRCH) continue;
-            return std::move(dests).take_error();
-        }
+        // A service deleted between the two dumps lists no destinations.
+        auto dests = dump_destinations(*impl_, service.key);
+        if (!dests) return std::move(dests).take_error();
         table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
     }
     return table;

@@ -47,6 +47,9 @@ std::string ipvs_meaning(int errnum, const std::string& operation) {
         case EBUSY:
             if (on_daemon) return "sync daemon is busy or already running";
             break;
+        case ERANGE:
+            if (on_dest) return "lower threshold is above the upper threshold";
+            break;
         case ENOMEM: return "kernel memory allocation failed";
         case EAFNOSUPPORT: return "address family not supported";
         case EINVAL: return "invalid argument";

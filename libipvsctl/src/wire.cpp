@@ -195,7 +195,8 @@ void put_daemon(nl_msg* msg, const SyncDaemon& daemon, bool full) {
         else
             nla_put(msg, IPVS_DAEMON_ATTR_MCAST_GROUP, 4, daemon.group->bytes.data());
     }
-    if (daemon.port != 0) nla_put_u16(msg, IPVS_DAEMON_ATTR_MCAST_PORT, htons(daemon.port));
+    // Unlike service and destination ports, the kernel keeps this one in host order.
+    if (daemon.port != 0) nla_put_u16(msg, IPVS_DAEMON_ATTR_MCAST_PORT, daemon.port);
     if (daemon.ttl != 0) nla_put_u8(msg, IPVS_DAEMON_ATTR_MCAST_TTL, daemon.ttl);
 }
 
@@ -509,7 +510,7 @@ Result<SyncDaemon> decode_daemon_message(const Message& message) {
         daemon.group = get_address(tb[IPVS_DAEMON_ATTR_MCAST_GROUP6], Family::Inet6);
     else if (tb[IPVS_DAEMON_ATTR_MCAST_GROUP] != nullptr)
         daemon.group = get_address(tb[IPVS_DAEMON_ATTR_MCAST_GROUP], Family::Inet);
-    daemon.port = ntohs(get_u16(tb[IPVS_DAEMON_ATTR_MCAST_PORT]));
+    daemon.port = get_u16(tb[IPVS_DAEMON_ATTR_MCAST_PORT]);
     daemon.ttl = read_scalar<std::uint8_t>(tb[IPVS_DAEMON_ATTR_MCAST_TTL]).value_or(0);
     return daemon;
 }

@@ -97,8 +97,9 @@ public:
     /// The generic-netlink family id the kernel gave IPVS.
     [[nodiscard]] std::uint16_t family_id() const;
 
+    struct Impl;  ///< private to the library
+
 private:
-    struct Impl;
     explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
