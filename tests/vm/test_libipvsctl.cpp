@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -544,4 +546,102 @@ TEST_CASE("a handle inside a named network namespace sees only that namespace") 
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message().find("no-such-ns") != std::string::npos);
     run("ip netns del ipvsctl-t1");
+}
+
+namespace {
+
+/// A client and a real server in their own namespaces, the guest's root
+/// namespace as a NAT director between them:
+///   client 198.18.0.2 -- 198.18.0.1 director 198.18.1.1 -- 198.18.1.2 server
+struct NatLab {
+    NatLab() {
+        const char* setup = R"SH(set -e
+            ip netns add lab-c; ip netns add lab-s
+            ip link add lab-vc type veth peer name eth0 netns lab-c
+            ip link add lab-vs type veth peer name eth0 netns lab-s
+            ip addr add 198.18.0.1/24 dev lab-vc; ip link set lab-vc up
+            ip addr add 198.18.1.1/24 dev lab-vs; ip link set lab-vs up
+            for ns in lab-c lab-s; do ip -n $ns link set lo up; ip -n $ns link set eth0 up; done
+            ip -n lab-c addr add 198.18.0.2/24 dev eth0; ip -n lab-c route add default via 198.18.0.1
+            ip -n lab-s addr add 198.18.1.2/24 dev eth0; ip -n lab-s route add default via 198.18.1.1
+            sysctl -qw net.ipv4.ip_forward=1
+            mkdir -p /tmp/lab-www && echo hello > /tmp/lab-www/index.html
+            cd /tmp/lab-www && ip netns exec lab-s python3 -m http.server 8080 --bind 198.18.1.2 >/dev/null 2>&1 &
+            for i in $(seq 100); do ip netns exec lab-s python3 -c "import socket; socket.create_connection(('198.18.1.2', 8080), 1)" 2>/dev/null && exit 0; sleep 0.2; done
+            exit 1)SH";
+        const auto result = run(setup);
+        INFO(result.output);
+        REQUIRE(result.status == 0);
+    }
+    ~NatLab() { run("pkill -f 'http.server 8080'; ip netns del lab-c; ip netns del lab-s; ip link del lab-vc; ip link del lab-vs"); }
+
+    /// Makes `count` HTTP requests from the client to the VIP; returns how many succeeded.
+    static int requests(int count) {
+        const auto r = run("ip netns exec lab-c python3 -c \"import urllib.request\nok = 0\nfor _ in range(" +
+                           std::to_string(count) +
+                           "):\n    ok += urllib.request.urlopen('http://198.18.0.1/', timeout=5).read() == b'hello\\n'\nprint(ok)\"");
+        return r.status == 0 ? std::stoi(r.output) : -1;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("statistics and connection counts agree with ipvsadm under real traffic") {
+    reset();
+    NatLab lab;
+    const ServiceKey vip = ServiceKey::tcp(addr("198.18.0.1"), 80);
+    require_ok(client().add_service(make_service(vip, "rr")));
+    require_ok(client().add_destination(vip, make_dest("198.18.1.2", 8080, ForwardMethod::Masquerade)));
+    REQUIRE(NatLab::requests(20) == 20);
+
+    // The kernel folds per-CPU counters into what it reports every two
+    // seconds; wait until the reported counters have settled.
+    Stats last;
+    for (int i = 0; i < 20; ++i) {
+        ::usleep(2500 * 1000);
+        const Stats now = client().service(vip)->stats;
+        if (now.conns == 20 && now == last) break;
+        last = now;
+    }
+    auto service = client().service(vip);
+    REQUIRE(service.ok());
+    CHECK(service->stats.conns == 20);
+    CHECK(service->stats.in_packets >= 20 * 5);
+    CHECK(service->stats.out_bytes > service->stats.in_bytes);  // responses are larger
+    auto dests = client().destinations(vip);
+    REQUIRE(dests.ok());
+    REQUIRE(dests->size() == 1);
+    CHECK(dests->at(0).stats.conns == 20);
+    CHECK(dests->at(0).active_conns + dests->at(0).inactive_conns == 20);
+
+    // Counters, through ipvsadm --stats --exact, service and destination rows.
+    const auto services = guest::service_rows(run("ipvsadm -L -n --stats --exact").output);
+    const auto& row = services.at("TCP 198.18.0.1:80");
+    CHECK(row.at(0) == std::to_string(service->stats.conns));
+    CHECK(row.at(1) == std::to_string(service->stats.in_packets));
+    CHECK(row.at(2) == std::to_string(service->stats.out_packets));
+    CHECK(row.at(3) == std::to_string(service->stats.in_bytes));
+    CHECK(row.at(4) == std::to_string(service->stats.out_bytes));
+    const auto dest_rows = guest::destination_rows(run("ipvsadm -L -n --stats --exact").output);
+    CHECK(dest_rows.at("198.18.1.2:8080").at(0) == "20");
+    const auto conn_rows = guest::destination_rows(run("ipvsadm -L -n").output);
+    CHECK(conn_rows.at("198.18.1.2:8080").at(2) == std::to_string(dests->at(0).active_conns));
+    CHECK(conn_rows.at("198.18.1.2:8080").at(3) == std::to_string(dests->at(0).inactive_conns));
+
+    // Rates are estimated every two seconds: ipvsadm's reading must equal
+    // ours from just before or just after it.
+    const auto ours_before = client().service(vip)->stats;
+    const auto rates = guest::service_rows(run("ipvsadm -L -n --rate").output).at("TCP 198.18.0.1:80");
+    const auto ours_after = client().service(vip)->stats;
+    const auto matches = [&](std::size_t column, std::uint64_t a, std::uint64_t b) {
+        return rates.at(column) == std::to_string(a) || rates.at(column) == std::to_string(b);
+    };
+    CHECK(matches(0, ours_before.cps, ours_after.cps));
+    CHECK(matches(1, ours_before.in_pps, ours_after.in_pps));
+    CHECK(matches(4, ours_before.out_bps, ours_after.out_bps));
+
+    // Zeroing one service clears its counters.
+    require_ok(client().zero(vip));
+    CHECK(client().service(vip)->stats.conns == 0);
+    CHECK(guest::service_rows(run("ipvsadm -L -n --stats --exact").output).at("TCP 198.18.0.1:80").at(0) == "0");
 }
