@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Files, comments, includes, conditional lines, parameters and tokens.
+#include <glob.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "config/syntax.hpp"
+
+namespace ipvsctl::config {
+namespace {
+
+constexpr int kMaxIncludeDepth = 32;
+constexpr int kMaxExpansionDepth = 32;
+constexpr int kMaxSubstitutionsPerLine = 1024;
+/// Bounds the lines that multi-line parameters may produce in total, so that
+/// nested templates cannot expand exponentially.
+constexpr std::size_t kMaxExpandedLines = 100000;
+constexpr std::size_t kMaxLineLength = 64 * 1024;
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == '\n';
+}
+bool is_name_start(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+bool is_name_char(char c) {
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/// Characters of a logical line with, for each, the column it came from.
+struct Text {
+    std::string chars;
+    std::vector<int> columns;
+
+    [[nodiscard]] Text substr(std::size_t from, std::size_t count = std::string::npos) const {
+        Text part;
+        if (from >= chars.size()) return part;
+        count = std::min(count, chars.size() - from);
+        part.chars = chars.substr(from, count);
+        const auto first = columns.begin() + static_cast<std::ptrdiff_t>(from);
+        part.columns.assign(first, first + static_cast<std::ptrdiff_t>(count));
+        return part;
+    }
+    void append(const Text& other) {
+        chars += other.chars;
+        columns.insert(columns.end(), other.columns.begin(), other.columns.end());
+    }
+    void append(std::string_view text, int column) {
+        chars.append(text);
+        columns.insert(columns.end(), text.size(), column);
+    }
+};
+
+Text trim_left(const Text& text) {
+    std::size_t first = 0;
+    while (first < text.chars.size() && is_space(text.chars[first])) ++first;
+    return text.substr(first);
+}
+
+std::string trim(std::string_view text) {
+    std::size_t first = 0;
+    std::size_t last = text.size();
+    while (first < last && is_space(text[first])) ++first;
+    while (last > first && is_space(text[last - 1])) --last;
+    return std::string(text.substr(first, last - first));
+}
+
+/// The physical line without its comment; columns count from 1.
+Text strip_comment(std::string_view line) {
+    char quote = 0;
+    std::size_t end = line.size();
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quote != 0) {
+            if (c == '\\' && i + 1 < line.size()) {
+                ++i;
+            } else if (c == quote) {
+                quote = 0;
+            }
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '#' || c == '!') {
+            end = i;
+            break;
+        }
+    }
+    Text text;
+    text.chars = std::string(line.substr(0, end));
+    text.columns.resize(end);
+    for (std::size_t i = 0; i < end; ++i) text.columns[i] = static_cast<int>(i) + 1;
+    return text;
+}
+
+std::vector<std::string> split_lines(std::string_view content) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start <= content.size()) {
+        auto end = content.find('\n', start);
+        if (end == std::string_view::npos) end = content.size();
+        std::string line(content.substr(start, end - start));
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        lines.push_back(std::move(line));
+        start = end + 1;
+    }
+    if (!lines.empty() && lines.back().empty()) lines.pop_back();
+    return lines;
+}
+
+bool has_wildcard(std::string_view pattern) {
+    return pattern.find_first_of("*?[{") != std::string_view::npos;
+}
+
+/// One open file: its lines and where we are in them.
+struct FileContext {
+    std::string name;
+    std::string directory;
+    std::vector<std::string> lines;
+    std::size_t next = 0;
+};
+
+struct Parameter {
+    std::vector<std::string> lines;
+    bool multiline = false;
+};
+
+class Reader {
+  public:
+    Reader(const ReadOptions& options, Diagnostics& diagnostics)
+        : options_(options), diagnostics_(diagnostics) {}
+
+    void read_file(const std::filesystem::path& path, const SourceLocation& requested_at,
+                   int depth) {
+        std::ifstream stream(path, std::ios::binary);
+        if (!stream) {
+            const int saved = errno;
+            diagnostics_.error(requested_at,
+                               "cannot open '" + path.string() + "': " + std::strerror(saved));
+            return;
+        }
+        std::ostringstream content;
+        content << stream.rdbuf();
+        read_text(content.str(), path.string(), depth);
+    }
+
+    void read_text(std::string_view content, const std::string& name, int depth) {
+        FileContext file;
+        file.name = name;
+        auto parent = std::filesystem::path(name).parent_path();
+        file.directory = parent.empty() ? "." : parent.string();
+        file.lines = split_lines(content);
+        while (file.next < file.lines.size()) {
+            const auto& raw = file.lines[file.next++];
+            const SourceLocation where{file.name, static_cast<int>(file.next), 1};
+            process_line(strip_comment(raw), where, file, depth, 0);
+        }
+    }
+
+    std::vector<Token> take_tokens() { return std::move(tokens_); }
+
+  private:
+    SourceLocation at(const SourceLocation& line, const Text& text, std::size_t index) const {
+        SourceLocation where = line;
+        if (index < text.columns.size()) where.column = text.columns[index];
+        return where;
+    }
+
+    void process_line(Text text, const SourceLocation& line, FileContext& file, int depth,
+                      int expansion_depth) {
+        if (expansion_depth > kMaxExpansionDepth) {
+            diagnostics_.error(line, "parameter expansion nested more than " +
+                                         std::to_string(kMaxExpansionDepth) + " deep");
+            return;
+        }
+        bool substituted = false;
+        while (true) {
+            text = trim_left(text);
+            if (text.chars.empty()) return;
+            if (text.chars[0] == '@') {
+                if (!conditional_matches(text, line)) return;
+                continue;
+            }
+            if (text.chars[0] == '~') {
+                const auto word = text.chars.substr(0, text.chars.find('('));
+                if (word == "~SEQ" || word == "~SEQx" || word == "~LST") {
+                    diagnostics_.error(at(line, text, 0),
+                                       "'" + word +
+                                           "' lines are a keepalived feature ipvsctl does not "
+                                           "implement yet");
+                    return;
+                }
+            }
+            if (define_parameter(text, line, file, expansion_depth)) return;
+            if (substituted) break;
+            substituted = true;
+            if (!substitute(text, line, file, depth, expansion_depth)) return;
+        }
+        emit(text, line, file, depth);
+    }
+
+    /// Strips a matching `@id` prefix (true) or says the line is dropped (false).
+    bool conditional_matches(Text& text, const SourceLocation& line) {
+        std::size_t end = 1;
+        while (end < text.chars.size() && !is_space(text.chars[end])) ++end;
+        const bool negated = text.chars.size() > 1 && text.chars[1] == '^';
+        const auto id = text.chars.substr(negated ? 2 : 1, end - (negated ? 2 : 1));
+        if (id.empty()) {
+            diagnostics_.error(at(line, text, 0),
+                               "a conditional line needs a config id right after '@'");
+            return false;
+        }
+        if ((id == options_.config_id) == negated) return false;
+        text = text.substr(end);
+        return true;
+    }
+
+    /// Handles `$NAME=value`; false when the line is not a definition.
+    bool define_parameter(const Text& text, const SourceLocation& line, FileContext& file,
+                          int expansion_depth) {
+        const auto& chars = text.chars;
+        if (chars.size() < 3 || chars[0] != '$' || !is_name_start(chars[1])) return false;
+        std::size_t end = 1;
+        while (end < chars.size() && is_name_char(chars[end])) ++end;
+        if (end >= chars.size() || chars[end] != '=') return false;
+        const auto name = chars.substr(1, end - 1);
+        Parameter parameter;
+        auto value = trim(std::string_view(chars).substr(end + 1));
+        if (!value.empty() && value.back() == '\\') {
+            if (expansion_depth > 0) {
+                diagnostics_.error(at(line, text, 0),
+                                   "a multi-line definition cannot come from a parameter");
+                return true;
+            }
+            parameter.multiline = true;
+            value.pop_back();
+            value = trim(value);
+            if (!value.empty()) parameter.lines.push_back(value);
+            read_continuation_lines(file, parameter.lines);
+        } else {
+            parameter.lines.push_back(value);
+        }
+        parameters_[name] = std::move(parameter);
+        return true;
+    }
+
+    static void read_continuation_lines(FileContext& file, std::vector<std::string>& lines) {
+        while (file.next < file.lines.size()) {
+            auto stripped = strip_comment(file.lines[file.next++]).chars;
+            while (!stripped.empty() && is_space(stripped.back())) stripped.pop_back();
+            if (trim(stripped).empty()) continue;
+            if (stripped.back() == '\\') {
+                stripped.pop_back();
+                lines.push_back(stripped);
+                continue;
+            }
+            lines.push_back(stripped);
+            return;
+        }
+    }
+
+    std::optional<std::string> lookup(const std::string& name, const FileContext& file) const {
+        if (name == "_PWD") return file.directory;
+        if (name == "_INSTANCE") return options_.config_id;
+        if (name == "_HASH") return std::string("#");
+        if (name == "_BANG") return std::string("!");
+        if (name.rfind("_ENV ", 0) == 0) {
+            const char* value = std::getenv(trim(name.substr(5)).c_str());
+            return std::string(value != nullptr ? value : "");
+        }
+        const auto found = parameters_.find(name);
+        if (found == parameters_.end() || found->second.multiline) return std::nullopt;
+        return found->second.lines.empty() ? std::string() : found->second.lines.front();
+    }
+
+    /// Replaces defined parameters in `text`. Multi-line parameters split the
+    /// line; the pieces are processed here and false is returned. False also
+    /// when substitution runs away.
+    bool substitute(Text& text, const SourceLocation& line, FileContext& file, int depth,
+                    int expansion_depth) {
+        int substitutions = 0;
+        std::size_t i = 0;
+        while (i < text.chars.size()) {
+            if (text.chars[i] != '$') {
+                ++i;
+                continue;
+            }
+            std::string name;
+            std::size_t end = 0;
+            if (i + 1 < text.chars.size() && text.chars[i + 1] == '{') {
+                const auto close = text.chars.find('}', i + 2);
+                if (close == std::string::npos) {
+                    ++i;
+                    continue;
+                }
+                name = text.chars.substr(i + 2, close - i - 2);
+                end = close + 1;
+            } else {
+                end = i + 1;
+                while (end < text.chars.size() && is_name_char(text.chars[end])) ++end;
+                name = text.chars.substr(i + 1, end - i - 1);
+                if (name.empty() || !is_name_start(name[0]) ||
+                    (end < text.chars.size() && !is_space(text.chars[end]))) {
+                    ++i;
+                    continue;
+                }
+            }
+            if (const auto found = parameters_.find(name);
+                found != parameters_.end() && found->second.multiline) {
+                expand_multiline(text, i, end, found->second, line, file, depth, expansion_depth);
+                return false;
+            }
+            const auto value = lookup(name, file);
+            if (!value) {
+                i = end;
+                continue;
+            }
+            if (++substitutions > kMaxSubstitutionsPerLine ||
+                text.chars.size() + value->size() > kMaxLineLength) {
+                diagnostics_.error(at(line, text, i),
+                                   "parameter substitution does not end (does a definition "
+                                   "refer to itself?)");
+                return false;
+            }
+            Text replaced = text.substr(0, i);
+            replaced.append(*value, text.columns[i]);
+            replaced.append(text.substr(end));
+            text = std::move(replaced);
+            // No advance: the inserted value is scanned again (recursive replacement).
+        }
+        return true;
+    }
+
+    void expand_multiline(const Text& text, std::size_t begin, std::size_t end,
+                          const Parameter& parameter, const SourceLocation& line, FileContext& file,
+                          int depth, int expansion_depth) {
+        expanded_lines_ += parameter.lines.size();
+        if (expanded_lines_ > kMaxExpandedLines) {
+            if (!expansion_overflow_) {
+                diagnostics_.error(at(line, text, begin),
+                                   "multi-line parameters expand to more than " +
+                                       std::to_string(kMaxExpandedLines) + " lines");
+            }
+            expansion_overflow_ = true;
+            return;
+        }
+        const int column = text.columns[begin];
+        const SourceLocation use_site = at(line, text, begin);
+        std::vector<Text> pieces;
+        for (const auto& value_line : parameter.lines) {
+            Text piece;
+            piece.append(value_line, column);
+            pieces.push_back(std::move(piece));
+        }
+        if (pieces.empty()) pieces.emplace_back();
+        Text first = text.substr(0, begin);
+        first.append(pieces.front());
+        pieces.front() = std::move(first);
+        pieces.back().append(text.substr(end));
+        for (auto& piece : pieces) {
+            process_line(std::move(piece), use_site, file, depth, expansion_depth + 1);
+        }
+    }
+
+    void emit(const Text& text, const SourceLocation& line, FileContext& file, int depth) {
+        std::size_t word_end = 0;
+        while (word_end < text.chars.size() && !is_space(text.chars[word_end])) ++word_end;
+        const auto word = text.chars.substr(0, word_end);
+        if (word == "include" || word == "includer" || word == "includem" || word == "includew" ||
+            word == "includeb" || word == "includea") {
+            include(text, word_end, line, file, depth, word != "include");
+            return;
+        }
+        tokenize(text, line);
+    }
+
+    void include(const Text& text, std::size_t word_end, const SourceLocation& line,
+                 const FileContext& file, int depth, bool strict) {
+        const auto where = at(line, text, 0);
+        if (!options_.allow_include) {
+            diagnostics_.error(where, "include is disabled here");
+            return;
+        }
+        auto pattern = trim(std::string_view(text.chars).substr(word_end));
+        if (pattern.size() >= 2 && (pattern.front() == '"' || pattern.front() == '\'') &&
+            pattern.back() == pattern.front()) {
+            pattern = pattern.substr(1, pattern.size() - 2);
+        }
+        if (pattern.empty()) {
+            diagnostics_.error(where, "include needs a file name or pattern");
+            return;
+        }
+        if (depth >= kMaxIncludeDepth) {
+            diagnostics_.error(where, "includes nested more than " +
+                                          std::to_string(kMaxIncludeDepth) +
+                                          " deep (does a file include itself?)");
+            return;
+        }
+        std::filesystem::path full(pattern);
+        if (full.is_relative()) full = std::filesystem::path(file.directory) / full;
+        glob_t matches{};
+        const int status = glob(full.c_str(), GLOB_BRACE, nullptr, &matches);
+        std::vector<std::string> paths;
+        if (status == 0) {
+            for (std::size_t i = 0; i < matches.gl_pathc; ++i)
+                paths.emplace_back(matches.gl_pathv[i]);
+        }
+        globfree(&matches);
+        if (paths.empty()) {
+            if (!has_wildcard(pattern) || strict) {
+                diagnostics_.error(where, "include '" + pattern + "' matches no file");
+            }
+            return;
+        }
+        for (const auto& path : paths) {
+            std::error_code ignored;
+            if (std::filesystem::is_directory(path, ignored)) continue;
+            read_file(path, where, depth + 1);
+        }
+    }
+
+    static char unescape(const std::string& chars, std::size_t& i) {
+        // chars[i] is the character after the backslash; i ends on the last one used.
+        const char c = chars[i];
+        auto digit_value = [](char d, int base) {
+            if (d >= '0' && d <= '9' && d - '0' < base) return d - '0';
+            if (base == 16 && d >= 'a' && d <= 'f') return d - 'a' + 10;
+            if (base == 16 && d >= 'A' && d <= 'F') return d - 'A' + 10;
+            return -1;
+        };
+        switch (c) {
+            case 'a':
+                return '\a';
+            case 'b':
+                return '\b';
+            case 'E':
+                return '\x1b';
+            case 'f':
+                return '\f';
+            case 'n':
+                return '\n';
+            case 'r':
+                return '\r';
+            case 't':
+                return '\t';
+            case 'v':
+                return '\v';
+            case 'c':
+                if (i + 1 < chars.size()) return static_cast<char>(chars[++i] & 0x1f);
+                return c;
+            case 'x': {
+                int value = 0;
+                int used = 0;
+                while (used < 2 && i + 1 < chars.size() && digit_value(chars[i + 1], 16) >= 0) {
+                    value = value * 16 + digit_value(chars[++i], 16);
+                    ++used;
+                }
+                return used == 0 ? 'x' : static_cast<char>(value);
+            }
+            default:
+                if (digit_value(c, 8) >= 0) {
+                    int value = digit_value(c, 8);
+                    int used = 1;
+                    while (used < 3 && i + 1 < chars.size() && digit_value(chars[i + 1], 8) >= 0) {
+                        value = value * 8 + digit_value(chars[++i], 8);
+                        ++used;
+                    }
+                    return static_cast<char>(value & 0xff);
+                }
+                return c;
+        }
+    }
+
+    void tokenize(const Text& text, const SourceLocation& line) {
+        const auto& chars = text.chars;
+        const int line_id = ++line_counter_;
+        std::size_t i = 0;
+        while (i < chars.size()) {
+            const char c = chars[i];
+            if (is_space(c)) {
+                ++i;
+                continue;
+            }
+            Token token;
+            token.where = at(line, text, i);
+            token.line_id = line_id;
+            if (c == '{' || c == '}') {
+                token.text = std::string(1, c);
+                tokens_.push_back(std::move(token));
+                ++i;
+                continue;
+            }
+            while (i < chars.size()) {
+                const char d = chars[i];
+                if (d == '"' || d == '\'') {
+                    token.quoted = true;
+                    const std::size_t open = i++;
+                    while (i < chars.size() && chars[i] != d) {
+                        if (chars[i] == '\\' && i + 1 < chars.size()) {
+                            ++i;
+                            token.text += unescape(chars, i);
+                            ++i;
+                        } else {
+                            token.text += chars[i++];
+                        }
+                    }
+                    if (i >= chars.size()) {
+                        diagnostics_.error(at(line, text, open), "unterminated quoted string");
+                        break;
+                    }
+                    ++i;
+                    continue;
+                }
+                if (d == '$' && i + 1 < chars.size() && chars[i + 1] == '{') {
+                    // An undefined ${NAME} stays one word; its braces are not a block.
+                    const auto close = chars.find('}', i + 2);
+                    if (close != std::string::npos) {
+                        token.text += chars.substr(i, close - i + 1);
+                        i = close + 1;
+                        continue;
+                    }
+                }
+                if (is_space(d) || d == '{' || d == '}') break;
+                token.text += d;
+                ++i;
+            }
+            tokens_.push_back(std::move(token));
+        }
+    }
+
+    const ReadOptions& options_;
+    Diagnostics& diagnostics_;
+    std::map<std::string, Parameter> parameters_;
+    std::vector<Token> tokens_;
+    int line_counter_ = 0;
+    std::size_t expanded_lines_ = 0;
+    bool expansion_overflow_ = false;
+};
+
+}  // namespace
+
+std::vector<Token> read_tokens_from_file(const std::filesystem::path& path,
+                                         const ReadOptions& options, Diagnostics& diagnostics) {
+    Reader reader(options, diagnostics);
+    reader.read_file(path, SourceLocation{path.string(), 1, 1}, 0);
+    return reader.take_tokens();
+}
+
+std::vector<Token> read_tokens_from_text(std::string_view text, const std::string& file_name,
+                                         const ReadOptions& options, Diagnostics& diagnostics) {
+    Reader reader(options, diagnostics);
+    reader.read_text(text, file_name, 0);
+    return reader.take_tokens();
+}
+
+}  // namespace ipvsctl::config
