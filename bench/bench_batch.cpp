@@ -19,8 +19,12 @@ namespace {
 
 /// Service i is 10.0.0.1 + 256*i, port 80 (TCP, wrr); its real servers are
 /// 172.16.0.0 + 16*i + 1..15, port 8080: both inside ranges the guest routes.
-Address service_address(std::uint32_t i) { return Address::v4(0x0a000001u + (i << 8)); }
-Address server_address(std::uint32_t i, std::uint32_t j) { return Address::v4(0xac100000u + i * 16 + j + 1); }
+Address service_address(std::uint32_t i) {
+    return Address::v4(0x0a000001u + (i << 8));
+}
+Address server_address(std::uint32_t i, std::uint32_t j) {
+    return Address::v4(0xac100000u + i * 16 + j + 1);
+}
 
 std::vector<Operation> build(std::uint32_t services, std::uint32_t dests) {
     std::vector<Operation> ops;
@@ -62,7 +66,8 @@ int main(int argc, char** argv) {
             if (op.kind == OpKind::AddService)
                 std::printf("-A -t %s:80 -s wrr\n", op.service.key.address.to_string().c_str());
             else
-                std::printf("-a -t %s:80 -r %s -m -w %d\n", op.service.key.address.to_string().c_str(),
+                std::printf("-a -t %s:80 -r %s -m -w %d\n",
+                            op.service.key.address.to_string().c_str(),
                             op.destination.endpoint().c_str(), op.destination.weight);
         }
         return 0;
@@ -80,7 +85,8 @@ int main(int argc, char** argv) {
     }
     const auto start = std::chrono::steady_clock::now();
     auto report = client->execute_batch(ops, options);
-    const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!report) {
         std::cerr << report.error().message() << "\n";
         return 1;

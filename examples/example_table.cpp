@@ -70,16 +70,17 @@ int main() {
         std::cerr << "ipvsctl-example: cannot read the table back\n";
         return 1;
     }
-    std::cout << "IPVS " << info->version_string() << ", connection table size " << info->conn_table_size
-              << "\n";
+    std::cout << "IPVS " << info->version_string() << ", connection table size "
+              << info->conn_table_size << "\n";
     for (const auto& entry : table->services) {
         const Service& s = entry.service;
         std::cout << s.key.to_string() << " " << s.scheduler;
         if (s.persistent()) std::cout << " persistent " << s.timeout;
         std::cout << "\n";
         for (const auto& d : entry.destinations)
-            std::cout << "  -> " << d.endpoint() << " " << to_string(d.method) << " weight " << d.weight
-                      << " active " << d.active_conns << " inactive " << d.inactive_conns << "\n";
+            std::cout << "  -> " << d.endpoint() << " " << to_string(d.method) << " weight "
+                      << d.weight << " active " << d.active_conns << " inactive "
+                      << d.inactive_conns << "\n";
     }
     // Idempotent: a second plan against what is there now is empty.
     const Plan again = make_plan(*table, desired);

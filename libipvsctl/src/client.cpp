@@ -37,7 +37,7 @@ constexpr int socket_buffer_size = 8 * 1024 * 1024;
 
 /// Closes a file descriptor on scope exit.
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     ~Fd() {
         if (fd_ >= 0) ::close(fd_);
@@ -46,7 +46,7 @@ public:
     Fd& operator=(const Fd&) = delete;
     [[nodiscard]] int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -152,10 +152,13 @@ struct Client::Impl {
                                       "no reply within " + std::to_string(timeout.count()) + " ms");
                 return system_error("receive from kernel", {}, errno);
             }
-            if (trace) trace(false, std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)));
+            if (trace)
+                trace(false,
+                      std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)));
             bool malformed = false;
             auto messages = wire::split_messages(
-                std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)), &malformed);
+                std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(n)),
+                &malformed);
             if (malformed) return make_error(EPROTO, "receive from kernel", {}, "malformed reply");
             return messages;
         }
@@ -182,7 +185,8 @@ struct Client::Impl {
                 }
                 if (auto ack = wire::decode_ack(message)) {
                     if (ack->errnum != 0)
-                        return make_error(ack->errnum, what, key ? key->to_string() : "", ack->text);
+                        return make_error(ack->errnum, what, key ? key->to_string() : "",
+                                          ack->text);
                     continue;
                 }
                 if (auto handled = each(message); !handled) return handled;
@@ -204,7 +208,8 @@ struct Client::Impl {
                 if (message.seq != seq) continue;
                 if (auto ack = wire::decode_ack(message)) {
                     if (ack->errnum != 0)
-                        return make_error(ack->errnum, what, key ? key->to_string() : "", ack->text);
+                        return make_error(ack->errnum, what, key ? key->to_string() : "",
+                                          ack->text);
                     return {};
                 }
                 if (auto handled = each(message); !handled) return handled;
@@ -218,7 +223,9 @@ Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
 
-std::uint16_t Client::family_id() const { return impl_->family; }
+std::uint16_t Client::family_id() const {
+    return impl_->family;
+}
 
 Result<Client> Client::open(const ClientOptions& options) {
     auto sock = options.netns.empty() ? connect_socket(options) : connect_in_netns(options);
@@ -244,13 +251,14 @@ Result<Client> Client::open(const ClientOptions& options) {
 Result<Info> Client::info() {
     Info info;
     bool got = false;
-    auto rc = impl_->get(IPVS_CMD_GET_INFO, nullptr, "get IPVS info", [&](const wire::Message& m) -> Result<void> {
-        auto decoded = wire::decode_info_message(m);
-        if (!decoded) return std::move(decoded).take_error();
-        info = *decoded;
-        got = true;
-        return {};
-    });
+    auto rc = impl_->get(IPVS_CMD_GET_INFO, nullptr, "get IPVS info",
+                         [&](const wire::Message& m) -> Result<void> {
+                             auto decoded = wire::decode_info_message(m);
+                             if (!decoded) return std::move(decoded).take_error();
+                             info = *decoded;
+                             got = true;
+                             return {};
+                         });
     if (!rc) return std::move(rc).take_error();
     if (!got) return make_error(EPROTO, "get IPVS info", {}, "the kernel sent no reply");
     return info;
@@ -258,24 +266,26 @@ Result<Info> Client::info() {
 
 Result<std::vector<Service>> Client::services() {
     std::vector<Service> services;
-    auto rc = impl_->dump(IPVS_CMD_GET_SERVICE, nullptr, "list services", [&](const wire::Message& m) -> Result<void> {
-        auto decoded = wire::decode_service_message(m);
-        if (!decoded) return std::move(decoded).take_error();
-        services.push_back(std::move(*decoded));
-        return {};
-    });
+    auto rc = impl_->dump(IPVS_CMD_GET_SERVICE, nullptr, "list services",
+                          [&](const wire::Message& m) -> Result<void> {
+                              auto decoded = wire::decode_service_message(m);
+                              if (!decoded) return std::move(decoded).take_error();
+                              services.push_back(std::move(*decoded));
+                              return {};
+                          });
     if (!rc) return std::move(rc).take_error();
     return services;
 }
 
 Result<Service> Client::service(const ServiceKey& key) {
     std::optional<Service> service;
-    auto rc = impl_->get(IPVS_CMD_GET_SERVICE, &key, "get service", [&](const wire::Message& m) -> Result<void> {
-        auto decoded = wire::decode_service_message(m);
-        if (!decoded) return std::move(decoded).take_error();
-        service = std::move(*decoded);
-        return {};
-    });
+    auto rc = impl_->get(IPVS_CMD_GET_SERVICE, &key, "get service",
+                         [&](const wire::Message& m) -> Result<void> {
+                             auto decoded = wire::decode_service_message(m);
+                             if (!decoded) return std::move(decoded).take_error();
+                             service = std::move(*decoded);
+                             return {};
+                         });
     if (!rc) return std::move(rc).take_error();
     if (!service) return make_error(ESRCH, "get service", key.to_string());
     return std::move(*service);
@@ -321,9 +331,15 @@ Result<Table> Client::table() {
     return table;
 }
 
-Result<void> Client::add_service(const Service& service) { return execute(Operation::add_service(service)); }
-Result<void> Client::edit_service(const Service& service) { return execute(Operation::edit_service(service)); }
-Result<void> Client::delete_service(const ServiceKey& key) { return execute(Operation::delete_service(key)); }
+Result<void> Client::add_service(const Service& service) {
+    return execute(Operation::add_service(service));
+}
+Result<void> Client::edit_service(const Service& service) {
+    return execute(Operation::edit_service(service));
+}
+Result<void> Client::delete_service(const ServiceKey& key) {
+    return execute(Operation::delete_service(key));
+}
 Result<void> Client::add_destination(const ServiceKey& key, const Destination& destination) {
     return execute(Operation::add_destination(key, destination));
 }
@@ -333,35 +349,47 @@ Result<void> Client::edit_destination(const ServiceKey& key, const Destination& 
 Result<void> Client::delete_destination(const ServiceKey& key, const Destination& destination) {
     return execute(Operation::delete_destination(key, destination));
 }
-Result<void> Client::zero(const ServiceKey& key) { return execute(Operation::zero(key)); }
-Result<void> Client::zero_all() { return execute(Operation::zero_all()); }
-Result<void> Client::flush() { return execute(Operation::flush()); }
+Result<void> Client::zero(const ServiceKey& key) {
+    return execute(Operation::zero(key));
+}
+Result<void> Client::zero_all() {
+    return execute(Operation::zero_all());
+}
+Result<void> Client::flush() {
+    return execute(Operation::flush());
+}
 Result<void> Client::set_timeouts(const Timeouts& timeouts) {
     return execute(Operation::set_timeouts(timeouts));
 }
-Result<void> Client::start_daemon(const SyncDaemon& daemon) { return execute(Operation::start_daemon(daemon)); }
-Result<void> Client::stop_daemon(SyncState state) { return execute(Operation::stop_daemon(state)); }
+Result<void> Client::start_daemon(const SyncDaemon& daemon) {
+    return execute(Operation::start_daemon(daemon));
+}
+Result<void> Client::stop_daemon(SyncState state) {
+    return execute(Operation::stop_daemon(state));
+}
 
 Result<Timeouts> Client::timeouts() {
     Timeouts timeouts;
-    auto rc = impl_->get(IPVS_CMD_GET_CONFIG, nullptr, "get timeouts", [&](const wire::Message& m) -> Result<void> {
-        auto decoded = wire::decode_timeouts_message(m);
-        if (!decoded) return std::move(decoded).take_error();
-        timeouts = *decoded;
-        return {};
-    });
+    auto rc = impl_->get(IPVS_CMD_GET_CONFIG, nullptr, "get timeouts",
+                         [&](const wire::Message& m) -> Result<void> {
+                             auto decoded = wire::decode_timeouts_message(m);
+                             if (!decoded) return std::move(decoded).take_error();
+                             timeouts = *decoded;
+                             return {};
+                         });
     if (!rc) return std::move(rc).take_error();
     return timeouts;
 }
 
 Result<std::vector<SyncDaemon>> Client::daemons() {
     std::vector<SyncDaemon> daemons;
-    auto rc = impl_->dump(IPVS_CMD_GET_DAEMON, nullptr, "list sync daemons", [&](const wire::Message& m) -> Result<void> {
-        auto decoded = wire::decode_daemon_message(m);
-        if (!decoded) return std::move(decoded).take_error();
-        daemons.push_back(std::move(*decoded));
-        return {};
-    });
+    auto rc = impl_->dump(IPVS_CMD_GET_DAEMON, nullptr, "list sync daemons",
+                          [&](const wire::Message& m) -> Result<void> {
+                              auto decoded = wire::decode_daemon_message(m);
+                              if (!decoded) return std::move(decoded).take_error();
+                              daemons.push_back(std::move(*decoded));
+                              return {};
+                          });
     if (!rc) return std::move(rc).take_error();
     return daemons;
 }
@@ -409,7 +437,7 @@ Result<void> validate(const Operation& op) {
 }
 
 bool module_loaded(const std::string& name) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(("/sys/module/" + name).c_str(), &st) == 0;
 }
 
@@ -421,7 +449,8 @@ Error refusal(const Operation& op, int errnum, const std::string& kernel_text) {
         // scheduler exists and the persistence engine is what is missing.
         const std::string& sched = op.service.scheduler;
         if (!op.service.pe_name.empty() && module_loaded("ip_vs_" + sched))
-            error.detail = "persistence engine '" + op.service.pe_name + "' is not available in this kernel";
+            error.detail =
+                "persistence engine '" + op.service.pe_name + "' is not available in this kernel";
         else
             error.detail = "scheduler '" + sched + "' is not available in this kernel";
     }
@@ -500,8 +529,7 @@ Result<BatchReport> Client::execute_batch(std::span<const Operation> operations,
 }
 
 bool BatchReport::ok() const {
-    return not_sent == 0 &&
-           std::all_of(status.begin(), status.end(), [](int s) { return s == 0; });
+    return not_sent == 0 && std::all_of(status.begin(), status.end(), [](int s) { return s == 0; });
 }
 
 std::optional<std::size_t> BatchReport::first_failure() const {

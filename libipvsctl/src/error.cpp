@@ -30,7 +30,8 @@ std::string ipvs_meaning(int errnum, const std::string& operation) {
     const bool on_dest = operation.find("destination") != std::string::npos;
     const bool on_daemon = operation.find("daemon") != std::string::npos;
     switch (errnum) {
-        case EPERM: return "permission denied (CAP_NET_ADMIN is needed)";
+        case EPERM:
+            return "permission denied (CAP_NET_ADMIN is needed)";
         case ESRCH:
             if (on_daemon) return "no such sync daemon is running";
             return "service does not exist";
@@ -50,10 +51,14 @@ std::string ipvs_meaning(int errnum, const std::string& operation) {
         case ERANGE:
             if (on_dest) return "lower threshold is above the upper threshold";
             break;
-        case ENOMEM: return "kernel memory allocation failed";
-        case EAFNOSUPPORT: return "address family not supported";
-        case EINVAL: return "invalid argument";
-        default: break;
+        case ENOMEM:
+            return "kernel memory allocation failed";
+        case EAFNOSUPPORT:
+            return "address family not supported";
+        case EINVAL:
+            return "invalid argument";
+        default:
+            break;
     }
     return std::strerror(errnum);
 }

@@ -85,18 +85,30 @@ Operation Operation::stop_daemon(SyncState state) {
 
 std::string_view Operation::verb() const {
     switch (kind) {
-        case OpKind::AddService: return "add service";
-        case OpKind::EditService: return "edit service";
-        case OpKind::DeleteService: return "delete service";
-        case OpKind::AddDestination: return "add destination";
-        case OpKind::EditDestination: return "edit destination";
-        case OpKind::DeleteDestination: return "delete destination";
-        case OpKind::ZeroService: return "zero service";
-        case OpKind::ZeroAll: return "zero counters";
-        case OpKind::Flush: return "flush";
-        case OpKind::SetTimeouts: return "set timeouts";
-        case OpKind::StartDaemon: return "start sync daemon";
-        case OpKind::StopDaemon: return "stop sync daemon";
+        case OpKind::AddService:
+            return "add service";
+        case OpKind::EditService:
+            return "edit service";
+        case OpKind::DeleteService:
+            return "delete service";
+        case OpKind::AddDestination:
+            return "add destination";
+        case OpKind::EditDestination:
+            return "edit destination";
+        case OpKind::DeleteDestination:
+            return "delete destination";
+        case OpKind::ZeroService:
+            return "zero service";
+        case OpKind::ZeroAll:
+            return "zero counters";
+        case OpKind::Flush:
+            return "flush";
+        case OpKind::SetTimeouts:
+            return "set timeouts";
+        case OpKind::StartDaemon:
+            return "start sync daemon";
+        case OpKind::StopDaemon:
+            return "stop sync daemon";
     }
     return "?";
 }
@@ -106,16 +118,19 @@ std::string Operation::object() const {
         case OpKind::AddService:
         case OpKind::EditService:
         case OpKind::DeleteService:
-        case OpKind::ZeroService: return service.key.to_string();
+        case OpKind::ZeroService:
+            return service.key.to_string();
         case OpKind::AddDestination:
         case OpKind::EditDestination:
         case OpKind::DeleteDestination:
             return destination.endpoint() + " in " + service.key.to_string();
         case OpKind::StartDaemon:
-        case OpKind::StopDaemon: return std::string(to_string(daemon.state));
+        case OpKind::StopDaemon:
+            return std::string(to_string(daemon.state));
         case OpKind::ZeroAll:
         case OpKind::Flush:
-        case OpKind::SetTimeouts: return {};
+        case OpKind::SetTimeouts:
+            return {};
     }
     return {};
 }

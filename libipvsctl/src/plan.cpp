@@ -158,8 +158,10 @@ Result<ApplyReport> apply_plan(Client& client, const Plan& plan, const Table& be
     auto undone = client.execute_batch(restore.operations, keep_going);
     if (!undone || !undone->ok()) {
         error.detail += "; rollback failed";
-        if (!undone) error.detail += ": " + undone.error().message();
-        else error.detail += ": " + batch_error(restore.operations, *undone).message();
+        if (!undone)
+            error.detail += ": " + undone.error().message();
+        else
+            error.detail += ": " + batch_error(restore.operations, *undone).message();
         return error;
     }
     error.detail += "; rolled back " + std::to_string(report->succeeded()) + " applied operation" +

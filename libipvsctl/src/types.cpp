@@ -41,9 +41,12 @@ std::string Address::to_string() const {
 
 std::string_view to_string(Protocol protocol) {
     switch (protocol) {
-        case Protocol::TCP: return "TCP";
-        case Protocol::UDP: return "UDP";
-        case Protocol::SCTP: return "SCTP";
+        case Protocol::TCP:
+            return "TCP";
+        case Protocol::UDP:
+            return "UDP";
+        case Protocol::SCTP:
+            return "SCTP";
     }
     return "?";
 }
@@ -57,10 +60,14 @@ std::optional<Protocol> parse_protocol(std::string_view name) {
 
 std::optional<Protocol> parse_protocol_number(std::uint16_t number) {
     switch (number) {
-        case 6: return Protocol::TCP;
-        case 17: return Protocol::UDP;
-        case 132: return Protocol::SCTP;
-        default: return std::nullopt;
+        case 6:
+            return Protocol::TCP;
+        case 17:
+            return Protocol::UDP;
+        case 132:
+            return Protocol::SCTP;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -113,24 +120,33 @@ std::uint32_t Service::default_netmask(Family family) {
 
 std::string_view to_string(ForwardMethod method) {
     switch (method) {
-        case ForwardMethod::Masquerade: return "Masq";
-        case ForwardMethod::Local: return "Local";
-        case ForwardMethod::Tunnel: return "Tunnel";
-        case ForwardMethod::Route: return "Route";
+        case ForwardMethod::Masquerade:
+            return "Masq";
+        case ForwardMethod::Local:
+            return "Local";
+        case ForwardMethod::Tunnel:
+            return "Tunnel";
+        case ForwardMethod::Route:
+            return "Route";
     }
     return "?";
 }
 
 std::string_view to_string(TunnelType type) {
     switch (type) {
-        case TunnelType::IPIP: return "ipip";
-        case TunnelType::GUE: return "gue";
-        case TunnelType::GRE: return "gre";
+        case TunnelType::IPIP:
+            return "ipip";
+        case TunnelType::GUE:
+            return "gue";
+        case TunnelType::GRE:
+            return "gre";
     }
     return "?";
 }
 
-std::string Destination::endpoint() const { return bracketed(address, port); }
+std::string Destination::endpoint() const {
+    return bracketed(address, port);
+}
 
 bool Destination::same_settings(const Destination& other) const {
     const bool tunnel = method == ForwardMethod::Tunnel;
@@ -142,9 +158,12 @@ bool Destination::same_settings(const Destination& other) const {
 
 std::string_view to_string(SyncState state) {
     switch (state) {
-        case SyncState::None: return "none";
-        case SyncState::Master: return "master";
-        case SyncState::Backup: return "backup";
+        case SyncState::None:
+            return "none";
+        case SyncState::Master:
+            return "master";
+        case SyncState::Backup:
+            return "backup";
     }
     return "?";
 }

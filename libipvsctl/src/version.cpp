@@ -2,5 +2,7 @@
 #include "ipvsctl/version.hpp"
 
 namespace ipvsctl {
-const char* library_version() { return IPVSCTL_VERSION; }
+const char* library_version() {
+    return IPVSCTL_VERSION;
+}
 }  // namespace ipvsctl

@@ -98,7 +98,7 @@ using MsgPtr = std::unique_ptr<nl_msg, MsgFree>;
 /// Closes a nested attribute when it goes out of scope, so that nesting in
 /// code mirrors nesting on the wire.
 class NestGuard {
-public:
+  public:
     NestGuard(nl_msg* msg, int type) : msg_(msg), start_(nla_nest_start(msg, type)) {}
     ~NestGuard() {
         if (start_ != nullptr) nla_nest_end(msg_, start_);
@@ -106,7 +106,7 @@ public:
     NestGuard(const NestGuard&) = delete;
     NestGuard& operator=(const NestGuard&) = delete;
 
-private:
+  private:
     nl_msg* msg_;
     nlattr* start_;
 };
@@ -133,7 +133,9 @@ void put_address(nl_msg* msg, int type, const Address& address) {
     nla_put(msg, type, static_cast<int>(address.bytes.size()), address.bytes.data());
 }
 
-void put_string(nl_msg* msg, int type, const std::string& text) { nla_put_string(msg, type, text.c_str()); }
+void put_string(nl_msg* msg, int type, const std::string& text) {
+    nla_put_string(msg, type, text.c_str());
+}
 
 void put_service_key(nl_msg* msg, const ServiceKey& key) {
     nla_put_u16(msg, IPVS_SVC_ATTR_AF, static_cast<std::uint16_t>(key.family));
@@ -285,7 +287,6 @@ bool parse_top(const Message& message, nlattr** table, int max, const nla_policy
     return genlmsg_parse(header, 0, table, max, policy) == 0;
 }
 
-
 }  // namespace
 
 // ---- Requests.
@@ -297,10 +298,9 @@ Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t
     switch (op.kind) {
         case OpKind::AddService:
         case OpKind::EditService:
-            msg = new_request(family_id, seq,
-                              op.kind == OpKind::AddService ? IPVS_CMD_NEW_SERVICE
-                                                            : IPVS_CMD_SET_SERVICE,
-                              flags);
+            msg = new_request(
+                family_id, seq,
+                op.kind == OpKind::AddService ? IPVS_CMD_NEW_SERVICE : IPVS_CMD_SET_SERVICE, flags);
             put_service(msg.get(), op.service, true);
             break;
         case OpKind::DeleteService:
@@ -395,13 +395,16 @@ std::optional<Ack> decode_ack(const Message& message) {
     // NETLINK_CAP_ACK the echoed request is only its header.
     if ((message.flags & NLM_F_ACK_TLVS) != 0) {
         std::size_t offset = header_size + sizeof(nlmsgerr);
-        if ((message.flags & NLM_F_CAPPED) == 0) offset += NLMSG_ALIGN(error.msg.nlmsg_len) - sizeof(nlmsghdr);
+        if ((message.flags & NLM_F_CAPPED) == 0)
+            offset += NLMSG_ALIGN(error.msg.nlmsg_len) - sizeof(nlmsghdr);
         while (offset + sizeof(nlattr) <= message.bytes.size()) {
             nlattr attr;
             std::memcpy(&attr, message.bytes.data() + offset, sizeof(attr));
-            if (attr.nla_len < sizeof(nlattr) || offset + attr.nla_len > message.bytes.size()) break;
+            if (attr.nla_len < sizeof(nlattr) || offset + attr.nla_len > message.bytes.size())
+                break;
             if ((attr.nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
-                const char* text = reinterpret_cast<const char*>(message.bytes.data() + offset + sizeof(nlattr));
+                const char* text =
+                    reinterpret_cast<const char*>(message.bytes.data() + offset + sizeof(nlattr));
                 ack.text.assign(text, strnlen(text, attr.nla_len - sizeof(nlattr)));
             }
             offset += NLA_ALIGN(attr.nla_len);
@@ -446,7 +449,7 @@ Result<Service> decode_service_message(const Message& message) {
     service.timeout = get_u32(tb[IPVS_SVC_ATTR_TIMEOUT]);
     service.netmask = netmask_from_wire(*family, get_u32(tb[IPVS_SVC_ATTR_NETMASK]));
     service.stats = decode_stats(tb[IPVS_SVC_ATTR_STATS64] != nullptr ? tb[IPVS_SVC_ATTR_STATS64]
-                                                                       : tb[IPVS_SVC_ATTR_STATS]);
+                                                                      : tb[IPVS_SVC_ATTR_STATS]);
     return service;
 }
 
@@ -489,7 +492,7 @@ Result<Destination> decode_destination_message(const Message& message, Family se
     dest.tunnel_port = ntohs(get_u16(tb[IPVS_DEST_ATTR_TUN_PORT]));
     dest.tunnel_flags = get_u16(tb[IPVS_DEST_ATTR_TUN_FLAGS]);
     dest.stats = decode_stats(tb[IPVS_DEST_ATTR_STATS64] != nullptr ? tb[IPVS_DEST_ATTR_STATS64]
-                                                                     : tb[IPVS_DEST_ATTR_STATS]);
+                                                                    : tb[IPVS_DEST_ATTR_STATS]);
     return dest;
 }
 

@@ -23,7 +23,8 @@ std::vector<wire::Bytes> load(const std::string& name) {
             continue;
         }
         for (std::size_t i = 0; i + 1 < line.size(); i += 2)
-            datagrams.back().push_back(static_cast<std::uint8_t>(std::stoul(line.substr(i, 2), nullptr, 16)));
+            datagrams.back().push_back(
+                static_cast<std::uint8_t>(std::stoul(line.substr(i, 2), nullptr, 16)));
     }
     if (datagrams.back().empty()) datagrams.pop_back();
     return datagrams;

@@ -76,7 +76,8 @@ TEST_CASE("identical tables need no plan") {
 TEST_CASE("a new service is added with its destinations") {
     Table desired{{{svc("10.0.0.1", 80), {dst("10.1.0.1", 80), dst("10.1.0.2", 80)}}}};
     const Plan plan = make_plan({}, desired);
-    CHECK(kinds(plan) == std::vector{OpKind::AddService, OpKind::AddDestination, OpKind::AddDestination});
+    CHECK(kinds(plan) ==
+          std::vector{OpKind::AddService, OpKind::AddDestination, OpKind::AddDestination});
 }
 
 TEST_CASE("changed settings become edits, never delete and re-add") {
@@ -111,8 +112,9 @@ TEST_CASE("deletions come after additions and edits") {
     Table current{{{svc("10.0.0.1", 80), {dst("10.1.0.1", 80)}}, {svc("10.0.0.2", 80), {}}}};
     Table desired{{{svc("10.0.0.1", 80, "rr"), {dst("10.1.0.2", 80)}}, {svc("10.0.0.3", 80), {}}}};
     const Plan plan = make_plan(current, desired, {.prune = true});
-    CHECK(kinds(plan) == std::vector{OpKind::AddService, OpKind::EditService, OpKind::AddDestination,
-                                     OpKind::DeleteDestination, OpKind::DeleteService});
+    CHECK(kinds(plan) == std::vector{OpKind::AddService, OpKind::EditService,
+                                     OpKind::AddDestination, OpKind::DeleteDestination,
+                                     OpKind::DeleteService});
 }
 
 TEST_CASE("duplicate services in the desired table: the first one counts") {
@@ -144,13 +146,17 @@ TEST_CASE("the model refuses what the kernel refuses") {
     const ServiceKey missing = svc("10.0.0.2", 80).key;
     CHECK(model.apply(Operation::edit_service(svc("10.0.0.2", 80))).error().errnum == ESRCH);
     CHECK(model.apply(Operation::delete_service(missing)).error().errnum == ESRCH);
-    CHECK(model.apply(Operation::add_destination(missing, dst("10.1.0.1", 80))).error().errnum == ESRCH);
+    CHECK(model.apply(Operation::add_destination(missing, dst("10.1.0.1", 80))).error().errnum ==
+          ESRCH);
     CHECK(model.apply(Operation::zero(missing)).error().errnum == ESRCH);
 
     CHECK(model.apply(Operation::add_destination(s.key, dst("10.1.0.1", 80))).ok());
-    CHECK(model.apply(Operation::add_destination(s.key, dst("10.1.0.1", 80))).error().errnum == EEXIST);
-    CHECK(model.apply(Operation::edit_destination(s.key, dst("10.1.0.2", 80))).error().errnum == ENOENT);
-    CHECK(model.apply(Operation::delete_destination(s.key, dst("10.1.0.2", 80))).error().errnum == ENOENT);
+    CHECK(model.apply(Operation::add_destination(s.key, dst("10.1.0.1", 80))).error().errnum ==
+          EEXIST);
+    CHECK(model.apply(Operation::edit_destination(s.key, dst("10.1.0.2", 80))).error().errnum ==
+          ENOENT);
+    CHECK(model.apply(Operation::delete_destination(s.key, dst("10.1.0.2", 80))).error().errnum ==
+          ENOENT);
     CHECK(model.apply(Operation::edit_destination(s.key, dst("10.1.0.1", 80, 9))).ok());
     CHECK(model.table().services[0].destinations[0].weight == 9);
     CHECK(model.apply(Operation::delete_destination(s.key, dst("10.1.0.1", 80))).ok());
@@ -167,7 +173,8 @@ TEST_CASE("random tables: applying the plan yields the desired table") {
         const int services = static_cast<int>(rng() % 12);
         for (int i = 0; i < services; ++i) {
             // Small address space so that random tables overlap.
-            Service s = svc("10.0.0.1", static_cast<std::uint16_t>(80 + rng() % 10), scheds[rng() % 4]);
+            Service s =
+                svc("10.0.0.1", static_cast<std::uint16_t>(80 + rng() % 10), scheds[rng() % 4]);
             if (t.find(s.key) != nullptr) continue;
             ServiceEntry e{s, {}};
             const int dests = static_cast<int>(rng() % 5);

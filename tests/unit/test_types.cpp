@@ -25,7 +25,8 @@ TEST_CASE("addresses parse and print in both families") {
 
 TEST_CASE("service keys print as users write them") {
     CHECK(ServiceKey::tcp(*Address::parse("10.0.0.1"), 80).to_string() == "TCP 10.0.0.1:80");
-    CHECK(ServiceKey::udp(*Address::parse("2001:db8::5"), 53).to_string() == "UDP [2001:db8::5]:53");
+    CHECK(ServiceKey::udp(*Address::parse("2001:db8::5"), 53).to_string() ==
+          "UDP [2001:db8::5]:53");
     CHECK(ServiceKey::sctp(*Address::parse("10.0.0.2"), 9).to_string() == "SCTP 10.0.0.2:9");
     CHECK(ServiceKey::mark(7).to_string() == "FWM 7");
     CHECK(ServiceKey::mark(7, Family::Inet6).to_string() == "FWM 7 IPv6");

@@ -39,7 +39,9 @@ wire::Message only_message(wire::Bytes&& temporary) {
     return messages.front();
 }
 
-std::uint8_t genl_command(const wire::Message& m) { return m.bytes[NLMSG_HDRLEN]; }
+std::uint8_t genl_command(const wire::Message& m) {
+    return m.bytes[NLMSG_HDRLEN];
+}
 
 Service sample_service() {
     Service s;
@@ -124,7 +126,8 @@ TEST_CASE("destination requests carry the service key and every setting") {
         Operation op = kind == OpKind::AddDestination ? Operation::add_destination(s.key, d)
                                                       : Operation::edit_destination(s.key, d);
         const auto m = only_message(encode(op));
-        CHECK(genl_command(m) == (kind == OpKind::AddDestination ? IPVS_CMD_NEW_DEST : IPVS_CMD_SET_DEST));
+        CHECK(genl_command(m) ==
+              (kind == OpKind::AddDestination ? IPVS_CMD_NEW_DEST : IPVS_CMD_SET_DEST));
         const auto svc = wire::decode_service_message(m);
         REQUIRE(svc.ok());
         CHECK(svc->key == s.key);
@@ -136,8 +139,8 @@ TEST_CASE("destination requests carry the service key and every setting") {
     d.tunnel_type = TunnelType::GUE;
     d.tunnel_port = 6080;
     d.tunnel_flags = tunnel_flags::csum | tunnel_flags::remcsum;
-    const auto back =
-        wire::decode_destination_message(only_message(encode(Operation::add_destination(s.key, d))), Family::Inet);
+    const auto back = wire::decode_destination_message(
+        only_message(encode(Operation::add_destination(s.key, d))), Family::Inet);
     REQUIRE(back.ok());
     CHECK(back->tunnel_type == TunnelType::GUE);
     CHECK(back->tunnel_port == 6080);
@@ -199,7 +202,8 @@ TEST_CASE("timeouts, zero, flush and daemon requests") {
     CHECK(*daemon == d);
 
     d.group = Address::parse("ff02::1:3");
-    const auto daemon6 = wire::decode_daemon_message(only_message(encode(Operation::start_daemon(d))));
+    const auto daemon6 =
+        wire::decode_daemon_message(only_message(encode(Operation::start_daemon(d))));
     REQUIRE(daemon6.ok());
     CHECK(daemon6->group == d.group);
 
@@ -213,7 +217,9 @@ TEST_CASE("many requests concatenate into one batch and split back in order") {
     for (std::uint32_t i = 0; i < 50; ++i) {
         Destination d = sample_destination();
         d.port = static_cast<std::uint16_t>(1000 + i);
-        REQUIRE(wire::append_operation(bytes, family_id, 100 + i, Operation::add_destination(s.key, d)).ok());
+        REQUIRE(
+            wire::append_operation(bytes, family_id, 100 + i, Operation::add_destination(s.key, d))
+                .ok());
     }
     bool malformed = true;
     const auto messages = wire::split_messages(bytes, &malformed);
@@ -264,7 +270,8 @@ TEST_CASE("acks decode errno and the extended-ack text") {
 }
 
 TEST_CASE("decoders reject truncated and corrupted input without crashing") {
-    const auto bytes = encode(Operation::add_destination(sample_service().key, sample_destination()));
+    const auto bytes =
+        encode(Operation::add_destination(sample_service().key, sample_destination()));
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
         const std::span<const std::uint8_t> prefix(bytes.data(), cut);
         bool malformed = false;
@@ -284,12 +291,14 @@ TEST_CASE("decoders reject truncated and corrupted input without crashing") {
 
 TEST_CASE("operation descriptions name the object") {
     const Service s = sample_service();
-    CHECK(Operation::add_service(s).describe() == "add service TCP 192.0.2.1:80 (wrr, persistent 300)");
+    CHECK(Operation::add_service(s).describe() ==
+          "add service TCP 192.0.2.1:80 (wrr, persistent 300)");
     CHECK(Operation::add_destination(s.key, sample_destination()).describe() ==
           "add destination 198.51.100.7:8080 to TCP 192.0.2.1:80 (Masq, weight 5)");
     CHECK(Operation::delete_destination(s.key, sample_destination()).object() ==
           "198.51.100.7:8080 in TCP 192.0.2.1:80");
     CHECK(make_error(EEXIST, "add service", "TCP 192.0.2.1:80").message() ==
           "add service TCP 192.0.2.1:80: service already exists");
-    CHECK(make_error(ESRCH, "add destination", "x").message() == "add destination x: service does not exist");
+    CHECK(make_error(ESRCH, "add destination", "x").message() ==
+          "add destination x: service does not exist");
 }

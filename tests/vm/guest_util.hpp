@@ -37,8 +37,9 @@ inline CommandResult run(const std::string& command) {
 inline bool kernel_has_scheduler(const std::string& name) {
     utsname uts{};
     ::uname(&uts);
-    const std::string dir = std::string("/lib/modules/") + uts.release + "/kernel/net/netfilter/ipvs/";
-    struct stat st{};
+    const std::string dir =
+        std::string("/lib/modules/") + uts.release + "/kernel/net/netfilter/ipvs/";
+    struct stat st {};
     for (const char* suffix : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
         if (::stat((dir + "ip_vs_" + name + suffix).c_str(), &st) == 0) return true;
     return ::stat(("/sys/module/ip_vs_" + name).c_str(), &st) == 0;

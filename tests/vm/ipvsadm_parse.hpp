@@ -34,9 +34,13 @@ struct SavedService {
 inline std::string save_key(const ipvsctl::ServiceKey& key) {
     using ipvsctl::Protocol;
     if (key.is_fwmark())
-        return "-f " + std::to_string(key.fwmark) + (key.family == ipvsctl::Family::Inet6 ? " -6" : "");
-    const std::string flag = key.protocol == Protocol::TCP ? "-t" : key.protocol == Protocol::UDP ? "-u" : "--sctp-service";
-    const std::string addr = key.address.is_v6() ? "[" + key.address.to_string() + "]" : key.address.to_string();
+        return "-f " + std::to_string(key.fwmark) +
+               (key.family == ipvsctl::Family::Inet6 ? " -6" : "");
+    const std::string flag = key.protocol == Protocol::TCP   ? "-t"
+                             : key.protocol == Protocol::UDP ? "-u"
+                                                             : "--sctp-service";
+    const std::string addr =
+        key.address.is_v6() ? "[" + key.address.to_string() + "]" : key.address.to_string();
     return flag + " " + addr + ":" + std::to_string(key.port);
 }
 
@@ -57,25 +61,37 @@ inline std::map<std::string, SavedService> parse_save(const std::string& text) {
         if (w[0] == "-A") {
             SavedService& s = services[key];
             for (; i < w.size(); ++i) {
-                if (w[i] == "-s") s.scheduler = w.at(++i);
-                else if (w[i] == "-p") s.persistence = std::stoi(w.at(++i));
-                else if (w[i] == "-M") s.netmask = w.at(++i);
-                else if (w[i] == "-o") s.one_packet = true;
-                else if (w[i] == "-b") s.sched_flags = w.at(++i);
-                else if (w[i] == "--pe") s.pe = w.at(++i);
-                else throw std::runtime_error("unknown -A token '" + w[i] + "' in: " + line);
+                if (w[i] == "-s")
+                    s.scheduler = w.at(++i);
+                else if (w[i] == "-p")
+                    s.persistence = std::stoi(w.at(++i));
+                else if (w[i] == "-M")
+                    s.netmask = w.at(++i);
+                else if (w[i] == "-o")
+                    s.one_packet = true;
+                else if (w[i] == "-b")
+                    s.sched_flags = w.at(++i);
+                else if (w[i] == "--pe")
+                    s.pe = w.at(++i);
+                else
+                    throw std::runtime_error("unknown -A token '" + w[i] + "' in: " + line);
             }
         } else if (w[0] == "-a") {
             if (w.at(i) != "-r") throw std::runtime_error("no -r in: " + line);
             SavedDestination& d = services.at(key).destinations[w.at(i + 1)];
             for (i += 2; i < w.size(); ++i) {
-                if (w[i] == "-g" || w[i] == "-i" || w[i] == "-m") d.method = w[i];
-                else if (w[i] == "-w") d.weight = std::stoi(w.at(++i));
-                else if (w[i] == "--tun-type") d.tunnel_type = w.at(++i);
-                else if (w[i] == "--tun-port") d.tunnel_port = std::stoi(w.at(++i));
+                if (w[i] == "-g" || w[i] == "-i" || w[i] == "-m")
+                    d.method = w[i];
+                else if (w[i] == "-w")
+                    d.weight = std::stoi(w.at(++i));
+                else if (w[i] == "--tun-type")
+                    d.tunnel_type = w.at(++i);
+                else if (w[i] == "--tun-port")
+                    d.tunnel_port = std::stoi(w.at(++i));
                 else if (w[i] == "--tun-csum" || w[i] == "--tun-remcsum" || w[i] == "--tun-nocsum")
                     d.tunnel_checksum = w[i];
-                else throw std::runtime_error("unknown -a token '" + w[i] + "' in: " + line);
+                else
+                    throw std::runtime_error("unknown -a token '" + w[i] + "' in: " + line);
             }
         } else {
             throw std::runtime_error("unknown save line: " + line);

@@ -4,8 +4,8 @@
 // Debian's ipvsadm on the same kernel.
 #include <arpa/inet.h>
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -38,7 +38,9 @@ void reset() {
     REQUIRE(run("ipvsadm -S -n").output.empty());
 }
 
-Address addr(const char* text) { return *Address::parse(text); }
+Address addr(const char* text) {
+    return *Address::parse(text);
+}
 
 Service make_service(ServiceKey key, const char* sched = "wlc") {
     Service s;
@@ -48,7 +50,8 @@ Service make_service(ServiceKey key, const char* sched = "wlc") {
     return s;
 }
 
-Destination make_dest(const char* address, std::uint16_t port, ForwardMethod method, int weight = 1) {
+Destination make_dest(const char* address, std::uint16_t port, ForwardMethod method,
+                      int weight = 1) {
     Destination d;
     d.address = addr(address);
     d.port = port;
@@ -65,9 +68,12 @@ std::map<std::string, guest::SavedService> ipvsadm_save() {
 
 std::string method_flag(ForwardMethod m) {
     switch (m) {
-        case ForwardMethod::Masquerade: return "-m";
-        case ForwardMethod::Tunnel: return "-i";
-        default: return "-g";  // ipvsadm prints local-node servers as -g too
+        case ForwardMethod::Masquerade:
+            return "-m";
+        case ForwardMethod::Tunnel:
+            return "-i";
+        default:
+            return "-g";  // ipvsadm prints local-node servers as -g too
     }
 }
 
@@ -130,7 +136,8 @@ TEST_CASE("info and timeouts agree with ipvsadm") {
 
 TEST_CASE("every scheduler the kernel has; a clear error for those it lacks") {
     reset();
-    const char* schedulers[] = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"};
+    const char* schedulers[] = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
+                                "sh", "sed", "nq", "fo",  "ovf",  "mh",    "twos"};
     std::uint16_t port = 1000;
     int available = 0;
     for (const char* sched : schedulers) {
@@ -146,8 +153,8 @@ TEST_CASE("every scheduler the kernel has; a clear error for those it lacks") {
         } else {
             REQUIRE_FALSE(added.ok());
             CHECK(added.error().errnum == ENOENT);
-            CHECK(added.error().message() ==
-                  "add service " + s.key.to_string() + ": scheduler '" + sched + "' is not available in this kernel");
+            CHECK(added.error().message() == "add service " + s.key.to_string() + ": scheduler '" +
+                                                 sched + "' is not available in this kernel");
             // ipvsadm fails the same way on the same kernel.
             CHECK(run("ipvsadm -A -t 10.0.0.1:1 -s " + std::string(sched)).status == 255);
         }
@@ -185,7 +192,8 @@ TEST_CASE("services of every kind: add, get, edit, delete") {
     sip.flags = service_flags::persistent;
     sip.timeout = 120;
     sip.pe_name = "sip";
-    for (const auto* s : {&tcp, &udp6, &sctp, &mark4, &mark6, &sip}) require_ok(client().add_service(*s));
+    for (const auto* s : {&tcp, &udp6, &sctp, &mark4, &mark6, &sip})
+        require_ok(client().add_service(*s));
 
     auto listed = client().services();
     REQUIRE(listed.ok());
@@ -300,12 +308,24 @@ TEST_CASE("destinations: every forwarding method, tunnel type and threshold") {
     // IPv6 real servers behind an IPv6 service, and a fwmark service.
     const ServiceKey v6 = ServiceKey::tcp(addr("2001:db8::1"), 443);
     require_ok(client().add_service(make_service(v6, "rr")));
-    require_ok(client().add_destination(v6, make_dest("2001:db8:1::5", 443, ForwardMethod::Masquerade)));
+    require_ok(
+        client().add_destination(v6, make_dest("2001:db8:1::5", 443, ForwardMethod::Masquerade)));
     require_ok(client().add_destination(v6, make_dest("2001:db8:1::6", 443, ForwardMethod::Route)));
     const ServiceKey mark = ServiceKey::mark(9);
     require_ok(client().add_service(make_service(mark, "wrr")));
     require_ok(client().add_destination(mark, make_dest("10.1.0.9", 0, ForwardMethod::Route, 4)));
     check_agrees_with_ipvsadm();
+
+    // A real server on one of the director's own addresses is local: the
+    // kernel delivers to it directly, and says so.
+    require_ok(client().add_destination(key, make_dest("127.0.0.1", 80, ForwardMethod::Route)));
+    bool saw_local = false;
+    const auto with_local = client().destinations(key);
+    REQUIRE(with_local.ok());
+    for (const auto& d : *with_local)
+        if (d.address == addr("127.0.0.1")) saw_local = d.method == ForwardMethod::Local;
+    CHECK(saw_local);
+    CHECK(guest::destination_rows(run("ipvsadm -L -n").output).at("127.0.0.1:80").at(0) == "Local");
 
     // And what ipvsadm adds, the library reads, connection counts included.
     REQUIRE(run("ipvsadm -a -t 10.0.0.1:80 -r 10.1.0.20:80 -m -w 9 -x 50 -y 5").status == 0);
@@ -363,7 +383,8 @@ TEST_CASE("the connection-sync daemon: start, list, stop") {
             CHECK(each.max_len == 1400);
         }
     CHECK(seen_backup);
-    CHECK(run("ipvsadm -L --daemon").output.find("backup sync daemon (mcast=ipvs0, syncid=6") != std::string::npos);
+    CHECK(run("ipvsadm -L --daemon").output.find("backup sync daemon (mcast=ipvs0, syncid=6") !=
+          std::string::npos);
 
     // Starting a second master is refused.
     auto again = client().start_daemon(master);
@@ -386,9 +407,11 @@ TEST_CASE("errors name what was wrong") {
     CHECK(dup.error().errnum == EEXIST);
     CHECK(dup.error().message() == "add service TCP 10.0.0.1:80: service already exists");
 
-    auto unknown = client().add_service(make_service(ServiceKey::tcp(addr("10.0.0.2"), 80), "nosuch"));
+    auto unknown =
+        client().add_service(make_service(ServiceKey::tcp(addr("10.0.0.2"), 80), "nosuch"));
     REQUIRE_FALSE(unknown.ok());
-    CHECK(unknown.error().message() == "add service TCP 10.0.0.2:80: scheduler 'nosuch' is not available in this kernel");
+    CHECK(unknown.error().message() ==
+          "add service TCP 10.0.0.2:80: scheduler 'nosuch' is not available in this kernel");
 
     const ServiceKey missing = ServiceKey::tcp(addr("10.9.9.9"), 80);
     auto gone = client().delete_service(missing);
@@ -397,14 +420,20 @@ TEST_CASE("errors name what was wrong") {
     CHECK(gone.error().message() == "delete service TCP 10.9.9.9:80: service does not exist");
     CHECK(client().service(missing).error().errnum == ESRCH);
     CHECK(client().destinations(missing).error().errnum == ESRCH);
-    CHECK(client().add_destination(missing, make_dest("10.1.0.1", 80, ForwardMethod::Route)).error().errnum == ESRCH);
+    CHECK(client()
+              .add_destination(missing, make_dest("10.1.0.1", 80, ForwardMethod::Route))
+              .error()
+              .errnum == ESRCH);
     CHECK(client().edit_service(make_service(missing)).error().errnum == ESRCH);
 
     require_ok(client().add_destination(key, make_dest("10.1.0.1", 80, ForwardMethod::Route)));
     auto dup_dest = client().add_destination(key, make_dest("10.1.0.1", 80, ForwardMethod::Route));
-    CHECK(dup_dest.error().message() == "add destination 10.1.0.1:80 in TCP 10.0.0.1:80: destination already exists");
-    auto no_dest = client().delete_destination(key, make_dest("10.1.0.2", 80, ForwardMethod::Route));
-    CHECK(no_dest.error().message() == "delete destination 10.1.0.2:80 in TCP 10.0.0.1:80: destination does not exist");
+    CHECK(dup_dest.error().message() ==
+          "add destination 10.1.0.1:80 in TCP 10.0.0.1:80: destination already exists");
+    auto no_dest =
+        client().delete_destination(key, make_dest("10.1.0.2", 80, ForwardMethod::Route));
+    CHECK(no_dest.error().message() ==
+          "delete destination 10.1.0.2:80 in TCP 10.0.0.1:80: destination does not exist");
 
     // Bad address family: caught before the kernel, and by the kernel.
     ServiceKey mixed = ServiceKey::tcp(addr("10.0.0.5"), 80);
@@ -412,7 +441,8 @@ TEST_CASE("errors name what was wrong") {
     auto bad = client().add_service(make_service(mixed));
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().message().find("family") != std::string::npos);
-    auto v6_into_v4 = client().add_destination(key, make_dest("2001:db8::9", 80, ForwardMethod::Masquerade));
+    auto v6_into_v4 =
+        client().add_destination(key, make_dest("2001:db8::9", 80, ForwardMethod::Masquerade));
     REQUIRE_FALSE(v6_into_v4.ok());
     CHECK(v6_into_v4.error().errnum != 0);
 
@@ -448,9 +478,12 @@ TEST_CASE("batches: thousands of requests, every ack matched, first failure name
     // chunks after it are not sent.
     std::vector<Operation> mixed;
     for (std::uint32_t i = 0; i < 100; ++i)
-        mixed.push_back(Operation::add_service(make_service(ServiceKey::tcp(Address::v4(0x0b000000 + i), 80))));
-    mixed[40] = Operation::add_service(make_service(ServiceKey::tcp(Address::v4(0x0a000000), 80)));  // exists
-    auto partial = client().execute_batch(mixed, BatchOptions{.requests_per_send = 16, .stop_on_error = true});
+        mixed.push_back(
+            Operation::add_service(make_service(ServiceKey::tcp(Address::v4(0x0b000000 + i), 80))));
+    mixed[40] = Operation::add_service(
+        make_service(ServiceKey::tcp(Address::v4(0x0a000000), 80)));  // exists
+    auto partial =
+        client().execute_batch(mixed, BatchOptions{.requests_per_send = 16, .stop_on_error = true});
     REQUIRE(partial.ok());
     CHECK_FALSE(partial->ok());
     CHECK(partial->first_failure() == 40);
@@ -458,7 +491,8 @@ TEST_CASE("batches: thousands of requests, every ack matched, first failure name
     CHECK(partial->not_sent == 100 - 48);
     CHECK(partial->succeeded() == 47);
     const Error err = batch_error(mixed, *partial);
-    CHECK(err.message() == "add service TCP 10.0.0.0:80: service already exists (request 41 of the batch)");
+    CHECK(err.message() ==
+          "add service TCP 10.0.0.0:80: service already exists (request 41 of the batch)");
     check_agrees_with_ipvsadm();
 }
 
@@ -508,7 +542,8 @@ TEST_CASE("plan and apply: edits in place, idempotent, rolled back on refusal") 
     const Plan bad_plan = make_plan(*now, broken, {.prune = true});
     auto refused = apply_plan(client(), bad_plan, *now);
     REQUIRE_FALSE(refused.ok());
-    CHECK(refused.error().message().find("scheduler 'nosuch' is not available") != std::string::npos);
+    CHECK(refused.error().message().find("scheduler 'nosuch' is not available") !=
+          std::string::npos);
     CHECK(refused.error().message().find("rolled back") != std::string::npos);
     CHECK(run("ipvsadm -S -n").output == saved_before);
 }
@@ -573,13 +608,18 @@ struct NatLab {
         INFO(result.output);
         REQUIRE(result.status == 0);
     }
-    ~NatLab() { run("pkill -f 'http.server 8080'; ip netns del lab-c; ip netns del lab-s; ip link del lab-vc; ip link del lab-vs"); }
+    ~NatLab() {
+        run("pkill -f 'http.server 8080'; ip netns del lab-c; ip netns del lab-s; ip link del "
+            "lab-vc; ip link del lab-vs");
+    }
 
     /// Makes `count` HTTP requests from the client to the VIP; returns how many succeeded.
     static int requests(int count) {
-        const auto r = run("ip netns exec lab-c python3 -c \"import urllib.request\nok = 0\nfor _ in range(" +
-                           std::to_string(count) +
-                           "):\n    ok += urllib.request.urlopen('http://198.18.0.1/', timeout=5).read() == b'hello\\n'\nprint(ok)\"");
+        const auto r =
+            run("ip netns exec lab-c python3 -c \"import urllib.request\nok = 0\nfor _ in range(" +
+                std::to_string(count) +
+                "):\n    ok += urllib.request.urlopen('http://198.18.0.1/', timeout=5).read() == "
+                "b'hello\\n'\nprint(ok)\"");
         return r.status == 0 ? std::stoi(r.output) : -1;
     }
 };
@@ -591,7 +631,8 @@ TEST_CASE("statistics and connection counts agree with ipvsadm under real traffi
     NatLab lab;
     const ServiceKey vip = ServiceKey::tcp(addr("198.18.0.1"), 80);
     require_ok(client().add_service(make_service(vip, "rr")));
-    require_ok(client().add_destination(vip, make_dest("198.18.1.2", 8080, ForwardMethod::Masquerade)));
+    require_ok(
+        client().add_destination(vip, make_dest("198.18.1.2", 8080, ForwardMethod::Masquerade)));
     REQUIRE(NatLab::requests(20) == 20);
 
     // The kernel folds per-CPU counters into what it reports every two
@@ -631,7 +672,8 @@ TEST_CASE("statistics and connection counts agree with ipvsadm under real traffi
     // Rates are estimated every two seconds: ipvsadm's reading must equal
     // ours from just before or just after it.
     const auto ours_before = client().service(vip)->stats;
-    const auto rates = guest::service_rows(run("ipvsadm -L -n --rate").output).at("TCP 198.18.0.1:80");
+    const auto rates =
+        guest::service_rows(run("ipvsadm -L -n --rate").output).at("TCP 198.18.0.1:80");
     const auto ours_after = client().service(vip)->stats;
     const auto matches = [&](std::size_t column, std::uint64_t a, std::uint64_t b) {
         return rates.at(column) == std::to_string(a) || rates.at(column) == std::to_string(b);
@@ -643,5 +685,7 @@ TEST_CASE("statistics and connection counts agree with ipvsadm under real traffi
     // Zeroing one service clears its counters.
     require_ok(client().zero(vip));
     CHECK(client().service(vip)->stats.conns == 0);
-    CHECK(guest::service_rows(run("ipvsadm -L -n --stats --exact").output).at("TCP 198.18.0.1:80").at(0) == "0");
+    CHECK(guest::service_rows(run("ipvsadm -L -n --stats --exact").output)
+              .at("TCP 198.18.0.1:80")
+              .at(0) == "0");
 }

@@ -55,7 +55,7 @@ struct BatchOptions {
 };
 
 class Client {
-public:
+  public:
     static Result<Client> open(const ClientOptions& options = {});
     Client(Client&&) noexcept;
     Client& operator=(Client&&) noexcept;
@@ -99,7 +99,7 @@ public:
 
     struct Impl;  ///< private to the library
 
-private:
+  private:
     explicit Client(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -33,7 +33,7 @@ Plan make_plan(const Table& current, const Table& desired, const PlanOptions& op
 /// (which object must or must not exist), so that a whole sequence can be
 /// checked before any of it reaches the kernel.
 class TableModel {
-public:
+  public:
     TableModel() = default;
     explicit TableModel(const Table& initial);
 
@@ -43,7 +43,7 @@ public:
     [[nodiscard]] Table table() const;
     [[nodiscard]] std::size_t service_count() const { return services_.size(); }
 
-private:
+  private:
     std::map<ServiceKey, ServiceEntry> services_;
 };
 

@@ -31,7 +31,7 @@ Error make_error(int errnum, std::string operation, std::string object, std::str
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
     Result(Error error) : state_(std::move(error)) {}
 
@@ -51,13 +51,13 @@ public:
     [[nodiscard]] const Error& error() const { return std::get<1>(state_); }
     Error&& take_error() && { return std::get<1>(std::move(state_)); }
 
-private:
+  private:
     std::variant<T, Error> state_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
 
@@ -66,7 +66,7 @@ public:
     [[nodiscard]] const Error& error() const { return *error_; }
     Error&& take_error() && { return std::move(*error_); }
 
-private:
+  private:
     std::optional<Error> error_;
 };
 

@@ -145,10 +145,10 @@ struct SyncDaemon {
     SyncState state = SyncState::Master;
     std::string interface;
     std::uint32_t sync_id = 0;
-    std::uint16_t max_len = 0;       ///< 0: kernel default
-    std::optional<Address> group;    ///< multicast group; kernel default when unset
-    std::uint16_t port = 0;          ///< 0: kernel default (8848)
-    std::uint8_t ttl = 0;            ///< 0: kernel default (1)
+    std::uint16_t max_len = 0;     ///< 0: kernel default
+    std::optional<Address> group;  ///< multicast group; kernel default when unset
+    std::uint16_t port = 0;        ///< 0: kernel default (8848)
+    std::uint8_t ttl = 0;          ///< 0: kernel default (1)
     bool operator==(const SyncDaemon&) const = default;
 };
 

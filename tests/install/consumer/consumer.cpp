@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Built against an installed libipvsctl: only its public headers are used.
-#include <ipvsctl/ipvsctl.hpp>
 #include <iostream>
+#include <ipvsctl/ipvsctl.hpp>
 
 int main() {
     const auto address = ipvsctl::Address::parse("192.0.2.1");
