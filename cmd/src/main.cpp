@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// ipvsctl: ipvsadm's command line, byte for byte, plus JSON, declarative
+// apply/diff, atomic restore and drain. Exceptions stop here, at the edge.
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <thread>
+
+#include "compat_parser.hpp"
+#include "ipvsctl/ipvsctl.hpp"
+#include "json_document.hpp"
+#include "listing.hpp"
+#include "restore.hpp"
+
+namespace ipvsctl::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRefused = 1;  // new commands: kernel refused
+constexpr int kExitUsage = 2;    // new commands: bad usage or input
+
+void write(std::FILE* stream, const std::string& text) {
+    std::fwrite(text.data(), 1, text.size(), stream);
+}
+
+std::optional<Client> open_client(const std::string& netns, std::string& problem) {
+    ClientOptions options;
+    options.netns = netns;
+    auto client = Client::open(options);
+    if (!client) {
+        problem = client.error().message();
+        return std::nullopt;
+    }
+    return std::move(*client);
+}
+
+/// ipvsadm's message when IPVS cannot be reached.
+int cannot_initialize(const std::string& problem) {
+    write(stderr,
+          "Can't initialize ipvs: " + problem +
+              "\nAre you sure that IP Virtual Server is built in the kernel or as module?\n");
+    return 2;
+}
+
+std::string read_all(std::istream& in) {
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// /proc/net/ip_vs_conn of the namespace we run in (or of `netns`).
+std::optional<std::string> read_connection_table(const std::string& netns) {
+    if (!netns.empty()) {
+        const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+            if (fd >= 0) ::close(fd);
+            return std::nullopt;
+        }
+        ::close(fd);
+    }
+    std::ifstream in("/proc/net/ip_vs_conn");
+    if (!in) return std::nullopt;
+    return read_all(in);
+}
+
+void print_json(const nlohmann::json& document) {
+    write(stdout, document.dump(2) + "\n");
+}
+
+int kernel_refusal(CompatCommand command, const Error& error, int status = 255) {
+    write(stderr, kernel_error_text(command, error.errnum) + "\n");
+    return status;
+}
+
+/// Runs a batch of restore steps; on a refusal puts the table back.
+int run_restore_steps(Client& client, const std::vector<RestoreStep>& steps, const Table& before) {
+    std::vector<Operation> operations;
+    operations.reserve(steps.size());
+    for (const auto& step : steps) operations.push_back(step.operation);
+    auto report = client.execute_batch(operations);
+    if (!report) {
+        write(stderr, report.error().message() + "\n");
+        return 255;
+    }
+    if (report->ok()) return 0;
+    const std::size_t failed = *report->first_failure();
+    const int errnum = report->status[failed];
+    std::string message =
+        line_prefix(steps[failed].line) + kernel_error_text(steps[failed].command, errnum);
+    if (steps[failed].line == 0) message = operations[failed].describe() + ": " + message;
+    auto now = client.table();
+    if (!now) {
+        write(stderr, message + "; rollback failed: " + now.error().message() + "\n");
+        return 255;
+    }
+    const Plan undo = make_plan(*now, before, PlanOptions{.prune = true});
+    BatchOptions keep_going;
+    keep_going.stop_on_error = false;
+    auto undone = client.execute_batch(undo.operations, keep_going);
+    if (!undone || !undone->ok())
+        message += "; rollback failed, the table is partly restored";
+    else
+        message += "; nothing was changed (rolled back " + std::to_string(report->succeeded()) +
+                   " operations)";
+    write(stderr, message + "\n");
+    return 255;
+}
+
+int compat_restore(Client& client, const CompatRequest& request) {
+    const std::string input = read_all(std::cin);
+    auto before = client.table();
+    if (!before) {
+        write(stderr, before.error().message() + "\n");
+        return 255;
+    }
+    std::vector<RestoreStep> steps;
+    if (request.json) {
+        nlohmann::json document;
+        try {
+            document = nlohmann::json::parse(input);
+        } catch (const nlohmann::json::parse_error& e) {
+            write(stderr, std::string("invalid JSON on stdin: ") + e.what() + "\n");
+            return 2;
+        }
+        auto table = table_from_json(document);
+        if (auto* problem = std::get_if<JsonProblem>(&table)) {
+            write(stderr, problem->message() + "\n");
+            return 2;
+        }
+        steps = steps_adding(std::get<Table>(table));
+    } else {
+        auto parsed = parse_restore(input, system_names());
+        if (auto* problem = std::get_if<RestoreProblem>(&parsed)) {
+            write(stderr, problem->message + "\n");
+            return problem->status;
+        }
+        steps = std::move(std::get<std::vector<RestoreStep>>(parsed));
+    }
+    if (auto problem = validate_restore(steps, *before)) {
+        write(stderr, problem->message + "\n");
+        return problem->status;
+    }
+    return run_restore_steps(client, steps, *before);
+}
+
+int compat_list(Client& client, const CompatRequest& request, const NameLookup& names) {
+    const ListFormat& format = request.format;
+    if (request.has(OptionClass::Connection)) {
+        const auto text = read_connection_table(request.netns);
+        if (!text) {
+            write(stderr, "cannot open file /proc/net/ip_vs_conn\n");
+            return 1;
+        }
+        if (request.json)
+            print_json({{"connections", connections_to_json(parse_connections(*text))}});
+        else
+            write(stdout, format_connections(*text, format, names));
+        return 0;
+    }
+    if (request.has(OptionClass::Service)) {
+        auto service = client.service(request.service.key);
+        if (!service) return kernel_refusal(CompatCommand::List, service.error(), 1);
+        auto destinations = client.destinations(request.service.key);
+        if (!destinations) return kernel_refusal(CompatCommand::List, destinations.error(), 1);
+        ServiceEntry entry{*service, *destinations};
+        if (request.json) {
+            Table one;
+            one.services.push_back(entry);
+            print_json(table_to_json(sorted_like_ipvsadm(one, format), JsonOptions{}));
+        } else {
+            write(stdout, format_one_service(entry, format, names));
+        }
+        return 0;
+    }
+    if (request.has(OptionClass::Timeout)) {
+        auto timeouts = client.timeouts();
+        if (!timeouts) return kernel_refusal(CompatCommand::List, timeouts.error(), 1);
+        if (request.json)
+            print_json({{"timeouts", timeouts_to_json(*timeouts)}});
+        else
+            write(stdout, format_timeouts(*timeouts));
+        return 0;
+    }
+    if (request.has(OptionClass::Daemon)) {
+        auto daemons = client.daemons();
+        if (!daemons) return kernel_refusal(CompatCommand::List, daemons.error(), 1);
+        if (request.json)
+            print_json({{"daemons", daemons_to_json(*daemons)}});
+        else
+            write(stdout, format_daemons(*daemons));
+        return 0;
+    }
+    auto info = client.info();
+    auto table = client.table();
+    if (!info || !table) {
+        write(stderr, (info ? table.error() : info.error()).message() + "\n");
+        return 1;
+    }
+    if (request.json) {
+        auto document = table_to_json(sorted_like_ipvsadm(*table, format),
+                                      JsonOptions{.counters = !format.rule});
+        if (!format.rule) {
+            document["version"] = info->version_string();
+            document["conn_table_size"] = info->conn_table_size;
+        }
+        print_json(document);
+    } else {
+        write(stdout, format_table(*info, *table, format, names));
+    }
+    return 0;
+}
+
+int run_compat(const std::vector<std::string>& args, const std::string& program) {
+    const NameLookup names = system_names();
+    CompatRequest request;
+    if (args.empty()) {
+        request.command = CompatCommand::List;
+    } else {
+        auto parsed = parse_compat(args, program, names);
+        if (auto* exit = std::get_if<CompatExit>(&parsed)) {
+            write(stderr, exit->message);
+            return exit->status;
+        }
+        request = std::get<CompatRequest>(parsed);
+    }
+    if (request.command == CompatCommand::Help) {
+        write(stdout, usage_text(program));
+        return 0;
+    }
+    if (request.command == CompatCommand::Version) {
+        write(stdout,
+              std::string("ipvsctl ") + library_version() + " (ipvsadm v1.31 compatible)\n");
+        return 0;
+    }
+    std::string problem;
+    auto client = open_client(request.netns, problem);
+    if (!client) return cannot_initialize(problem);
+
+    switch (request.command) {
+        case CompatCommand::List:
+            return compat_list(*client, request, names);
+        case CompatCommand::Save: {
+            CompatRequest save = request;
+            save.format.rule = true;
+            return compat_list(*client, save, names);
+        }
+        case CompatCommand::Restore:
+            return compat_restore(*client, request);
+        default:
+            break;
+    }
+    const auto operation = operation_for(request);
+    if (!operation) return 2;
+    auto done = client->execute(*operation);
+    if (!done) return kernel_refusal(request.command, done.error());
+    return 0;
+}
+
+// ---- new commands -------------------------------------------------------
+
+/// Reads a JSON document from FILE ("-" for stdin) into a table.
+std::variant<Table, std::string> read_document(const std::string& file) {
+    std::string text;
+    if (file == "-") {
+        text = read_all(std::cin);
+    } else {
+        std::ifstream in(file);
+        if (!in) return "cannot read '" + file + "'";
+        text = read_all(in);
+    }
+    nlohmann::json document;
+    try {
+        document = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+        return file + ": invalid JSON: " + e.what();
+    }
+    auto table = table_from_json(document);
+    if (auto* problem = std::get_if<JsonProblem>(&table)) return file + ": " + problem->message();
+    return std::get<Table>(table);
+}
+
+void print_plan(const Plan& plan) {
+    if (plan.empty()) {
+        write(stdout, "no changes\n");
+        return;
+    }
+    for (const auto& op : plan.operations) write(stdout, op.describe() + "\n");
+}
+
+int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
+              const std::string& netns) {
+    auto desired = read_document(file);
+    if (auto* problem = std::get_if<std::string>(&desired)) {
+        write(stderr, *problem + "\n");
+        return kExitUsage;
+    }
+    std::string open_problem;
+    auto client = open_client(netns, open_problem);
+    if (!client) {
+        write(stderr, "cannot reach IPVS: " + open_problem + "\n");
+        return kExitRefused;
+    }
+    auto current = client->table();
+    if (!current) {
+        write(stderr, current.error().message() + "\n");
+        return kExitRefused;
+    }
+    const Plan plan = make_plan(*current, std::get<Table>(desired), PlanOptions{.prune = prune});
+    print_plan(plan);
+    if (only_diff || dry_run) return kExitOk;
+    auto applied = apply_plan(*client, plan, *current);
+    if (!applied) {
+        write(stderr, applied.error().message() + "\n");
+        return kExitRefused;
+    }
+    return kExitOk;
+}
+
+int run_drain(const std::string& protocol_flag, const std::string& service,
+              const std::string& server, double timeout_seconds, double interval_seconds,
+              const std::string& netns) {
+    const NameLookup names = system_names();
+    auto parsed = parse_compat({"-d", protocol_flag, service, "-r", server}, "ipvsctl", names);
+    if (auto* exit = std::get_if<CompatExit>(&parsed)) {
+        write(stderr, "drain: " + exit->message);
+        return kExitUsage;
+    }
+    const auto& request = std::get<CompatRequest>(parsed);
+    std::string open_problem;
+    auto client = open_client(netns, open_problem);
+    if (!client) {
+        write(stderr, "cannot reach IPVS: " + open_problem + "\n");
+        return kExitRefused;
+    }
+    const ServiceKey& key = request.service.key;
+    const auto find = [&]() -> std::variant<Destination, std::string> {
+        auto destinations = client->destinations(key);
+        if (!destinations)
+            return "service " + key.to_string() + ": " + destinations.error().message();
+        for (const auto& d : *destinations)
+            if (d.same_endpoint(request.destination)) return d;
+        return "no real server " + request.destination.endpoint() + " in " + key.to_string();
+    };
+    auto found = find();
+    if (auto* problem = std::get_if<std::string>(&found)) {
+        write(stderr, "drain: " + *problem + "\n");
+        return kExitRefused;
+    }
+    Destination destination = std::get<Destination>(found);
+    destination.weight = 0;
+    if (auto edited = client->edit_destination(key, destination); !edited) {
+        write(stderr, "drain: " + edited.error().message() + "\n");
+        return kExitRefused;
+    }
+    const std::string name = destination.endpoint() + " in " + key.to_string();
+    write(stdout, "weight of " + name + " set to 0\n");
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<long>(timeout_seconds * 1000));
+    while (true) {
+        auto now = find();
+        if (auto* problem = std::get_if<std::string>(&now)) {
+            write(stderr, "drain: " + *problem + "\n");
+            return kExitRefused;
+        }
+        const auto active = std::get<Destination>(now).active_conns;
+        if (active == 0) break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            write(stdout, "timeout with " + std::to_string(active) + " active connections\n");
+            break;
+        }
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(static_cast<long>(interval_seconds * 1000)));
+    }
+    if (auto deleted = client->delete_destination(key, destination); !deleted) {
+        write(stderr, "drain: " + deleted.error().message() + "\n");
+        return kExitRefused;
+    }
+    write(stdout, "deleted " + name + "\n");
+    return kExitOk;
+}
+
+int run_extended(int argc, char** argv) {
+    CLI::App app{"ipvsctl: declarative IPVS management (ipvsadm options: see ipvsctl -h)"};
+    app.require_subcommand(1);
+    std::string netns;
+    app.add_option("--netns", netns, "network namespace (name under /run/netns or a path)");
+
+    std::string file;
+    bool dry_run = false, prune = false;
+    auto* apply = app.add_subcommand("apply", "make the kernel match a JSON document");
+    apply->add_option("-f,--file", file, "JSON document, - for stdin")->required();
+    apply->add_flag("--dry-run", dry_run, "print the plan, change nothing");
+    apply->add_flag("--prune", prune, "delete services and servers not in the document");
+
+    auto* diff = app.add_subcommand("diff", "print the plan that apply would run");
+    diff->add_option("-f,--file", file, "JSON document, - for stdin")->required();
+    diff->add_flag("--prune", prune, "include deletions of what the document lacks");
+
+    std::string tcp, udp, mark, server;
+    double timeout = 300, interval = 1;
+    auto* drain = app.add_subcommand("drain", "weight 0, wait for connections to end, delete");
+    auto* tcp_option = drain->add_option("-t,--tcp-service", tcp, "TCP service host:port");
+    auto* udp_option = drain->add_option("-u,--udp-service", udp, "UDP service host:port");
+    auto* mark_option = drain->add_option("-f,--fwmark-service", mark, "fwmark service");
+    tcp_option->excludes(udp_option)->excludes(mark_option);
+    udp_option->excludes(mark_option);
+    drain->add_option("-r,--real-server", server, "real server host[:port]")->required();
+    drain->add_option("--timeout", timeout, "seconds to wait for active connections (300)")
+        ->check(CLI::NonNegativeNumber);
+    drain->add_option("--interval", interval, "seconds between polls (1)")
+        ->check(CLI::PositiveNumber);
+    for (auto* sub : {apply, diff, drain}) sub->add_option("--netns", netns, "network namespace");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        return status == 0 ? 0 : kExitUsage;
+    }
+    if (apply->parsed()) return run_apply(file, dry_run, prune, false, netns);
+    if (diff->parsed()) return run_apply(file, true, prune, true, netns);
+    if (tcp.empty() && udp.empty() && mark.empty()) {
+        write(stderr, "drain: one of -t, -u or -f is required\n");
+        return kExitUsage;
+    }
+    const std::string flag = !tcp.empty() ? "-t" : !udp.empty() ? "-u" : "-f";
+    const std::string service = !tcp.empty() ? tcp : !udp.empty() ? udp : mark;
+    return run_drain(flag, service, server, timeout, interval, netns);
+}
+
+bool is_extended_command(const std::string& word) {
+    return word == "apply" || word == "diff" || word == "drain";
+}
+
+}  // namespace
+}  // namespace ipvsctl::cli
+
+int main(int argc, char** argv) {
+    using namespace ipvsctl::cli;
+    try {
+        std::vector<std::string> args(argv + 1, argv + argc);
+        std::size_t first_word = 0;
+        // "--netns NAME apply ..." is the extended grammar too.
+        while (first_word < args.size() && args[first_word].rfind("--netns", 0) == 0)
+            first_word += args[first_word] == "--netns" ? 2U : 1U;
+        if (first_word < args.size() && is_extended_command(args[first_word]))
+            return run_extended(argc, argv);
+        return run_compat(args, argc > 0 ? argv[0] : "ipvsctl");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ipvsctl: %s\n", e.what());
+        return 1;
+    }
+}
