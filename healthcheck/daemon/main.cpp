@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// healthcheckd: health checks that keep IPVS real servers in step with
+// reality. Thin main: options, wiring, signals.
+#include <systemd/sd-daemon.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/diff.hpp"
+#include "config/json.hpp"
+#include "control.hpp"
+#include "log.hpp"
+#include "monitor.hpp"
+
+namespace {
+
+using namespace ipvsctl;
+using namespace ipvsctl::healthcheck;
+
+struct Options {
+    std::string config_file{config::defaults::kConfigFile};
+    bool check = false;
+    bool dump = false;
+    bool dry_run = false;
+    std::optional<std::string> control_socket;
+    bool tls_verify = false;
+    std::string ca_file;
+};
+
+constexpr const char* kUsage =
+    "usage: healthcheckd [-f FILE] [--check | --dump] [--dry-run] [--control-socket PATH]\n"
+    "                    [--tls-verify] [--ca-file FILE]\n";
+
+std::optional<Options> parse_options(int argc, char** argv) {
+    Options options;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        const auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= args.size()) return std::nullopt;
+            return args[++i];
+        };
+        if (arg == "-f" || arg == "--config") {
+            auto v = value();
+            if (!v) return std::nullopt;
+            options.config_file = *v;
+        } else if (arg == "--check") {
+            options.check = true;
+        } else if (arg == "--dump") {
+            options.dump = true;
+        } else if (arg == "--dry-run") {
+            options.dry_run = true;
+        } else if (arg == "--control-socket") {
+            options.control_socket = value();
+            if (!options.control_socket) return std::nullopt;
+        } else if (arg == "--tls-verify") {
+            options.tls_verify = true;
+        } else if (arg == "--ca-file") {
+            auto v = value();
+            if (!v) return std::nullopt;
+            options.ca_file = *v;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return options;
+}
+
+config::LoadResult load(const std::string& path) {
+    auto result = config::load_config(path);
+    for (const auto& diagnostic : result.diagnostics)
+        log(result.ok() ? Priority::warning : Priority::err, diagnostic.to_string());
+    return result;
+}
+
+int run(const Options& options) {
+    auto loaded = load(options.config_file);
+    if (!loaded.ok()) {
+        log(Priority::err, "refusing to start: " + options.config_file + " has errors");
+        return 1;
+    }
+
+    std::unique_ptr<Kernel> kernel;
+    if (options.dry_run) {
+        kernel = std::make_unique<ModelKernel>();
+        log(Priority::notice, "dry run: changes go to an in-memory IPVS table");
+    } else {
+        auto client = Client::open();
+        if (!client) {
+            log(Priority::err, "refusing to start: " + client.error().message());
+            return 1;
+        }
+        kernel = std::make_unique<IpvsKernel>(std::move(*client));
+    }
+
+    boost::asio::io_context io;
+    SteadyClock clock;
+    SessionOptions session_options;
+    session_options.tls_verify = options.tls_verify;
+    session_options.ca_file = options.ca_file;
+    if (loaded.config->global_defs.script_user)
+        session_options.script_user = loaded.config->global_defs.script_user->command;
+    Monitor monitor(io, clock, *kernel, session_options);
+    monitor.load(loaded.config);
+    auto current = loaded.config;
+
+    std::string socket_path = options.control_socket.value_or("");
+    if (socket_path.empty()) {
+        const auto& sockets = current->global_defs.control_socket;
+        const auto found = sockets.find(config::Daemon::healthcheckd);
+        socket_path = found != sockets.end()
+                          ? found->second
+                          : std::string(config::defaults::kHealthcheckdControlSocket);
+    }
+    std::unique_ptr<ControlServer> control;
+    try {
+        control = std::make_unique<
+            ControlServer>(io, socket_path, [&](const nlohmann::json& request) {
+            const std::string command = request.value("command", "");
+            if (command == "status") {
+                nlohmann::json reply = monitor.status();
+                reply["ok"] = true;
+                return reply;
+            }
+            return nlohmann::json{{"ok", false}, {"error", "unknown command '" + command + "'"}};
+        });
+    } catch (const std::exception& e) {
+        log(Priority::warning, "control socket " + socket_path + ": " + e.what());
+    }
+
+    boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal) {
+            if (ec) return;
+            if (signal == SIGHUP) {
+                sd_notify(0, "RELOADING=1");
+                auto reloaded = load(options.config_file);
+                if (!reloaded.ok()) {
+                    log(Priority::err,
+                        "reload: " + options.config_file + " has errors; nothing changed");
+                } else {
+                    const auto changes = config::diff(*current, *reloaded.config);
+                    log(Priority::info,
+                        "reload: " + std::to_string(changes.virtual_servers.size()) +
+                            " virtual servers and " + std::to_string(changes.real_servers.size()) +
+                            " real servers changed");
+                    if (changes.touches_virtual_servers()) monitor.load(reloaded.config);
+                    current = reloaded.config;
+                }
+                sd_notify(0, "READY=1");
+                signals.async_wait(on_signal);
+                return;
+            }
+            log(Priority::notice, "stopping; the IPVS table is left as it is");
+            sd_notify(0, "STOPPING=1");
+            monitor.stop();
+            control.reset();
+            io.stop();
+        };
+    signals.async_wait(on_signal);
+
+    sd_notify(0, "READY=1");
+    log(Priority::notice, "healthcheckd ready");
+    io.run();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto options = parse_options(argc, argv);
+    if (!options) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    if (options->check || options->dump) {
+        auto loaded = config::load_config(options->config_file);
+        for (const auto& diagnostic : loaded.diagnostics)
+            std::cerr << diagnostic.to_string() << '\n';
+        if (!loaded.ok()) return 1;
+        if (options->dump) std::cout << config::json_text(config::to_json(*loaded.config)) << '\n';
+        return 0;
+    }
+    try {
+        return run(*options);
+    } catch (const std::exception& e) {
+        log(Priority::err, std::string("fatal: ") + e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "monitor.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "log.hpp"
+
+namespace ipvsctl::healthcheck {
+namespace {
+
+std::string label(const ServerRef& ref) {
+    return "[" + ref.virtual_server + " -> " + ref.real_server + "]";
+}
+
+std::string_view to_string(ServerVerdict verdict) {
+    switch (verdict) {
+        case ServerVerdict::up:
+            return "up";
+        case ServerVerdict::down:
+            return "down";
+        case ServerVerdict::unknown:
+            break;
+    }
+    return "unknown";
+}
+
+std::string describe(const Operation& op) {
+    std::string text = op.service.key.to_string();
+    if (op.kind == OpKind::AddDestination || op.kind == OpKind::EditDestination ||
+        op.kind == OpKind::DeleteDestination)
+        text +=
+            " -> " + op.destination.endpoint() + " weight " + std::to_string(op.destination.weight);
+    return text;
+}
+
+std::string_view op_name(OpKind kind) {
+    switch (kind) {
+        case OpKind::AddService:
+            return "add service";
+        case OpKind::EditService:
+            return "edit service";
+        case OpKind::DeleteService:
+            return "delete service";
+        case OpKind::AddDestination:
+            return "add server";
+        case OpKind::EditDestination:
+            return "edit server";
+        case OpKind::DeleteDestination:
+            return "delete server";
+        default:
+            break;
+    }
+    return "operation";
+}
+
+}  // namespace
+
+Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
+                 SessionOptions session_options)
+    : io_(io),
+      clock_(clock),
+      kernel_(kernel),
+      session_options_(std::move(session_options)),
+      scheduler_(clock),
+      wake_(io),
+      repair_(io) {}
+
+void Monitor::load(std::shared_ptr<const config::Config> config) {
+    const bool first = config_ == nullptr;
+    std::map<CheckerKey, CheckerState> checkers;
+    std::map<std::string, std::set<CheckerKey>> wanted;  // identity -> subscribers
+    std::map<std::string, ProbeSpec> specs;
+    std::set<ServiceKey> owned;
+
+    for (const auto& vs : config->virtual_servers) {
+        for (const auto& key : service_keys(vs, config->virtual_server_groups)) owned.insert(key);
+        for (const auto& rs : vs.real_servers) {
+            for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
+                const auto& checker = rs.checkers[i];
+                ProbeSpec spec = probe_spec(vs, rs, checker);
+                const CheckerKey key{ServerRef{vs.key(), rs.key()}, i};
+                CheckerState state;
+                state.identity = spec.identity;
+                state.thresholds = Thresholds::from_keepalived(checker.rise, checker.retry);
+                state.health = initial_checker_health(checker.alpha || vs.alpha);
+                // Reload keeps what an unchanged checker has learned.
+                if (const auto old = checkers_.find(key);
+                    old != checkers_.end() && old->second.identity == spec.identity) {
+                    state.health = old->second.health;
+                    state.weight = old->second.weight;
+                    state.last_detail = old->second.last_detail;
+                }
+                checkers.emplace(key, std::move(state));
+                wanted[spec.identity].insert(key);
+                specs.emplace(spec.identity, std::move(spec));
+            }
+        }
+    }
+
+    // Targets no checker needs any more.
+    std::size_t removed = 0, added = 0;
+    for (auto it = target_by_identity_.begin(); it != target_by_identity_.end();) {
+        if (wanted.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        auto& target = targets_.at(it->second);
+        target.session->cancel();
+        scheduler_.remove(it->second);
+        targets_.erase(it->second);
+        it = target_by_identity_.erase(it);
+        ++removed;
+    }
+    // New targets: spread evenly at start-up, by identity on reload.
+    std::size_t index = 0;
+    for (auto& [identity, subscribers] : wanted) {
+        const auto existing = target_by_identity_.find(identity);
+        if (existing != target_by_identity_.end()) {
+            targets_.at(existing->second).subscribers = subscribers;
+            ++index;
+            continue;
+        }
+        const TargetId id = next_target_id_++;
+        Target target;
+        target.spec = specs.at(identity);
+        target.session = make_session(io_, target.spec, session_options_);
+        target.subscribers = subscribers;
+        const Duration offset = first ? spread_offset(index, wanted.size(), target.spec.delay_loop)
+                                      : hashed_offset(identity, target.spec.delay_loop);
+        targets_.emplace(id, std::move(target));
+        target_by_identity_.emplace(identity, id);
+        scheduler_.add(id, offset);
+        ++added;
+        ++index;
+    }
+
+    checkers_ = std::move(checkers);
+    // Services of the old configuration stay owned until the next
+    // reconcile has removed the ones that went away.
+    for (const auto& key : owned) owned_.insert(key);
+    const auto old_config = config_;
+    config_ = std::move(config);
+
+    health_.clear();
+    for (const auto& vs : config_->virtual_servers)
+        for (const auto& rs : vs.real_servers)
+            health_[ServerRef{vs.key(), rs.key()}] = server_health(vs, rs);
+
+    log(Priority::info, std::string(first ? "start" : "reload") + ": " +
+                            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
+                            std::to_string(targets_.size()) + " probe targets (" +
+                            std::to_string(added) + " new, " + std::to_string(removed) + " gone)");
+    reconcile();
+    owned_ = std::move(owned);
+    arm();
+
+    // Drift repair: the kernel is compared with the wanted table regularly.
+    Duration repair_every = std::chrono::seconds(60);
+    for (const auto& vs : config_->virtual_servers)
+        if (vs.delay_loop.count() > 0) repair_every = std::min(repair_every, vs.delay_loop);
+    repair_every_ = repair_every;
+    arm_repair();
+}
+
+void Monitor::arm_repair() {
+    repair_.expires_after(repair_every_);
+    repair_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) return;
+        reconcile();
+        arm_repair();
+    });
+}
+
+void Monitor::stop() {
+    stopped_ = true;
+    wake_.cancel();
+    repair_.cancel();
+    for (auto& [id, target] : targets_) target.session->cancel();
+}
+
+void Monitor::arm() {
+    if (stopped_) return;
+    const auto due = scheduler_.next_due();
+    if (!due) return;
+    const auto delay = std::max(*due - clock_.now(), TimePoint::duration{0});
+    wake_.expires_after(delay);
+    wake_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) on_wake();
+    });
+}
+
+void Monitor::on_wake() {
+    for (const TargetId id : scheduler_.take_due()) {
+        auto found = targets_.find(id);
+        if (found == targets_.end()) continue;
+        found->second.started = clock_.now();
+        ++counters_.probes;
+        found->second.session->run(
+            [this, id](const ProbeOutcome& outcome) { on_outcome(id, outcome); });
+    }
+    arm();
+}
+
+ServerHealth Monitor::server_health(const config::VirtualServer& vs,
+                                    const config::RealServer& rs) const {
+    ServerHealth health;
+    // A server without checkers is always up, as in keepalived.
+    bool all_up = true, any_down = false;
+    for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
+        const auto found = checkers_.find(CheckerKey{ServerRef{vs.key(), rs.key()}, i});
+        if (found == checkers_.end()) continue;
+        const auto& state = found->second;
+        if (state.health.health == Health::down) {
+            all_up = false;
+            if (!state.health.provisional) any_down = true;
+        }
+        if (state.weight) health.weight = state.weight;
+    }
+    health.verdict =
+        any_down ? ServerVerdict::down : (all_up ? ServerVerdict::up : ServerVerdict::unknown);
+    return health;
+}
+
+void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
+    auto found = targets_.find(id);
+    if (found == targets_.end() || stopped_) return;
+    Target& target = found->second;
+    bool retry = false;
+    bool server_changed = false;
+    for (const CheckerKey& key : target.subscribers) {
+        auto& state = checkers_.at(key);
+        const Health before = state.health.health;
+        const auto stepped = step(state.health, outcome.success, state.thresholds);
+        state.health = stepped.next;
+        state.last_detail = outcome.detail;
+        if (outcome.weight && *outcome.weight != state.weight.value_or(-1)) {
+            state.weight = outcome.weight;
+            server_changed = true;
+        }
+        if (!outcome.success && in_retry(state.health, state.thresholds)) retry = true;
+        if (stepped.changed) {
+            ++counters_.transitions;
+            log(outcome.success ? Priority::notice : Priority::warning,
+                label(key.server) + " " + std::string(config::to_string(target.spec.type)) + " " +
+                    std::string(to_string(before)) + " -> " +
+                    std::string(to_string(state.health.health)) +
+                    (outcome.success ? ""
+                                     : " (" + std::string(to_string(outcome.reason)) + ": " +
+                                           outcome.detail + ")"));
+            server_changed = true;
+        }
+    }
+    if (server_changed) {
+        for (const auto& vs : config_->virtual_servers)
+            for (const auto& rs : vs.real_servers) {
+                ServerRef ref{vs.key(), rs.key()};
+                ServerHealth now = server_health(vs, rs);
+                auto& old = health_[ref];
+                if (old.verdict != now.verdict)
+                    log(Priority::notice, label(ref) + " server " +
+                                              std::string(to_string(old.verdict)) + " -> " +
+                                              std::string(to_string(now.verdict)));
+                old = now;
+            }
+        request_reconcile();
+    }
+    scheduler_.completed(id, target.started,
+                         retry ? target.spec.delay_before_retry : target.spec.delay_loop);
+    arm();
+}
+
+void Monitor::request_reconcile() {
+    // Many outcomes in one loop turn give one reconcile.
+    if (reconcile_pending_) return;
+    reconcile_pending_ = true;
+    boost::asio::post(io_, [this] {
+        reconcile_pending_ = false;
+        if (!stopped_) reconcile();
+    });
+}
+
+void Monitor::reconcile() {
+    ++counters_.reconciles;
+    auto current = kernel_.table();
+    if (!current) {
+        log(Priority::err, "reading the IPVS table: " + current.error().message());
+        return;
+    }
+    std::set<ServiceKey> owned = owned_;
+    for (const auto& vs : config_->virtual_servers)
+        for (const auto& key : service_keys(vs, config_->virtual_server_groups)) owned.insert(key);
+    const Table before = owned_part(*current, owned);
+
+    // Quorum per virtual server, with hysteresis against its previous state.
+    for (const auto& vs : config_->virtual_servers) {
+        const ServiceKey first_key = service_keys(vs, config_->virtual_server_groups).front();
+        const ServiceEntry* existing = before.find(first_key);
+        const auto in_kernel = [&](const config::RealServer& rs) {
+            if (existing == nullptr) return false;
+            const Destination wanted = destination_for(vs, rs);
+            return std::any_of(
+                existing->destinations.begin(), existing->destinations.end(),
+                [&](const Destination& d) { return d.same_endpoint(wanted) && d.weight > 0; });
+        };
+        const std::int64_t alive = alive_weight(vs, health_, in_kernel);
+        const auto previous = quorum_.find(vs.key());
+        const bool had = previous == quorum_.end() ? alive >= vs.quorum : previous->second;
+        const bool has = step_quorum(had, alive, vs.quorum, vs.hysteresis);
+        if (previous != quorum_.end() && had != has)
+            log(has ? Priority::notice : Priority::warning,
+                "[" + vs.key() + "] quorum " + (has ? "gained" : "lost") + " (alive weight " +
+                    std::to_string(alive) + ", quorum " + std::to_string(vs.quorum) + ")");
+        quorum_[vs.key()] = has;
+    }
+
+    ReconcileInput input;
+    input.virtual_servers = &config_->virtual_servers;
+    input.groups = &config_->virtual_server_groups;
+    input.health = &health_;
+    input.current = &before;
+    input.quorum = &quorum_;
+    const Table desired = desired_table(input);
+    const Plan plan = make_plan(before, desired, PlanOptions{true});
+    if (plan.empty()) return;
+    for (const auto& op : plan.operations)
+        log(Priority::info, std::string(op_name(op.kind)) + " " + describe(op));
+    if (auto applied = kernel_.apply(plan, before); !applied) {
+        ++counters_.apply_failures;
+        log(Priority::err, "applying " + std::to_string(plan.operations.size()) +
+                               " operations: " + applied.error().message());
+        return;
+    }
+    counters_.operations_applied += plan.operations.size();
+}
+
+nlohmann::json Monitor::status() const {
+    nlohmann::json out;
+    out["counters"] = {{"probes", counters_.probes},
+                       {"transitions", counters_.transitions},
+                       {"reconciles", counters_.reconciles},
+                       {"operations_applied", counters_.operations_applied},
+                       {"apply_failures", counters_.apply_failures}};
+    out["probe_targets"] = targets_.size();
+    nlohmann::json services = nlohmann::json::array();
+    if (config_) {
+        for (const auto& vs : config_->virtual_servers) {
+            nlohmann::json servers = nlohmann::json::array();
+            for (const auto& rs : vs.real_servers) {
+                const auto found = health_.find(ServerRef{vs.key(), rs.key()});
+                const ServerHealth health = found == health_.end() ? ServerHealth{} : found->second;
+                nlohmann::json checkers = nlohmann::json::array();
+                for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
+                    const auto state = checkers_.find(CheckerKey{ServerRef{vs.key(), rs.key()}, i});
+                    if (state == checkers_.end()) continue;
+                    checkers.push_back(
+                        {{"type", config::to_string(rs.checkers[i].type)},
+                         {"state", to_string(state->second.health.health)},
+                         {"consecutive_failures", state->second.health.consecutive_failures},
+                         {"consecutive_successes", state->second.health.consecutive_successes},
+                         {"last", state->second.last_detail}});
+                }
+                servers.push_back({{"server", rs.key()},
+                                   {"state", to_string(health.verdict)},
+                                   {"weight", effective_weight(rs, health)},
+                                   {"backup", rs.backup},
+                                   {"down", rs.down},
+                                   {"checkers", checkers}});
+            }
+            const auto quorum = quorum_.find(vs.key());
+            services.push_back({{"service", vs.key()},
+                                {"quorum", quorum == quorum_.end() || quorum->second},
+                                {"real_servers", servers}});
+        }
+    }
+    out["virtual_servers"] = services;
+    return out;
+}
+
+}  // namespace ipvsctl::healthcheck

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The daemon's engine: runs the probes on their schedule, turns outcomes
+// into per-checker and per-server health, and keeps the IPVS table in step.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "config/model.hpp"
+#include "healthcheck/reconcile.hpp"
+#include "healthcheck/schedule.hpp"
+#include "healthcheck/session.hpp"
+#include "healthcheck/transition.hpp"
+#include "kernel.hpp"
+
+namespace ipvsctl::healthcheck {
+
+struct MonitorCounters {
+    std::uint64_t probes = 0;
+    std::uint64_t transitions = 0;
+    std::uint64_t reconciles = 0;
+    std::uint64_t operations_applied = 0;
+    std::uint64_t apply_failures = 0;
+};
+
+class Monitor {
+  public:
+    Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
+            SessionOptions session_options = {});
+
+    /// Starts with a configuration, or reloads: probes and check state of
+    /// unchanged checkers are kept; only the difference reaches the kernel.
+    void load(std::shared_ptr<const config::Config> config);
+    /// Stops every probe; the kernel is left as it is.
+    void stop();
+
+    [[nodiscard]] nlohmann::json status() const;
+    [[nodiscard]] const MonitorCounters& counters() const { return counters_; }
+    [[nodiscard]] std::size_t target_count() const { return targets_.size(); }
+
+  private:
+    /// One checker of one real server of one virtual server.
+    struct CheckerKey {
+        ServerRef server;
+        std::size_t index = 0;
+        auto operator<=>(const CheckerKey&) const = default;
+    };
+    struct CheckerState {
+        std::string identity;  ///< probe identity it subscribes to
+        Thresholds thresholds;
+        CheckerHealth health;
+        std::optional<int> weight;  ///< misc_dynamic
+        std::string last_detail;
+    };
+    struct Target {
+        ProbeSpec spec;
+        std::shared_ptr<ProbeSession> session;
+        std::set<CheckerKey> subscribers;
+        TimePoint started{};
+    };
+
+    void arm();
+    void arm_repair();
+    void on_wake();
+    void on_outcome(TargetId id, const ProbeOutcome& outcome);
+    ServerHealth server_health(const config::VirtualServer& vs, const config::RealServer& rs) const;
+    void request_reconcile();
+    void reconcile();
+
+    boost::asio::io_context& io_;
+    const Clock& clock_;
+    Kernel& kernel_;
+    SessionOptions session_options_;
+    std::shared_ptr<const config::Config> config_;
+    Scheduler scheduler_;
+    boost::asio::steady_timer wake_;
+    boost::asio::steady_timer repair_;
+    std::map<std::string, TargetId> target_by_identity_;
+    std::map<TargetId, Target> targets_;
+    TargetId next_target_id_ = 1;
+    std::map<CheckerKey, CheckerState> checkers_;
+    HealthMap health_;
+    std::map<std::string, bool> quorum_;
+    std::set<ServiceKey> owned_;
+    Duration repair_every_ = std::chrono::seconds(60);
+    bool reconcile_pending_ = false;
+    bool stopped_ = false;
+    MonitorCounters counters_;
+};
+
+}  // namespace ipvsctl::healthcheck

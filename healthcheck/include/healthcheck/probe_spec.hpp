@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What one probe does, resolved from a checker of a real server: the
+// endpoint, the timing and the checker's own settings. Two checkers with
+// the same identity give the same answer, so they share one probe target
+// (a real server in many virtual servers is probed once per interval).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "config/model.hpp"
+#include "healthcheck/clock.hpp"
+
+namespace ipvsctl::healthcheck {
+
+struct ProbeSpec {
+    config::CheckerType type = config::CheckerType::tcp_check;
+    config::IpAddress address;  ///< connect_ip, else the real server's address
+    std::uint16_t port = 0;     ///< connect_port, else the real server's (or service's) port
+    std::optional<config::IpAddress> bindto;
+    std::optional<std::uint16_t> bind_port;
+    Duration connect_timeout{};
+    Duration delay_loop{};
+    Duration delay_before_retry{};
+    std::variant<config::TcpCheck, config::HttpCheck, config::MiscCheck> details;
+    /// Canonical text of everything above: equal identities share a probe.
+    std::string identity;
+};
+
+ProbeSpec probe_spec(const config::VirtualServer& vs, const config::RealServer& rs,
+                     const config::Checker& checker);
+
+/// Defaults for unset timings (keepalived's): connect_timeout 5 s,
+/// delay_loop 60 s, delay_before_retry 1 s.
+inline constexpr Duration kDefaultConnectTimeout = std::chrono::seconds(5);
+inline constexpr Duration kDefaultDelayLoop = std::chrono::seconds(60);
+inline constexpr Duration kDefaultDelayBeforeRetry = std::chrono::seconds(1);
+
+}  // namespace ipvsctl::healthcheck

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// When each probe target runs. Targets are spread over their interval so
+// that start-up or a reload never fires every check at once, and each
+// target (which may serve many virtual servers) runs once per interval.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "healthcheck/clock.hpp"
+
+namespace ipvsctl::healthcheck {
+
+using TargetId = std::uint64_t;
+
+/// Evenly spaced first-probe offsets: target `index` of `count` starts at
+/// interval * index / count.
+Duration spread_offset(std::size_t index, std::size_t count, Duration interval);
+
+/// A stable offset within the interval from a target's identity, for targets
+/// added later (reload), so they do not bunch up at the reload instant.
+Duration hashed_offset(std::string_view identity, Duration interval);
+
+class Scheduler {
+  public:
+    explicit Scheduler(const Clock& clock) : clock_(clock) {}
+
+    /// Adds (or re-times) a target whose first probe is due at now + offset.
+    void add(TargetId id, Duration offset);
+    void remove(TargetId id);
+    [[nodiscard]] bool contains(TargetId id) const { return due_at_.contains(id); }
+
+    /// Targets due at the current time, earliest first; they stay in flight
+    /// (not scheduled) until completed().
+    std::vector<TargetId> take_due();
+
+    /// A probe of `id` that was started at `started` has finished; the next
+    /// one is due `delay` after the start, but never in the past.
+    void completed(TargetId id, TimePoint started, Duration delay);
+
+    /// When the earliest scheduled target is due; nullopt when none is.
+    [[nodiscard]] std::optional<TimePoint> next_due() const;
+    [[nodiscard]] std::size_t scheduled() const { return queue_.size(); }
+    [[nodiscard]] std::size_t in_flight() const { return in_flight_.size(); }
+
+  private:
+    const Clock& clock_;
+    std::set<std::pair<TimePoint, TargetId>> queue_;
+    std::map<TargetId, TimePoint> due_at_;
+    std::set<TargetId> in_flight_;
+};
+
+}  // namespace ipvsctl::healthcheck

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "healthcheck/probe_spec.hpp"
+
+#include <sstream>
+
+#include "healthcheck/reconcile.hpp"
+
+namespace ipvsctl::healthcheck {
+namespace {
+
+Duration or_default(Duration value, Duration fallback) {
+    return value.count() > 0 ? value : fallback;
+}
+
+void describe(std::ostream& out, const config::HttpCheck& http) {
+    out << (http.tls ? " tls" : " plain") << " proto=" << http.http_protocol
+        << " vhost=" << http.virtualhost.value_or("") << " sni=" << http.enable_sni << ':'
+        << http.sni_name.value_or("");
+    for (const auto& url : http.urls) {
+        out << " url{" << url.path.size() << ':' << url.path
+            << " digest=" << url.digest.value_or("") << " vhost=" << url.virtualhost.value_or("")
+            << " status=";
+        for (const auto& [low, high] : url.status_codes) out << low << '-' << high << ',';
+        out << '}';
+    }
+}
+
+}  // namespace
+
+ProbeSpec probe_spec(const config::VirtualServer& vs, const config::RealServer& rs,
+                     const config::Checker& checker) {
+    ProbeSpec spec;
+    spec.type = checker.type;
+    spec.address = checker.connect_ip.value_or(rs.address);
+    spec.port = checker.connect_port.value_or(rs.port.value_or(virtual_port(vs)));
+    spec.bindto = checker.bindto;
+    spec.bind_port = checker.bind_port;
+    spec.connect_timeout = or_default(checker.connect_timeout, kDefaultConnectTimeout);
+    spec.delay_loop = or_default(checker.delay_loop, or_default(vs.delay_loop, kDefaultDelayLoop));
+    spec.delay_before_retry = or_default(checker.delay_before_retry, kDefaultDelayBeforeRetry);
+    spec.details = checker.details;
+    if (auto* http = std::get_if<config::HttpCheck>(&spec.details)) {
+        if (!http->virtualhost && vs.virtualhost) http->virtualhost = vs.virtualhost;
+    }
+
+    std::ostringstream out;
+    out << config::to_string(spec.type) << ' '
+        << config::address_port_string(spec.address, spec.port);
+    if (spec.bindto) out << " bind=" << spec.bindto->to_string();
+    if (spec.bind_port) out << " bport=" << *spec.bind_port;
+    out << " ct=" << spec.connect_timeout.count() << " dl=" << spec.delay_loop.count()
+        << " dbr=" << spec.delay_before_retry.count();
+    if (const auto* http = std::get_if<config::HttpCheck>(&spec.details)) describe(out, *http);
+    if (const auto* misc = std::get_if<config::MiscCheck>(&spec.details)) {
+        out << " misc{" << misc->path.size() << ':' << misc->path << " t=" << misc->timeout.count()
+            << " dyn=" << misc->dynamic << " user=" << (misc->user ? misc->user->command : "")
+            << '}';
+    }
+    spec.identity = out.str();
+    return spec;
+}
+
+}  // namespace ipvsctl::healthcheck

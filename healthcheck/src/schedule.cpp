@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "healthcheck/schedule.hpp"
+
+#include <algorithm>
+
+namespace ipvsctl::healthcheck {
+
+Duration spread_offset(std::size_t index, std::size_t count, Duration interval) {
+    if (count == 0 || interval.count() <= 0) return Duration{0};
+    // Split to stay within 64 bits for long intervals and many targets.
+    const auto n = static_cast<std::int64_t>(count);
+    const auto i = static_cast<std::int64_t>(index % count);
+    const std::int64_t ticks = interval.count() / n * i + interval.count() % n * i / n;
+    return Duration{ticks};
+}
+
+Duration hashed_offset(std::string_view identity, Duration interval) {
+    if (interval.count() <= 0) return Duration{0};
+    // FNV-1a: stable across runs and builds, unlike std::hash.
+    std::uint64_t hash = 14695981039346656037ull;
+    for (const char c : identity) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+    }
+    return Duration{
+        static_cast<Duration::rep>(hash % static_cast<std::uint64_t>(interval.count()))};
+}
+
+void Scheduler::add(TargetId id, Duration offset) {
+    remove(id);
+    const TimePoint due = clock_.now() + std::max(offset, Duration{0});
+    queue_.emplace(due, id);
+    due_at_[id] = due;
+}
+
+void Scheduler::remove(TargetId id) {
+    in_flight_.erase(id);
+    const auto found = due_at_.find(id);
+    if (found == due_at_.end()) return;
+    queue_.erase({found->second, id});
+    due_at_.erase(found);
+}
+
+std::vector<TargetId> Scheduler::take_due() {
+    std::vector<TargetId> due;
+    const TimePoint now = clock_.now();
+    while (!queue_.empty() && queue_.begin()->first <= now) {
+        const TargetId id = queue_.begin()->second;
+        queue_.erase(queue_.begin());
+        due_at_.erase(id);
+        in_flight_.insert(id);
+        due.push_back(id);
+    }
+    return due;
+}
+
+void Scheduler::completed(TargetId id, TimePoint started, Duration delay) {
+    // A target removed while its probe ran stays removed.
+    if (in_flight_.erase(id) == 0) return;
+    const TimePoint due = std::max(started + delay, clock_.now());
+    queue_.emplace(due, id);
+    due_at_[id] = due;
+}
+
+std::optional<TimePoint> Scheduler::next_due() const {
+    if (queue_.empty()) return std::nullopt;
+    return queue_.begin()->first;
+}
+
+}  // namespace ipvsctl::healthcheck

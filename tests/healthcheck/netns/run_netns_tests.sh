@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runs the healthcheck netns tests: a client namespace (where the test
+# binary runs) and a server namespace joined by a veth pair, real servers in
+# the server namespace. Everything is removed on exit, failure included.
+#   run_netns_tests.sh TEST_BINARY HEALTHCHECKD SOURCE_DIR [catch2 args...]
+set -euo pipefail
+test_binary=$1 healthcheckd=$2 source_dir=$3
+shift 3
+
+[ "$(id -u)" = 0 ] || { echo "netns tests need root" >&2; exit 1; }
+tag=hc$$
+client=${tag}c server=${tag}s
+work=$(mktemp -d /tmp/healthcheck-netns.XXXXXX)
+server_pid=
+
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    ip netns pids "$server" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    ip netns pids "$client" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    ip netns del "$client" 2>/dev/null || true
+    ip netns del "$server" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+ip netns add "$client"
+ip netns add "$server"
+ip link add "${tag}a" netns "$client" type veth peer name "${tag}b" netns "$server"
+ip -n "$client" addr add 198.18.10.1/24 dev "${tag}a"
+ip -n "$server" addr add 198.18.10.2/24 dev "${tag}b"
+ip -n "$client" link set lo up
+ip -n "$server" link set lo up
+ip -n "$client" link set "${tag}a" up
+ip -n "$server" link set "${tag}b" up
+# Port 9999 black-holes: SYNs vanish without an answer.
+ip netns exec "$server" nft -f - <<NFT
+table inet hc_blackhole {
+    chain input {
+        type filter hook input priority 0;
+        tcp dport 9999 drop
+    }
+}
+NFT
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=checker.example" \
+    -addext "subjectAltName=DNS:checker.example" \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+ip netns exec "$server" python3 "$source_dir/servers.py" 198.18.10.2 8080 8443 \
+    "$work/cert.pem" "$work/key.pem" >"$work/servers.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+    grep -q ready "$work/servers.log" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q ready "$work/servers.log" || { echo "servers did not start" >&2; cat "$work/servers.log" >&2; exit 1; }
+
+export HC_SERVER=198.18.10.2 HC_CLIENT=198.18.10.1 HC_CA_FILE="$work/cert.pem"
+export HC_SERVER_NETNS=$server HC_WORK=$work HC_HEALTHCHECKD=$healthcheckd HC_SOURCE_DIR=$source_dir
+ip netns exec "$client" "$test_binary" "$@"

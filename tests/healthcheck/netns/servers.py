@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Real servers for the healthcheck netns tests: HTTP on PORT, HTTPS on
+# TLS_PORT with the given certificate. Paths:
+#   /healthz  200 "ok\n"           /host   200, body = Host header
+#   /chunked  200 chunked "ok\n"   /sni    200, body = TLS server name seen
+#   /slow     answers after 5 s    other   404
+import http.server, socketserver, ssl, sys, threading, time
+
+address, port, tls_port, cert, key = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+seen_sni = {"name": ""}
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_body(self, status, body):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/healthz":
+            self.send_body(200, "ok\n")
+        elif self.path == "/host":
+            self.send_body(200, self.headers.get("Host", ""))
+        elif self.path == "/sni":
+            self.send_body(200, seen_sni["name"])
+        elif self.path == "/slow":
+            time.sleep(5)
+            self.send_body(200, "late\n")
+        elif self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"2\r\nok\r\n1\r\n\n\r\n0\r\n\r\n")
+        else:
+            self.send_body(404, "no\n")
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+plain = Server((address, port), Handler)
+secure = Server((address, tls_port), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+def on_sni(sock, name, ctx):
+    seen_sni["name"] = name or ""
+context.sni_callback = on_sni
+secure.socket = context.wrap_socket(secure.socket, server_side=True)
+threading.Thread(target=secure.serve_forever, daemon=True).start()
+print("ready", flush=True)
+plain.serve_forever()

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Every checker against real servers in a network namespace (see
+// run_netns_tests.sh, which sets the HC_* variables and runs this inside
+// the client namespace).
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+
+#include "healthcheck/http_response.hpp"
+#include "healthcheck/session.hpp"
+
+using namespace ipvsctl;
+using namespace ipvsctl::healthcheck;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string env(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) FAIL(std::string("not set: ") + name + " (run via run_netns_tests.sh)");
+    return value;
+}
+
+ProbeSpec spec_for(config::CheckerType type, std::uint16_t port, Duration timeout = 2s) {
+    ProbeSpec spec;
+    spec.type = type;
+    spec.address = *config::IpAddress::parse(env("HC_SERVER"));
+    spec.port = port;
+    spec.connect_timeout = timeout;
+    spec.delay_loop = 1s;
+    spec.delay_before_retry = 1s;
+    spec.details = config::TcpCheck{};
+    return spec;
+}
+
+ProbeSpec http_spec(bool tls, std::string path, std::optional<std::string> digest = std::nullopt,
+                    std::vector<std::pair<int, int>> status = {}) {
+    ProbeSpec spec = spec_for(tls ? config::CheckerType::ssl_get : config::CheckerType::http_get,
+                              tls ? 8443 : 8080);
+    config::HttpCheck http;
+    http.tls = tls;
+    http.urls.push_back(
+        config::HttpUrl{{}, std::move(path), std::move(digest), std::move(status), {}});
+    spec.details = http;
+    return spec;
+}
+
+ProbeSpec misc_spec(std::string command, Duration timeout = 2s, bool dynamic = false) {
+    ProbeSpec spec = spec_for(config::CheckerType::misc_check, 0);
+    config::MiscCheck misc;
+    misc.path = std::move(command);
+    misc.timeout = timeout;
+    misc.dynamic = dynamic;
+    spec.details = misc;
+    return spec;
+}
+
+struct Probed {
+    ProbeOutcome outcome;
+    std::chrono::milliseconds took{};
+};
+
+/// Runs one probe to completion on a fresh event loop (bounded to 15 s).
+Probed probe(const ProbeSpec& spec, const SessionOptions& options = {}) {
+    boost::asio::io_context io;
+    auto session = make_session(io, spec, options);
+    std::optional<ProbeOutcome> result;
+    const auto start = std::chrono::steady_clock::now();
+    session->run([&](const ProbeOutcome& outcome) { result = outcome; });
+    io.run_for(15s);
+    REQUIRE(result.has_value());
+    INFO(to_string(result->reason) << ": " << result->detail);
+    return {*result, std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - start)};
+}
+
+}  // namespace
+
+TEST_CASE("TCP_CHECK: open, reset and black-holed ports", "[netns][tcp]") {
+    const auto open = probe(spec_for(config::CheckerType::tcp_check, 8080));
+    CHECK(open.outcome.success);
+
+    const auto reset = probe(spec_for(config::CheckerType::tcp_check, 9));
+    CHECK_FALSE(reset.outcome.success);
+    CHECK(reset.outcome.reason == FailureReason::refused);
+    CHECK(reset.took < 500ms);
+
+    const auto hole = probe(spec_for(config::CheckerType::tcp_check, 9999, 700ms));
+    CHECK_FALSE(hole.outcome.success);
+    CHECK(hole.outcome.reason == FailureReason::timeout);
+    CHECK(hole.took >= 650ms);
+    CHECK(hole.took < 2s);
+}
+
+TEST_CASE("TCP_CHECK: bindto picks the source address", "[netns][tcp]") {
+    auto spec = spec_for(config::CheckerType::tcp_check, 8080);
+    spec.bindto = *config::IpAddress::parse(env("HC_CLIENT"));
+    CHECK(probe(spec).outcome.success);
+    spec.bindto = *config::IpAddress::parse("198.18.99.99");  // not ours: bind fails
+    CHECK_FALSE(probe(spec).outcome.success);
+}
+
+TEST_CASE("HTTP_GET: status, digest, chunked body, virtual host", "[netns][http]") {
+    CHECK(probe(http_spec(false, "/healthz")).outcome.success);
+    CHECK(probe(http_spec(false, "/healthz", http::body_digest("ok\n"))).outcome.success);
+    CHECK(probe(http_spec(false, "/chunked", http::body_digest("ok\n"))).outcome.success);
+
+    const auto wrong_digest = probe(http_spec(false, "/healthz", std::string(32, '0')));
+    CHECK(wrong_digest.outcome.reason == FailureReason::http_digest);
+
+    const auto missing = probe(http_spec(false, "/missing"));
+    CHECK(missing.outcome.reason == FailureReason::http_status);
+    CHECK(probe(http_spec(false, "/missing", std::nullopt, {{400, 404}})).outcome.success);
+
+    auto vhost = http_spec(false, "/host", http::body_digest("www.example.org"));
+    std::get<config::HttpCheck>(vhost.details).virtualhost = "www.example.org";
+    CHECK(probe(vhost).outcome.success);
+    for (const char* protocol : {"1.0", "1.0C", "1.1"}) {
+        std::get<config::HttpCheck>(vhost.details).http_protocol = protocol;
+        CHECK(probe(vhost).outcome.success);
+    }
+}
+
+TEST_CASE("HTTP_GET: connect_ip/port and a slow server", "[netns][http]") {
+    auto spec = http_spec(false, "/healthz");
+    spec.port = 9;  // the real server's port is closed...
+    CHECK_FALSE(probe(spec).outcome.success);
+    spec.port = 8080;  // ...the check goes to connect_port
+    CHECK(probe(spec).outcome.success);
+
+    auto slow = http_spec(false, "/slow");
+    slow.connect_timeout = 800ms;
+    const auto late = probe(slow);
+    CHECK(late.outcome.reason == FailureReason::timeout);
+    CHECK(late.took < 2s);
+}
+
+TEST_CASE("SSL_GET: TLS with SNI and optional verification", "[netns][tls]") {
+    CHECK(probe(http_spec(true, "/healthz", http::body_digest("ok\n"))).outcome.success);
+
+    auto sni = http_spec(true, "/sni", http::body_digest("checker.example"));
+    auto& details = std::get<config::HttpCheck>(sni.details);
+    details.enable_sni = true;
+    details.sni_name = "checker.example";
+    CHECK(probe(sni).outcome.success);
+
+    SessionOptions verify;
+    verify.tls_verify = true;
+    verify.ca_file = env("HC_CA_FILE");
+    CHECK(probe(sni, verify).outcome.success);
+    details.sni_name = "other.example";  // certificate is for checker.example
+    CHECK(probe(sni, verify).outcome.reason == FailureReason::tls);
+
+    SessionOptions system_store;
+    system_store.tls_verify = true;  // self-signed: unknown to the system store
+    CHECK(probe(http_spec(true, "/healthz"), system_store).outcome.reason == FailureReason::tls);
+
+    // TLS spoken to a plain HTTP port fails as TLS.
+    auto plain_port = http_spec(true, "/healthz");
+    plain_port.port = 8080;
+    CHECK(probe(plain_port).outcome.reason == FailureReason::tls);
+}
+
+TEST_CASE("MISC_CHECK: exit status, misc_dynamic, timeout", "[netns][misc]") {
+    CHECK(probe(misc_spec("exit 0")).outcome.success);
+    CHECK(probe(misc_spec("exit 1")).outcome.reason == FailureReason::script_failed);
+    CHECK(probe(misc_spec("exit 3")).outcome.reason == FailureReason::script_failed);
+
+    const auto dynamic = probe(misc_spec("exit 7", 2s, true));
+    CHECK(dynamic.outcome.success);
+    CHECK(dynamic.outcome.weight == 5);
+    CHECK_FALSE(probe(misc_spec("exit 1", 2s, true)).outcome.success);
+
+    // The script and its children are killed at the timeout.
+    const auto slow = probe(misc_spec("sleep 30 & sleep 30", 400ms));
+    CHECK(slow.outcome.reason == FailureReason::timeout);
+    CHECK(slow.took < 2s);
+
+    // The script sees the network of the checker.
+    CHECK(probe(misc_spec("bash -c \"exec 3<>/dev/tcp/" + env("HC_SERVER") + "/8080\""))
+              .outcome.success);
+}
+
+TEST_CASE("a session probes repeatedly; counters add up", "[netns][session]") {
+    boost::asio::io_context io;
+    auto session = make_session(io, spec_for(config::CheckerType::tcp_check, 8080));
+    int done = 0;
+    std::function<void(const ProbeOutcome&)> again = [&](const ProbeOutcome&) {
+        if (++done < 5) session->run(again);
+    };
+    session->run(again);
+    io.run_for(10s);
+    CHECK(done == 5);
+    CHECK(session->counters().started == 5);
+    CHECK(session->counters().succeeded == 5);
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// healthcheckd itself (in --dry-run: the host has no IPVS) against a real
+// server it watches: failure and recovery seen through the control socket.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string env(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) FAIL(std::string("not set: ") + name + " (run via run_netns_tests.sh)");
+    return value;
+}
+
+/// One request on the control socket; null when the daemon is not there.
+nlohmann::json ask(const std::string& path, const std::string& request) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return nullptr;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path.copy(address.sun_path, sizeof(address.sun_path) - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        ::close(fd);
+        return nullptr;
+    }
+    const std::string line = request + "\n";
+    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        ::close(fd);
+        return nullptr;
+    }
+    std::string reply;
+    char buffer[4096];
+    for (int reads = 0; reads < 1000 && reply.find('\n') == std::string::npos; ++reads) {
+        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n <= 0) break;
+        reply.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return nlohmann::json::parse(reply, nullptr, false);
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::freopen(log.c_str(), "a", stderr);
+        std::freopen(log.c_str(), "a", stdout);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+void stop(pid_t pid) {
+    if (pid <= 0) return;
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+}
+
+/// A server's state in the daemon's status, "" when absent.
+std::string server_state(const nlohmann::json& status, const std::string& server) {
+    if (!status.is_object() || !status.contains("virtual_servers")) return "";
+    for (const auto& vs : status["virtual_servers"])
+        for (const auto& rs : vs["real_servers"])
+            if (rs["server"] == server) return rs["state"];
+    return "";
+}
+
+/// Polls every 50 ms until the server has `state`; returns how long it took.
+std::optional<std::chrono::milliseconds> wait_for(const std::string& socket,
+                                                  const std::string& server,
+                                                  const std::string& state,
+                                                  std::chrono::seconds limit) {
+    const auto start = Clock::now();
+    while (Clock::now() - start < limit) {
+        if (server_state(ask(socket, R"({"command":"status"})"), server) == state)
+            return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        std::this_thread::sleep_for(50ms);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("healthcheckd: a server that dies leaves, and comes back", "[netns][daemon]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/daemon.conf";
+    const std::string socket = work + "/healthcheckd.sock";
+    const std::string log = work + "/healthcheckd.log";
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.10 80 {\n"
+           "    delay_loop 1\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8091 {\n"
+           "        weight 5\n"
+           "        TCP_CHECK {\n            connect_timeout 1\n            retry 1\n"
+           "            delay_before_retry 1\n        }\n    }\n"
+           "    real_server "
+        << server
+        << " 8080 {\n"
+           "        HTTP_GET {\n            url {\n                path /healthz\n"
+           "            }\n            connect_timeout 1\n        }\n    }\n}\n";
+
+    // A real server the test can kill: python's http.server on 8091.
+    const auto start_backend = [&] {
+        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
+                      "--bind", server, "8091"},
+                     work + "/backend.log");
+    };
+    pid_t backend = start_backend();
+    std::this_thread::sleep_for(500ms);
+
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const auto up = wait_for(socket, server + ":8091", "up", 10s);
+    CHECK(up.has_value());
+    CHECK(wait_for(socket, server + ":8080", "up", 5s).has_value());
+
+    // Killed: retry 1 means two failed checks, delay_before_retry 1 s apart.
+    stop(backend);
+    const auto down = wait_for(socket, server + ":8091", "down", 10s);
+    REQUIRE(down.has_value());
+    CHECK(*down <= 3500ms);  // at most one interval to notice, one retry
+
+    backend = start_backend();
+    const auto back = wait_for(socket, server + ":8091", "up", 10s);
+    CHECK(back.has_value());
+    CHECK(*back <= 4s);  // python's start-up, then at most one interval
+
+    const auto status = ask(socket, R"({"command":"status"})");
+    CHECK(status["ok"] == true);
+    CHECK(status["counters"]["transitions"] >= 2);
+    CHECK(ask(socket, R"({"command":"nonsense"})")["ok"] == false);
+
+    // Reload with one weight changed: check state is kept, only the
+    // difference is applied. A broken file then changes nothing.
+    const auto transitions = status["counters"]["transitions"].get<int>();
+    {
+        std::ifstream original(conf);
+        std::string text((std::istreambuf_iterator<char>(original)),
+                         std::istreambuf_iterator<char>());
+        text.replace(text.find("weight 5"), 8, "weight 7");
+        std::ofstream(conf) << text;
+    }
+    ::kill(daemon, SIGHUP);
+    std::this_thread::sleep_for(1s);
+    std::ofstream(conf) << "virtual_server {\n";
+    ::kill(daemon, SIGHUP);
+    std::this_thread::sleep_for(1s);
+    const auto reloaded = ask(socket, R"({"command":"status"})");
+    CHECK(reloaded["counters"]["transitions"] == transitions);
+    CHECK(server_state(reloaded, server + ":8091") == "up");
+
+    stop(daemon);
+    stop(backend);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    CHECK(text.find("<6>add server TCP 192.0.2.10:80 -> " + server + ":8091") != std::string::npos);
+    CHECK(text.find("<6>delete server TCP 192.0.2.10:80 -> " + server + ":8091") !=
+          std::string::npos);
+    CHECK(text.find("stopping") != std::string::npos);
+    CHECK(text.find("<6>edit server TCP 192.0.2.10:80 -> " + server + ":8091 weight 7") !=
+          std::string::npos);
+    CHECK(text.find("has errors; nothing changed") != std::string::npos);
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "healthcheck/schedule.hpp"
+
+using namespace ipvsctl::healthcheck;
+using namespace std::chrono_literals;
+
+TEST_CASE("spread_offset spaces targets evenly over the interval", "[schedule]") {
+    CHECK(spread_offset(0, 4, 1s) == 0ms);
+    CHECK(spread_offset(1, 4, 1s) == 250ms);
+    CHECK(spread_offset(3, 4, 1s) == 750ms);
+    CHECK(spread_offset(5, 0, 1s) == 0ms);
+    // Long intervals and many targets stay within 64 bits.
+    CHECK(spread_offset(999'999, 1'000'000, std::chrono::hours(24 * 365)) <
+          std::chrono::hours(24 * 365));
+}
+
+TEST_CASE("hashed_offset is stable and inside the interval", "[schedule]") {
+    CHECK(hashed_offset("TCP_CHECK 192.0.2.1:80", 1s) ==
+          hashed_offset("TCP_CHECK 192.0.2.1:80", 1s));
+    CHECK(hashed_offset("TCP_CHECK 192.0.2.1:80", 1s) !=
+          hashed_offset("TCP_CHECK 192.0.2.2:80", 1s));
+    for (int i = 0; i < 100; ++i) {
+        const auto offset = hashed_offset("target " + std::to_string(i), 3s);
+        CHECK(offset >= 0s);
+        CHECK(offset < 3s);
+    }
+}
+
+TEST_CASE("targets run once per interval, on the clock", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    scheduler.add(1, 0ms);
+    scheduler.add(2, 500ms);
+    auto due = scheduler.take_due();
+    REQUIRE(due == std::vector<TargetId>{1});
+    CHECK(scheduler.take_due().empty());  // in flight, not rescheduled yet
+    const auto started = clock.now();
+    clock.advance(30ms);  // the probe took 30 ms
+    scheduler.completed(1, started, 1s);
+    CHECK(*scheduler.next_due() == started + 500ms);
+    clock.advance(470ms);
+    CHECK(scheduler.take_due() == std::vector<TargetId>{2});
+    clock.advance(499ms);
+    CHECK(scheduler.take_due().empty());
+    clock.advance(1ms);  // 1 s after the previous start, not after its end
+    CHECK(scheduler.take_due() == std::vector<TargetId>{1});
+}
+
+TEST_CASE("a probe slower than its interval is not rescheduled into the past", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    scheduler.add(7, 0ms);
+    REQUIRE(scheduler.take_due().size() == 1);
+    const auto started = clock.now();
+    clock.advance(3s);
+    scheduler.completed(7, started, 1s);
+    CHECK(*scheduler.next_due() == clock.now());
+}
+
+TEST_CASE("removing a target in flight drops its completion", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    scheduler.add(1, 0ms);
+    REQUIRE(scheduler.take_due().size() == 1);
+    scheduler.remove(1);
+    scheduler.completed(1, clock.now(), 1s);
+    CHECK_FALSE(scheduler.next_due().has_value());
+    CHECK(scheduler.in_flight() == 0);
+}
+
+TEST_CASE("no thundering herd: 10,000 targets spread over one second", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    constexpr std::size_t kTargets = 10'000;
+    for (std::size_t i = 0; i < kTargets; ++i) scheduler.add(i, spread_offset(i, kTargets, 1s));
+
+    // Run three intervals in 1 ms steps; every target completes at once.
+    std::map<TargetId, int> runs;
+    std::size_t busiest_ms = 0;
+    for (int ms = 0; ms < 3000; ++ms) {
+        const auto due = scheduler.take_due();
+        busiest_ms = std::max(busiest_ms, due.size());
+        for (const TargetId id : due) {
+            ++runs[id];
+            scheduler.completed(id, clock.now(), 1s);
+        }
+        clock.advance(1ms);
+    }
+    CHECK(runs.size() == kTargets);
+    // Three runs each; those due in the last fraction of a millisecond of
+    // the window have had two.
+    std::size_t total = 0;
+    for (const auto& [id, count] : runs) total += static_cast<std::size_t>(count);
+    CHECK(total > 3 * kTargets - 20);
+    CHECK(total <= 3 * kTargets);
+    CHECK(busiest_ms <= 10);  // 10 per millisecond, never a burst
+}
