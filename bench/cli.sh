@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ipvsctl against ipvsadm on one kernel (run inside the guest):
+#   restore  SERVICES x DESTS with `-R` from the same file
+#   save     `-S -n` of SAVE_SERVICES services
+#   apply    a 1% change to SERVICES x DESTS: `ipvsctl apply` against
+#            `ipvsadm -C` + `ipvsadm -R` of the changed table
+# Every pair must leave identical tables (checked with sorted `ipvsadm -S -n`).
+#   bench/cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES]
+set -euo pipefail
+build=${1:?usage: cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES]}
+services=${2:-2000}
+dests=${3:-4}
+save_services=${4:-16000}
+ipvsctl="$build/bin/ipvsctl"
+gen="$build/bin/bench_batch"
+work=$(mktemp -d)
+trap 'rm -rf "$work"; ipvsadm -C' EXIT
+
+now() { date +%s.%N; }
+# timed VAR COMMAND...: runs COMMAND, stores its wall time in VAR.
+timed() {
+    local var=$1 t0 t1
+    shift
+    t0=$(now)
+    "$@"
+    t1=$(now)
+    printf -v "$var" '%s' "$(echo "$t1 - $t0" | bc -l)"
+}
+same_tables() {
+    if ! cmp -s "$1" "$2"; then
+        echo "cli.sh: tables differ ($3)" >&2
+        diff "$1" "$2" | head -20 >&2
+        exit 1
+    fi
+}
+report() {  # report WHAT REFERENCE_TIME OURS_TIME
+    printf '%-44s ipvsadm %8.3f s   ipvsctl %8.3f s   ratio %6.1fx\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"
+}
+
+# --- restore
+"$gen" gen "$services" "$dests" > "$work/table.restore"
+ipvsadm -C
+timed t_ref ipvsadm -R < "$work/table.restore"
+ipvsadm -S -n | sort > "$work/ref.save"
+ipvsadm -C
+timed t_ours "$ipvsctl" -R < "$work/table.restore"
+ipvsadm -S -n | sort > "$work/ours.save"
+same_tables "$work/ref.save" "$work/ours.save" restore
+report "restore ${services}x${dests} (-R)" "$t_ref" "$t_ours"
+
+# --- apply a 1% change: weights of 1% of the services' real servers change,
+# and 1% of the services are replaced by new ones.
+"$ipvsctl" -S -n --json > "$work/current.json"
+python3 - "$work/current.json" "$work/desired.json" "$work/desired.restore" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+services = doc["services"]
+step = 100  # 1%
+for i, svc in enumerate(services):
+    if i % step == 0:
+        for d in svc["destinations"]:
+            d["weight"] = d["weight"] + 10
+    elif i % step == 1:
+        octets = svc["address"].split(".")
+        svc["address"] = "10.255.%d.%d" % (i // 250 % 250, i % 250)
+json.dump(doc, open(sys.argv[2], "w"))
+with open(sys.argv[3], "w") as out:
+    for svc in services:
+        key = "-t %s:%d" % (svc["address"], svc["port"])
+        out.write("-A %s -s %s\n" % (key, svc["scheduler"]))
+        for d in svc["destinations"]:
+            flag = {"masq": "-m", "route": "-g", "tunnel": "-i"}[d["forward"]]
+            out.write("-a %s -r %s:%d %s -w %d\n" % (key, d["address"], d["port"], flag, d["weight"]))
+PY
+timed t_ours "$ipvsctl" apply --prune -f "$work/desired.json" > "$work/apply.out"
+ipvsadm -S -n | sort > "$work/ours.save"
+ipvsadm -C; "$ipvsctl" -R < "$work/table.restore"   # back to the starting table
+timed t_ref sh -c "ipvsadm -C && ipvsadm -R < '$work/desired.restore'"
+ipvsadm -S -n | sort > "$work/ref.save"
+same_tables "$work/ref.save" "$work/ours.save" apply
+report "apply 1% change to ${services}x${dests}" "$t_ref" "$t_ours"
+echo "  (ipvsctl apply sent $(grep -c . "$work/apply.out") operations)"
+
+# --- save
+ipvsadm -C
+"$gen" gen "$save_services" 1 > "$work/save.restore"
+"$ipvsctl" -R < "$work/save.restore"
+timed t_ref sh -c "ipvsadm -S -n > '$work/ref.S'"
+timed t_ours sh -c "'$ipvsctl' -S -n > '$work/ours.S'"
+same_tables "$work/ref.S" "$work/ours.S" save
+report "save ${save_services} services (-S -n)" "$t_ref" "$t_ours"
+timed t_ref sh -c "ipvsadm -L -n > '$work/ref.L'"
+timed t_ours sh -c "'$ipvsctl' -L -n > '$work/ours.L'"
+same_tables "$work/ref.L" "$work/ours.L" list
+report "list ${save_services} services (-L -n)" "$t_ref" "$t_ours"
