@@ -197,8 +197,12 @@ int compat_list(Client& client, const CompatRequest& request, const NameLookup& 
             write(stdout, format_daemons(*daemons));
         return 0;
     }
+    // Plain listings and saves need only what /proc/net/ip_vs holds, read at
+    // once instead of one netlink dump per service.
+    const bool needs_full_detail = request.json || format.stats || format.rate ||
+                                   format.thresholds || format.persistent_conn || format.tun_info;
     auto info = client.info();
-    auto table = client.table();
+    auto table = client.table(needs_full_detail ? TableDetail::Full : TableDetail::Basic);
     if (!info || !table) {
         write(stderr, (info ? table.error() : info.error()).message() + "\n");
         return 1;

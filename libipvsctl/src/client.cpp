@@ -19,7 +19,9 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <map>
 
+#include "proc_table.hpp"
 #include "wire.hpp"
 
 #ifndef SOL_NETLINK
@@ -98,9 +100,12 @@ Result<SockPtr> connect_socket(const ClientOptions& options) {
     return sock;
 }
 
+/// /proc/net/ip_vs of the calling thread's namespace, or -1.
+int open_proc_table() { return ::open("/proc/thread-self/net/ip_vs", O_RDONLY | O_CLOEXEC); }
+
 /// Creates the socket inside another network namespace; the socket stays
 /// bound to it after this thread returns to its own namespace.
-Result<SockPtr> connect_in_netns(const ClientOptions& options) {
+Result<SockPtr> connect_in_netns(const ClientOptions& options, int& proc_table) {
     const std::string path = netns_path(options.netns);
     Fd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (target.get() < 0) return system_error("open network namespace", options.netns, errno);
@@ -109,6 +114,7 @@ Result<SockPtr> connect_in_netns(const ClientOptions& options) {
     if (setns(target.get(), CLONE_NEWNET) != 0)
         return system_error("enter network namespace", options.netns, errno);
     auto sock = connect_socket(options);
+    proc_table = open_proc_table();
     if (setns(own.get(), CLONE_NEWNET) != 0) {
         // Staying in the wrong namespace would silently misdirect later work.
         std::perror("libipvsctl: cannot return to the original network namespace");
@@ -126,6 +132,28 @@ struct Client::Impl {
     std::chrono::milliseconds timeout{};
     std::function<void(bool, std::span<const std::uint8_t>)> trace;
     std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(receive_buffer_size);
+    int proc_table = -1;  ///< /proc/net/ip_vs of the handle's namespace
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        if (proc_table >= 0) ::close(proc_table);
+    }
+
+    /// The whole text of /proc/net/ip_vs, or nothing when it cannot be read.
+    std::optional<std::string> read_proc_table() const {
+        if (proc_table < 0 || ::lseek(proc_table, 0, SEEK_SET) != 0) return std::nullopt;
+        std::string text;
+        char chunk[65536];
+        for (;;) {
+            const ssize_t n = ::read(proc_table, chunk, sizeof(chunk));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return std::nullopt;
+            if (n == 0) return text;
+            text.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
 
     std::uint32_t take_seq(std::uint32_t count = 1) {
         const std::uint32_t seq = next_seq;
@@ -228,8 +256,12 @@ std::uint16_t Client::family_id() const {
 }
 
 Result<Client> Client::open(const ClientOptions& options) {
-    auto sock = options.netns.empty() ? connect_socket(options) : connect_in_netns(options);
-    if (!sock) return std::move(sock).take_error();
+    int proc_table = -1;
+    auto sock = options.netns.empty() ? connect_socket(options) : connect_in_netns(options, proc_table);
+    if (!sock) {
+        if (proc_table >= 0) ::close(proc_table);
+        return std::move(sock).take_error();
+    }
     int family = genl_ctrl_resolve(sock->get(), "IPVS");
     if (family < 0 && options.load_module) {
         load_ipvs_module();
@@ -243,6 +275,8 @@ Result<Client> Client::open(const ClientOptions& options) {
     impl->family = static_cast<std::uint16_t>(family);
     impl->timeout = options.timeout;
     impl->trace = options.trace;
+    // Opened after the IPVS family exists (the module may just have loaded).
+    impl->proc_table = options.netns.empty() ? open_proc_table() : proc_table;
     // Start sequence numbers somewhere unlikely to collide with old replies.
     impl->next_seq = static_cast<std::uint32_t>(::getpid()) << 16 | 1;
     return Client(std::move(impl));
@@ -317,12 +351,38 @@ Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
     return dests;
 }
 
-Result<Table> Client::table() {
+Result<Table> Client::table(TableDetail detail) {
     auto services_result = services();
     if (!services_result) return std::move(services_result).take_error();
+
+    // Real-server lists from one read of /proc/net/ip_vs, for services whose
+    // text row says everything that Basic detail promises.
+    std::map<ServiceKey, std::vector<Destination>> from_text;
+    if (detail == TableDetail::Basic) {
+        if (const auto text = impl_->read_proc_table()) {
+            std::map<std::uint32_t, int> marks;  // the text does not give a fwmark's family
+            for (const auto& service : *services_result)
+                if (service.key.is_fwmark()) ++marks[service.key.fwmark];
+            for (auto& row : proc::parse_ip_vs(*text)) {
+                if (row.has_tunnel) continue;
+                if (row.key.is_fwmark()) {
+                    if (marks[row.key.fwmark] != 1) continue;
+                    for (const auto& service : *services_result)
+                        if (service.key.is_fwmark() && service.key.fwmark == row.key.fwmark)
+                            row.key.family = service.key.family;
+                }
+                from_text.emplace(row.key, std::move(row.destinations));
+            }
+        }
+    }
+
     Table table;
     table.services.reserve(services_result->size());
     for (auto& service : *services_result) {
+        if (const auto found = from_text.find(service.key); found != from_text.end()) {
+            table.services.push_back(ServiceEntry{std::move(service), std::move(found->second)});
+            continue;
+        }
         // A service deleted between the two dumps lists no destinations.
         auto dests = dump_destinations(*impl_, service.key);
         if (!dests) return std::move(dests).take_error();

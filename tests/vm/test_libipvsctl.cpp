@@ -316,9 +316,8 @@ TEST_CASE("destinations: every forwarding method, tunnel type and threshold") {
     require_ok(client().add_destination(mark, make_dest("10.1.0.9", 0, ForwardMethod::Route, 4)));
     check_agrees_with_ipvsadm();
 
-    // A real server on one of the director's own addresses is local: the
-    // kernel delivers to it directly, and says so.
-    require_ok(client().add_destination(key, make_dest("127.0.0.1", 80, ForwardMethod::Route)));
+    // The local-node forwarding method (the director itself serves).
+    require_ok(client().add_destination(key, make_dest("127.0.0.1", 80, ForwardMethod::Local)));
     bool saw_local = false;
     const auto with_local = client().destinations(key);
     REQUIRE(with_local.ok());
@@ -326,6 +325,8 @@ TEST_CASE("destinations: every forwarding method, tunnel type and threshold") {
         if (d.address == addr("127.0.0.1")) saw_local = d.method == ForwardMethod::Local;
     CHECK(saw_local);
     CHECK(guest::destination_rows(run("ipvsadm -L -n").output).at("127.0.0.1:80").at(0) == "Local");
+    check_agrees_with_ipvsadm();
+    require_ok(client().delete_destination(key, make_dest("127.0.0.1", 80, ForwardMethod::Local)));
 
     // And what ipvsadm adds, the library reads, connection counts included.
     REQUIRE(run("ipvsadm -a -t 10.0.0.1:80 -r 10.1.0.20:80 -m -w 9 -x 50 -y 5").status == 0);
@@ -688,4 +689,61 @@ TEST_CASE("statistics and connection counts agree with ipvsadm under real traffi
     CHECK(guest::service_rows(run("ipvsadm -L -n --stats --exact").output)
               .at("TCP 198.18.0.1:80")
               .at(0) == "0");
+}
+
+TEST_CASE("basic table detail from /proc/net/ip_vs matches the full netlink read") {
+    reset();
+    const ServiceKey web = ServiceKey::tcp(addr("10.0.0.1"), 80);
+    const ServiceKey dns6 = ServiceKey::udp(addr("2001:db8::1"), 53);
+    const ServiceKey mark = ServiceKey::mark(5);
+    const ServiceKey tunnelled = ServiceKey::tcp(addr("10.0.0.2"), 443);
+    for (const auto& key : {web, dns6, mark, tunnelled}) require_ok(client().add_service(make_service(key, "rr")));
+    Destination thresholds = make_dest("10.1.0.1", 8080, ForwardMethod::Masquerade, 3);
+    thresholds.upper_threshold = 10;  // not in the text: Basic reads 0
+    require_ok(client().add_destination(web, thresholds));
+    require_ok(client().add_destination(web, make_dest("10.1.0.2", 80, ForwardMethod::Route, 0)));
+    require_ok(client().add_destination(dns6, make_dest("2001:db8:1::5", 53, ForwardMethod::Masquerade, 2)));
+    require_ok(client().add_destination(mark, make_dest("10.1.0.9", 0, ForwardMethod::Route, 1)));
+    Destination gue = make_dest("10.1.0.7", 443, ForwardMethod::Tunnel, 1);
+    gue.tunnel_type = TunnelType::GUE;
+    gue.tunnel_port = 6080;
+    require_ok(client().add_destination(tunnelled, gue));
+
+    auto full = client().table(TableDetail::Full);
+    auto basic = client().table(TableDetail::Basic);
+    REQUIRE(full.ok());
+    REQUIRE(basic.ok());
+    REQUIRE(full->services.size() == basic->services.size());
+    for (std::size_t i = 0; i < full->services.size(); ++i) {
+        const auto& f = full->services[i];
+        const auto& b = basic->services[i];
+        INFO(f.service.key.to_string());
+        CHECK(f.service.same_settings(b.service));
+        REQUIRE(f.destinations.size() == b.destinations.size());
+        for (std::size_t j = 0; j < f.destinations.size(); ++j) {
+            const auto& fd = f.destinations[j];
+            const auto& bd = b.destinations[j];
+            CHECK(fd.same_endpoint(bd));
+            CHECK(fd.method == bd.method);
+            CHECK(fd.weight == bd.weight);
+            CHECK(fd.active_conns == bd.active_conns);
+            CHECK(fd.inactive_conns == bd.inactive_conns);
+            // Tunnel parameters survive: such services are read in full.
+            if (fd.method == ForwardMethod::Tunnel) CHECK(fd.same_settings(bd));
+        }
+    }
+
+    // Basic sends one services dump plus one dump for the tunnelled service;
+    // Full sends one dump per service more.
+    int sent = 0;
+    ClientOptions counting;
+    counting.trace = [&](bool outgoing, std::span<const std::uint8_t>) { sent += outgoing; };
+    auto counted = Client::open(counting);
+    REQUIRE(counted.ok());
+    sent = 0;
+    REQUIRE(counted->table(TableDetail::Basic).ok());
+    CHECK(sent == 2);
+    sent = 0;
+    REQUIRE(counted->table(TableDetail::Full).ok());
+    CHECK(sent == 5);
 }

@@ -54,6 +54,17 @@ struct BatchOptions {
     bool stop_on_error = true;
 };
 
+/// How much of each real server table() reads.
+enum class TableDetail {
+    /// Everything: one netlink dump per service.
+    Full,
+    /// Address, port, forwarding method, weight and active/inactive counts
+    /// only (thresholds, persistent counts and statistics read as 0), from
+    /// one read of /proc/net/ip_vs; services with tunnel real servers are
+    /// still read in full. Far fewer system calls for large tables.
+    Basic,
+};
+
 class Client {
   public:
     static Result<Client> open(const ClientOptions& options = {});
@@ -67,7 +78,7 @@ class Client {
     Result<Service> service(const ServiceKey& key);
     Result<std::vector<Destination>> destinations(const ServiceKey& key);
     /// Every service with its destinations, in the kernel's order.
-    Result<Table> table();
+    Result<Table> table(TableDetail detail = TableDetail::Full);
 
     Result<void> add_service(const Service& service);
     Result<void> edit_service(const Service& service);
