@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The instance runtime over fake clock, fake LAN and fake address control:
+// elections, failover and shutdown with time advanced by hand.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+
+#include "vrrpd/fake_clock.hpp"
+#include "vrrpd/instance.hpp"
+
+using namespace ipvsctl::vrrp;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct RecordingLog : Logger {
+    std::vector<std::string> lines;
+    void log(int priority, const std::string& line) override {
+        lines.push_back("<" + std::to_string(priority) + ">" + line);
+    }
+    [[nodiscard]] bool has(const std::string& text) const {
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const auto& l) { return l.find(text) != std::string::npos; });
+    }
+};
+
+struct FakeAddresses : AddressControl {
+    std::map<std::string, int> present;  // address text -> count
+    int announced = 0;
+    Status add(const std::string&, const VirtualAddress& a) override {
+        ++present[a.address.to_string()];
+        return std::nullopt;
+    }
+    Status remove(const std::string&, const VirtualAddress& a) override {
+        present.erase(a.address.to_string());
+        return std::nullopt;
+    }
+    Status announce(const std::string&, const VirtualAddress&, int count) override {
+        announced += count;
+        return std::nullopt;
+    }
+    [[nodiscard]] bool has(const char* a) const { return present.count(a) > 0; }
+};
+
+/// A LAN: whatever one router sends reaches every other router "at once"
+/// (a zero-delay fake timer, so nothing runs re-entrantly).
+class Lan {
+  public:
+    explicit Lan(FakeClock& clock) : clock_(clock) {}
+
+    struct Port : Transport {
+        Lan* lan = nullptr;
+        Address source;
+        bool cut = false;  ///< a dead router: sends nothing
+        std::vector<std::vector<std::uint8_t>> sent;
+        Status send(const Address& dst, std::span<const std::uint8_t> m) override {
+            sent.emplace_back(m.begin(), m.end());
+            if (!cut) lan->carry(this, dst, std::vector<std::uint8_t>(m.begin(), m.end()));
+            return std::nullopt;
+        }
+    };
+
+    Port& port(const Address& source) {
+        ports_.push_back(std::make_unique<Port>());
+        ports_.back()->lan = this;
+        ports_.back()->source = source;
+        return *ports_.back();
+    }
+    void attach(Port& port, Instance& instance) { receivers_.emplace_back(&port, &instance); }
+
+  private:
+    void carry(Port* from, const Address& dst, std::vector<std::uint8_t> bytes) {
+        auto t = clock_.make_timer();
+        t->arm(clock_.now(), [this, from, dst, bytes] {
+            for (auto& [port, inst] : receivers_) {
+                if (port == from || port->cut) continue;
+                inst->receive(bytes, IpContext{from->source.family, from->source, dst, 255});
+            }
+        });
+        in_flight_.push_back(std::move(t));
+    }
+
+    FakeClock& clock_;
+    std::vector<std::unique_ptr<Port>> ports_;
+    std::vector<std::pair<Port*, Instance*>> receivers_;
+    std::vector<std::unique_ptr<Timer>> in_flight_;
+};
+
+InstanceSettings instance_settings(std::uint8_t priority, const Address& me, int version = 3) {
+    InstanceSettings s;
+    s.name = "VI_1";
+    s.interface = "eth0";
+    s.vrid = 51;
+    s.protocol.version = version;
+    s.protocol.priority = priority;
+    s.protocol.advert_interval = Centiseconds(100);
+    s.protocol.primary_address = me;
+    s.addresses = {{Address::v4(192, 0, 2, 100), 24, ""}};
+    s.garp_repeat = 3;
+    s.garp_master_delay = Centiseconds(500);
+    if (version == 2) {
+        s.auth_type = AuthType::simple_text;
+        s.auth_pass = "secret";
+    }
+    return s;
+}
+
+struct Router {
+    Router(FakeClock& clock, Lan& lan, std::uint8_t priority, const Address& me, int version = 3)
+        : port(lan.port(me)),
+          instance(instance_settings(priority, me, version), clock, clock, port, addresses, log) {
+        lan.attach(port, instance);
+    }
+    Lan::Port& port;
+    FakeAddresses addresses;
+    RecordingLog log;
+    Instance instance;
+};
+
+const Address kA = Address::v4(192, 0, 2, 1);
+const Address kB = Address::v4(192, 0, 2, 2);
+
+}  // namespace
+
+TEST_CASE("a lone router becomes master after Master_Down_Interval", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router a(clock, lan, 100, kA);
+    a.instance.start();
+    CHECK(a.instance.state() == State::backup);
+    clock.advance(3590ms);  // Master_Down_Interval = 3 * 100 + 60 cs = 3.6 s
+    CHECK(a.instance.state() == State::backup);
+    CHECK(a.port.sent.empty());
+    clock.advance(10ms);
+    CHECK(a.instance.state() == State::master);
+    CHECK(a.addresses.has("192.0.2.100"));
+    CHECK(a.addresses.announced == 3);
+    CHECK(a.port.sent.size() == 1);
+    CHECK(a.log.has("<6>[VI_1 vrid 51 v4] BACKUP -> MASTER (master down timer expired)"));
+    clock.advance(5s);  // adverts every second, plus the delayed second GARP burst
+    CHECK(a.port.sent.size() == 6);
+    CHECK(a.addresses.announced == 6);
+    CHECK(a.instance.counters().became_master == 1);
+}
+
+TEST_CASE("election, failover on priority 0 and preemption", "[vrrp][instance]") {
+    for (int version : {2, 3}) {
+        FakeClock clock;
+        Lan lan(clock);
+        Router low(clock, lan, 100, kA, version);
+        Router high(clock, lan, 200, kB, version);
+        low.instance.start();
+        high.instance.start();
+        clock.advance(10s);
+        CHECK(high.instance.state() == State::master);
+        CHECK(low.instance.state() == State::backup);
+        CHECK(low.instance.counters().became_master == 0);
+        CHECK(low.instance.machine().master_address == kB);
+        CHECK_FALSE(low.addresses.has("192.0.2.100"));
+        CHECK(high.addresses.has("192.0.2.100"));
+
+        // Clean shutdown: priority 0 makes the backup take over after Skew_Time.
+        high.instance.stop();
+        CHECK(high.instance.counters().priority_zero_sent == 1);
+        CHECK_FALSE(high.addresses.has("192.0.2.100"));
+        clock.advance(590ms);  // Skew_Time for priority 100 = 60 cs
+        CHECK(low.instance.state() == State::backup);
+        clock.advance(20ms);
+        CHECK(low.instance.state() == State::master);
+        CHECK(low.addresses.has("192.0.2.100"));
+
+        // The higher-priority router returns and preempts.
+        high.instance.start();
+        clock.advance(4s);
+        CHECK(high.instance.state() == State::master);
+        CHECK(low.instance.state() == State::backup);
+        CHECK(low.log.has("MASTER -> BACKUP (higher priority advert)"));
+        CHECK_FALSE(low.addresses.has("192.0.2.100"));
+    }
+}
+
+TEST_CASE("silent master death: takeover after Master_Down_Interval", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router backup(clock, lan, 100, kA);
+    Router master(clock, lan, 200, kB);
+    backup.instance.start();
+    master.instance.start();
+    clock.advance(10s);
+    REQUIRE(master.instance.state() == State::master);
+    master.port.cut = true;  // SIGKILL: no priority 0, nothing more on the wire
+    // The master won at 3.21 s (3 * 100 + 56 * 100 / 256 cs) and advertised
+    // every second: the last advert left at 9.21 s, so the backup's 3.6 s
+    // Master_Down_Interval ends at 12.81 s, 2.81 s after the cut.
+    clock.advance(2800ms);
+    CHECK(backup.instance.state() == State::backup);
+    clock.advance(20ms);
+    CHECK(backup.instance.state() == State::master);
+}
+
+TEST_CASE("nopreempt keeps a lower-priority master", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router low(clock, lan, 100, kA);
+    low.instance.start();
+    clock.advance(5s);
+    REQUIRE(low.instance.state() == State::master);
+    auto s = instance_settings(200, kB);
+    s.protocol.preempt = false;
+    FakeAddresses addresses;
+    RecordingLog log;
+    auto& port = lan.port(kB);
+    Instance high(s, clock, clock, port, addresses, log);
+    lan.attach(port, high);
+    high.start();
+    clock.advance(20s);
+    CHECK(low.instance.state() == State::master);
+    CHECK(high.state() == State::backup);
+}
+
+TEST_CASE("rejected adverts are counted by reason and change nothing", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router r(clock, lan, 100, kA, 2);
+    r.instance.start();
+    Advert a;
+    a.version = 2;
+    a.vrid = 51;
+    a.priority = 200;
+    a.advert_interval = 1s;
+    a.addresses = {Address::v4(192, 0, 2, 100)};
+    a.auth_type = AuthType::simple_text;
+    a.auth_pass = "wrong";
+    const auto group = vrrp_group_v4();
+    r.instance.receive(encode(a, kB, group), {Family::inet, kB, group, 255});
+    r.instance.receive(encode(a, kB, group), {Family::inet, kB, group, 64});
+    a.vrid = 52;
+    r.instance.receive(encode(a, kB, group), {Family::inet, kB, group, 255});
+    const auto& c = r.instance.counters();
+    CHECK(c.rejected[RejectReason::auth_failure] == 1);
+    CHECK(c.rejected[RejectReason::bad_ttl] == 1);
+    CHECK(c.rejected[RejectReason::vrid_mismatch] == 1);
+    CHECK(c.adverts_received == 0);
+    CHECK(r.log.has("<4>[VI_1 vrid 51 v4] advert from 192.0.2.2 rejected (auth_failure)"));
+    clock.advance(3700ms);  // nothing valid arrived: we still take over
+    CHECK(r.instance.state() == State::master);
+}
+
+TEST_CASE("update() keeps state and timers", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router r(clock, lan, 100, kA);
+    r.instance.start();
+    clock.advance(5s);
+    REQUIRE(r.instance.state() == State::master);
+    auto s = r.instance.settings();
+    s.protocol.priority = 150;
+    r.instance.update(s);
+    CHECK(r.instance.state() == State::master);
+    const auto sent = r.port.sent.size();
+    clock.advance(1s);
+    REQUIRE(r.port.sent.size() == sent + 1);
+    CHECK(r.port.sent.back()[2] == 150);            // the next advert carries the new priority
+    CHECK(r.instance.counters().transitions == 2);  // INIT -> BACKUP -> MASTER
+}
+
+TEST_CASE("IPv6 instance sends v3 adverts to ff02::12", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    const Address me = *Address::parse("fe80::1");
+    auto s = instance_settings(255, me);
+    s.family = Family::inet6;
+    s.addresses = {{*Address::parse("2001:db8::100"), 64, ""}};
+    FakeAddresses addresses;
+    RecordingLog log;
+    auto& port = lan.port(me);
+    Instance owner(s, clock, clock, port, addresses, log);
+    owner.start();
+    CHECK(owner.state() == State::master);
+    REQUIRE(port.sent.size() == 1);
+    auto d = decode(port.sent[0], {Family::inet6, me, vrrp_group_v6(), 255});
+    REQUIRE(d.ok());
+    CHECK(d->priority == 255);
+    CHECK(d->addresses == std::vector{*Address::parse("2001:db8::100")});
+    CHECK(log.has("[VI_1 vrid 51 v6] INIT -> MASTER"));
+}
+
+TEST_CASE("same_identity separates tunables from identity", "[vrrp][instance]") {
+    const auto a = instance_settings(100, kA);
+    auto b = a;
+    b.protocol.priority = 50;
+    b.protocol.advert_interval = Centiseconds(10);
+    b.protocol.preempt = false;
+    b.garp_repeat = 1;
+    CHECK(same_identity(a, b));
+    auto c = a;
+    c.vrid = 52;
+    CHECK_FALSE(same_identity(a, c));
+    auto d = a;
+    d.addresses.push_back({Address::v4(192, 0, 2, 101), 32, ""});
+    CHECK_FALSE(same_identity(a, d));
+    auto e = a;
+    e.auth_pass = "other";
+    CHECK_FALSE(same_identity(a, e));
+}
+
+#include "vrrpd/status.hpp"
+
+TEST_CASE("status JSON carries state, counters and the last transition", "[vrrp][status]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router low(clock, lan, 100, kA);
+    Router high(clock, lan, 200, kB);
+    high.instance.start();
+    clock.advance(5s);
+    low.instance.start();
+    clock.advance(2s);
+    const auto j = status_json(low.instance, clock.now());
+    CHECK(j["instance"] == "VI_1");
+    CHECK(j["vrid"] == 51);
+    CHECK(j["family"] == "inet");
+    CHECK(j["state"] == "BACKUP");
+    CHECK(j["priority"] == 100);
+    CHECK(j["master_address"] == "192.0.2.2");
+    CHECK(j["master_down_interval_cs"] == 360);
+    CHECK(j["counters"]["adverts_received"] == 2);
+    CHECK(j["counters"]["rejected"]["bad_ttl"] == 0);
+    CHECK(j["last_transition"]["to"] == "BACKUP");
+    CHECK(j["last_transition"]["why"] == "startup");
+    CHECK(j["last_transition"]["seconds_ago"] == 2.0);
+    const auto m = status_json(high.instance, clock.now());
+    CHECK(m["state"] == "MASTER");
+    CHECK(m["master_address"] == "192.0.2.2");
+    CHECK(m["counters"]["became_master"] == 1);
+}
+
+TEST_CASE("tracking: priority changes and FAULT move the master", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router low(clock, lan, 100, kA);
+    Router high(clock, lan, 200, kB);
+    high.instance.start();
+    clock.advance(5s);
+    low.instance.start();
+    clock.advance(2s);
+    REQUIRE(high.instance.state() == State::master);
+
+    high.instance.set_priority(50);  // e.g. a tracked interface with weight -150 went down
+    CHECK(high.log.has("effective priority 200 -> 50"));
+    clock.advance(1s);  // the next advert carries 50: low discards it and takes over
+    clock.advance(4s);
+    CHECK(low.instance.state() == State::master);
+    CHECK(high.instance.state() == State::backup);
+    CHECK(high.instance.base_priority() == 200);
+
+    high.instance.set_priority(200);
+    clock.advance(5s);
+    CHECK(high.instance.state() == State::master);
+
+    high.instance.set_fault(true);
+    CHECK(high.instance.state() == State::fault);
+    CHECK(high.instance.counters().priority_zero_sent == 1);
+    CHECK_FALSE(high.addresses.has("192.0.2.100"));
+    clock.advance(700ms);  // priority 0: low takes over after Skew_Time
+    CHECK(low.instance.state() == State::master);
+    const auto sent_in_fault = high.port.sent.size();
+    clock.advance(10s);
+    CHECK(high.instance.state() == State::fault);  // no adverts, no takeover while faulted
+    CHECK(high.port.sent.size() == sent_in_fault);
+    high.instance.set_fault(false);
+    CHECK(high.instance.state() == State::backup);
+    clock.advance(5s);
+    CHECK(high.instance.state() == State::master);  // preempts again
+}
+
+TEST_CASE("the transition hook runs after the step's actions", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router r(clock, lan, 100, kA);
+    std::vector<std::string> seen;
+    r.instance.on_transition([&](const LastTransition& t) {
+        seen.push_back(std::string(to_string(t.to)) +
+                       (r.addresses.has("192.0.2.100") ? "+vip" : ""));
+    });
+    r.instance.start();
+    clock.advance(4s);
+    r.instance.stop();
+    CHECK(seen == std::vector<std::string>{"BACKUP", "MASTER+vip", "INIT"});
+}
+
+TEST_CASE("gratuitous ARP refresh while master", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    auto s = instance_settings(100, kA);
+    s.garp_repeat = 2;
+    s.garp_master_delay = Centiseconds(0);
+    s.garp_master_refresh = Centiseconds(1000);
+    s.garp_master_refresh_repeat = 1;
+    FakeAddresses addresses;
+    RecordingLog log;
+    auto& port = lan.port(kA);
+    Instance r(s, clock, clock, port, addresses, log);
+    lan.attach(port, r);
+    r.start();
+    clock.advance(3600ms);
+    REQUIRE(r.state() == State::master);
+    CHECK(addresses.announced == 2);
+    clock.advance(10s);
+    CHECK(addresses.announced == 3);
+    clock.advance(20s);
+    CHECK(addresses.announced == 5);
+    r.stop();
+    clock.advance(30s);
+    CHECK(addresses.announced == 5);  // no refresh once we are not master
+}
+
+TEST_CASE("repeated rejections are rate-limited in the log", "[vrrp][instance]") {
+    FakeClock clock;
+    Lan lan(clock);
+    Router r(clock, lan, 100, kA, 2);
+    r.instance.start();
+    Advert a;
+    a.version = 2;
+    a.vrid = 51;
+    a.priority = 200;
+    a.advert_interval = 1s;
+    a.addresses = {Address::v4(192, 0, 2, 100)};
+    a.auth_type = AuthType::simple_text;
+    a.auth_pass = "wrong";
+    const auto group = vrrp_group_v4();
+    for (int i = 0; i < 150; ++i) {
+        r.instance.receive(encode(a, kB, group), {Family::inet, kB, group, 255});
+    }
+    const auto warnings = std::count_if(r.log.lines.begin(), r.log.lines.end(),
+                                        [](const auto& l) { return l.rfind("<4>", 0) == 0; });
+    CHECK(warnings == 3);  // the 1st, 10th and 100th
+    CHECK(r.log.has("[100 so far]"));
+    CHECK(r.instance.counters().rejected[RejectReason::auth_failure] == 150);
+}

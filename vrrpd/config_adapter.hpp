@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Converts the typed configuration (common/config) into InstanceSettings, so
+// the VRRP core never depends on the parser.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+#include "instance.hpp"
+#include "scripts.hpp"
+
+namespace ipvsctl::vrrp {
+
+struct AdaptResult {
+    std::vector<InstanceSettings> instances;
+    /// The vrrp_scripts some instance tracks.
+    std::vector<ScriptSettings> scripts;
+    /// "file:line:col: vrrp_instance VI_1: ..." for instances vrrpd cannot run.
+    std::vector<std::string> errors;
+};
+
+/// Every vrrp_instance of `config`. The primary address stays unset unless
+/// unicast_src_ip / mcast_src_ip gives it; the daemon looks it up.
+AdaptResult adapt(const config::Config& config);
+
+/// One instance (exposed for tests).
+std::variant<InstanceSettings, std::string> adapt(const config::VrrpInstance& instance);
+
+}  // namespace ipvsctl::vrrp

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// vrrpd: parse options, load the configuration, wire instances to sockets,
+// timers and rtnetlink, and install signals. The protocol lives elsewhere.
+#include <sched.h>
+#include <sys/mman.h>
+#include <systemd/sd-daemon.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "asio_adapters.hpp"
+#include "config/config.hpp"
+#include "config/json.hpp"
+#include "config_adapter.hpp"
+#include "control.hpp"
+#include "net.hpp"
+#include "status.hpp"
+
+namespace asio = boost::asio;
+using namespace ipvsctl::vrrp;
+
+namespace {
+
+constexpr int kLogErr = 3;
+constexpr int kLogWarning = 4;
+constexpr int kLogInfo = 6;
+constexpr int kLogDebug = 7;
+
+/// Lines to stderr with a syslog priority prefix ("<6>...") for journald.
+class StderrLogger : public Logger {
+  public:
+    explicit StderrLogger(bool verbose) : verbose_(verbose) {}
+    void log(int priority, const std::string& line) override {
+        if (priority >= kLogDebug && !verbose_) return;
+        std::fprintf(stderr, "<%d>%s\n", priority, line.c_str());
+        std::fflush(stderr);
+    }
+
+  private:
+    bool verbose_;
+};
+
+class Daemon {
+  public:
+    Daemon(asio::io_context& io, Logger& log)
+        : io_(io), timers_(io), log_(log), restore_timer_(io) {}
+
+    /// Keeps runners of unchanged scripts (their state survives a reload),
+    /// starts new or changed ones, drops the rest.
+    void apply_scripts(const std::vector<ScriptSettings>& wanted) {
+        std::map<std::string, std::unique_ptr<ScriptRunner>> next;
+        for (const auto& s : wanted) {
+            auto it = scripts_.find(s.name);
+            if (it != scripts_.end() && it->second->settings() == s) {
+                next[s.name] = std::move(it->second);
+                continue;
+            }
+            auto runner = std::make_unique<ScriptRunner>(io_, s, log_);
+            runner->start();
+            next[s.name] = std::move(runner);
+        }
+        scripts_ = std::move(next);
+    }
+
+    /// Starts, keeps or replaces instances so the running set matches
+    /// `wanted`. Unchanged instances keep their state and timers; changed
+    /// tunables (priority, intervals, preemption, tracking, notify) are
+    /// applied in place; a changed identity restarts the instance.
+    int apply(const std::vector<InstanceSettings>& wanted) {
+        std::map<std::string, std::unique_ptr<Running>> next;
+        for (const auto& s : wanted) {
+            auto it = running_.find(s.name);
+            if (it != running_.end() && it->second->configured == s) {
+                next[s.name] = std::move(it->second);
+                running_.erase(it);
+                continue;
+            }
+            if (it != running_.end() && same_identity(it->second->configured, s)) {
+                log_.log(kLogInfo, it->second->instance->log_prefix() +
+                                       " settings changed; applied without a state change");
+                it->second->configured = s;
+                it->second->instance->update(s);
+                next[s.name] = std::move(it->second);
+                running_.erase(it);
+                continue;
+            }
+            if (it != running_.end()) {
+                log_.log(kLogInfo,
+                         it->second->instance->log_prefix() + " configuration changed, restarting");
+                it->second->instance->stop();
+                running_.erase(it);
+            }
+            if (auto r = start(s)) next[s.name] = std::move(r);
+        }
+        for (auto& [name, r] : running_) {
+            log_.log(kLogInfo, r->instance->log_prefix() + " removed from configuration");
+            r->instance->stop();
+        }
+        running_ = std::move(next);
+        arm_restore();
+        arm_tracking();
+        return static_cast<int>(running_.size());
+    }
+
+    /// {"ok": true, "instances": [...]} for the control socket.
+    nlohmann::json status() const {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& [name, r] : running_) {
+            list.push_back(status_json(*r->instance, clock_.now()));
+        }
+        return {{"ok", true}, {"instances", list}};
+    }
+
+    void shutdown() {
+        restore_timer_.cancel();
+        tracking_timer_.cancel();
+        for (auto& [name, r] : running_) r->instance->stop();
+        running_.clear();
+        scripts_.clear();
+    }
+
+  private:
+    struct Running {
+        InstanceSettings configured;
+        std::unique_ptr<VrrpSocket> socket;
+        std::unique_ptr<asio::posix::stream_descriptor> watch;
+        std::unique_ptr<Instance> instance;
+        ~Running() {
+            if (watch) (void)watch->release();  // the socket owns the descriptor
+        }
+    };
+
+    std::unique_ptr<Running> start(const InstanceSettings& configured) {
+        auto r = std::make_unique<Running>();
+        r->configured = configured;
+        InstanceSettings s = configured;
+        const std::string prefix = "[" + s.name + " vrid " + std::to_string(s.vrid) + " " +
+                                   std::string(to_string(s.family)) + "]";
+        Address source;
+        if (s.source) {
+            source = *s.source;
+        } else {
+            auto found = interface_primary_address(s.interface, s.family);
+            if (auto* e = std::get_if<Error>(&found)) {
+                log_.log(kLogErr, prefix + " refusing to start: " + e->to_string());
+                return nullptr;
+            }
+            source = std::get<Address>(found);
+        }
+        s.protocol.primary_address = source;
+        auto sock = VrrpSocket::open(s.interface, s.family, source);
+        if (auto* e = std::get_if<Error>(&sock)) {
+            log_.log(kLogErr, prefix + " refusing to start: " + e->to_string());
+            return nullptr;
+        }
+        r->socket = std::move(std::get<0>(sock));
+        r->instance = std::make_unique<Instance>(s, clock_, timers_, *r->socket, addresses_, log_);
+        r->watch = std::make_unique<asio::posix::stream_descriptor>(io_, r->socket->receive_fd());
+        wait_readable(r.get());
+        log_.log(kLogInfo, prefix + " starting on " + s.interface + " from " + source.to_string() +
+                               ", priority " + std::to_string(s.protocol.priority) + ", version " +
+                               std::to_string(s.protocol.version));
+        r->instance->on_transition(
+            [this, inst = r->instance.get()](const LastTransition& t) { notify(*inst, t); });
+        // Leftovers from a killed predecessor: a backup must not hold the
+        // virtual addresses.
+        for (const auto& v : s.addresses) {
+            (void)addresses_.remove(v.device.empty() ? s.interface : v.device, v);
+        }
+        r->instance->start();
+        return r;
+    }
+
+    /// keepalived's notify scripts: notify_<state> as written, and `notify`
+    /// with INSTANCE, name, state and priority. Never waits for them.
+    void notify(const Instance& instance, const LastTransition& t) {
+        const auto& n = instance.settings().notify;
+        const std::optional<std::string>* specific = nullptr;
+        std::string state;
+        switch (t.to) {
+            case State::master:
+                specific = &n.master;
+                state = "MASTER";
+                break;
+            case State::backup:
+                specific = &n.backup;
+                state = "BACKUP";
+                break;
+            case State::fault:
+                specific = &n.fault;
+                state = "FAULT";
+                break;
+            case State::initialize:
+                specific = &n.stop;
+                state = "STOP";
+                break;
+        }
+        auto run = [&](const std::string& command, const std::vector<std::string>& args) {
+            if (auto err = spawn_detached(command, args, n.user)) {
+                log_.log(kLogWarning, instance.log_prefix() +
+                                          " notify script failed to start: " + err->to_string());
+            }
+        };
+        if (specific && *specific) run(**specific, {});
+        if (n.any) {
+            run(*n.any + " \"$@\"", {"INSTANCE", instance.settings().name, state,
+                                     std::to_string(instance.settings().protocol.priority)});
+        }
+    }
+
+    void wait_readable(Running* r) {
+        r->watch->async_wait(
+            asio::posix::stream_descriptor::wait_read,
+            [this, r](const boost::system::error_code& ec) {
+                if (ec) return;  // cancelled: r may be gone
+                while (r->socket->receive([r](std::span<const std::uint8_t> m,
+                                              const IpContext& ip) { r->instance->receive(m, ip); },
+                                          [this, r](const Rejection& why) {
+                                              log_.log(kLogDebug, r->instance->log_prefix() +
+                                                                      " dropped: " + why.detail);
+                                          })) {
+                }
+                wait_readable(r);
+            });
+    }
+
+    /// Addresses removed behind our back (a network manager, an operator)
+    /// are noticed and restored while we are master.
+    void arm_restore() {
+        restore_timer_.expires_after(std::chrono::seconds(1));
+        restore_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            for (auto& [name, r] : running_) {
+                if (r->instance->state() != State::master) continue;
+                const auto& s = r->instance->settings();
+                for (const auto& v : s.addresses) {
+                    const auto& dev = v.device.empty() ? s.interface : v.device;
+                    auto there = addresses_.present(dev, v);
+                    if (auto* b = std::get_if<bool>(&there); b && !*b) {
+                        log_.log(kLogWarning, r->instance->log_prefix() + " " +
+                                                  v.address.to_string() +
+                                                  " was removed behind our back; restoring");
+                        if (auto err = addresses_.add(dev, v)) {
+                            log_.log(kLogErr, r->instance->log_prefix() + " " + err->to_string());
+                        } else {
+                            (void)addresses_.announce(dev, v, s.garp_repeat);
+                        }
+                    }
+                }
+            }
+            arm_restore();
+        });
+    }
+
+    /// Interface tracking: every 100 ms, the effective priority or FAULT
+    /// from the state of the tracked interfaces (keepalived's rules, see
+    /// tracking.hpp).
+    void arm_tracking() {
+        tracking_timer_.expires_after(std::chrono::milliseconds(100));
+        tracking_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            for (auto& [name, r] : running_) {
+                const auto& s = r->configured;
+                std::vector<TrackedObject> objects = s.track_interfaces;
+                if (s.track_primary) objects.push_back(TrackedObject{s.interface, 0, false});
+                std::vector<TrackedState> states;
+                for (const auto& o : objects) states.push_back({&o, interface_up(o.name)});
+                for (const auto& o : s.track_scripts) {
+                    const auto found = scripts_.find(o.name);
+                    states.push_back({&o, found != scripts_.end() && found->second->up()});
+                }
+                const auto effective = effective_priority(s.protocol.priority, states);
+                if (!effective) {
+                    if (r->instance->state() != State::fault) {
+                        std::string down;
+                        for (const auto& t : states) {
+                            if (t.up == t.object->reverse && t.object->weight == 0) {
+                                down += " " + t.object->name;
+                            }
+                        }
+                        log_.log(kLogWarning,
+                                 r->instance->log_prefix() + " tracked object down:" + down);
+                    }
+                    r->instance->set_fault(true);
+                    continue;
+                }
+                r->instance->set_priority(*effective);
+                r->instance->set_fault(false);
+            }
+            arm_tracking();
+        });
+    }
+
+    asio::io_context& io_;
+    AsioClock clock_;
+    AsioTimerFactory timers_;
+    KernelAddressControl addresses_;
+    Logger& log_;
+    asio::steady_timer restore_timer_;
+    asio::steady_timer tracking_timer_{io_};
+    std::map<std::string, std::unique_ptr<ScriptRunner>> scripts_;
+    std::map<std::string, std::unique_ptr<Running>> running_;
+};
+
+struct Loaded {
+    std::shared_ptr<const ipvsctl::config::Config> config;
+    std::vector<InstanceSettings> instances;
+    std::vector<ScriptSettings> scripts;
+};
+
+/// Loads and converts; prints diagnostics. Empty `config` on failure.
+Loaded load(const std::string& path, Logger& log, bool to_stderr_plain) {
+    Loaded out;
+    auto result = ipvsctl::config::load_config(path);
+    for (const auto& d : result.diagnostics) {
+        if (to_stderr_plain) {
+            std::cerr << d.to_string() << '\n';
+        } else {
+            log.log(d.severity == ipvsctl::config::Severity::error ? kLogErr : kLogWarning,
+                    d.to_string());
+        }
+    }
+    if (!result.ok()) return out;
+    auto adapted = adapt(*result.config);
+    for (const auto& e : adapted.errors) {
+        if (to_stderr_plain) {
+            std::cerr << e << '\n';
+        } else {
+            log.log(kLogErr, e);
+        }
+    }
+    if (!adapted.errors.empty()) return out;
+    out.config = result.config;
+    out.instances = std::move(adapted.instances);
+    out.scripts = std::move(adapted.scripts);
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"vrrpd: VRRPv2/v3 director failover (RFC 3768 / RFC 5798)"};
+    std::string file = "/etc/ipvsctl/ipvsctl.conf";
+    bool check = false;
+    bool dump = false;
+    bool verbose = false;
+    std::string control_path;
+    int realtime = 0;
+    app.add_option("-f,--use-file", file, "configuration file (keepalived.conf dialect)");
+    app.add_flag("--check", check, "validate the configuration and exit (0 good, 1 bad)");
+    app.add_flag("--dump", dump, "print the parsed configuration as JSON and exit");
+    app.add_option("--control-socket", control_path,
+                   "control socket path (default: global_defs control_socket vrrpd, else "
+                   "/run/ipvsctl/vrrpd.sock)");
+    app.add_option("--realtime", realtime,
+                   "run with SCHED_FIFO at this priority (1-99) and locked memory, so adverts "
+                   "and timers stay on time when the CPUs are saturated")
+        ->check(CLI::Range(1, 99));
+    app.add_flag("-v,--verbose", verbose, "log debug lines (every rejected advert)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    StderrLogger log(verbose);
+    if (check || dump) {
+        auto loaded = load(file, log, true);
+        if (!loaded.config) return 1;
+        if (dump)
+            std::cout << ipvsctl::config::json_text(ipvsctl::config::to_json(*loaded.config))
+                      << '\n';
+        return 0;
+    }
+
+    auto loaded = load(file, log, false);
+    if (!loaded.config) {
+        log.log(kLogErr, "vrrpd: refusing to start: " + file + " is not valid");
+        return 1;
+    }
+    if (realtime > 0) {
+        sched_param param{};
+        param.sched_priority = realtime;
+        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) != 0) {
+            log.log(kLogWarning, std::string("vrrpd: SCHED_FIFO ") + std::to_string(realtime) +
+                                     ": " + std::strerror(errno) + "; running unprivileged");
+        } else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+            log.log(kLogWarning, std::string("vrrpd: mlockall: ") + std::strerror(errno));
+        } else {
+            log.log(kLogInfo, "vrrpd: SCHED_FIFO priority " + std::to_string(realtime));
+        }
+    }
+    asio::io_context io;
+    Daemon daemon(io, log);
+    daemon.apply_scripts(loaded.scripts);
+    const int started = daemon.apply(loaded.instances);
+    if (started == 0 && !loaded.instances.empty()) {
+        log.log(kLogErr, "vrrpd: refusing to start: no instance could start");
+        return 1;
+    }
+    log.log(kLogInfo, "vrrpd: " + std::to_string(started) + " instance(s) running from " + file);
+
+    if (control_path.empty()) {
+        const auto& sockets = loaded.config->global_defs.control_socket;
+        const auto found = sockets.find(ipvsctl::config::Daemon::vrrpd);
+        control_path = found != sockets.end() ? found->second : "/run/ipvsctl/vrrpd.sock";
+    }
+    std::unique_ptr<ControlSocket> control;
+    auto opened = ControlSocket::open(io, control_path, [&](const nlohmann::json& request) {
+        const auto command = request.value("command", std::string());
+        if (command == "status") return daemon.status();
+        return nlohmann::json{{"ok", false}, {"error", "unknown command '" + command + "'"}};
+    });
+    if (auto* e = std::get_if<Error>(&opened)) {
+        log.log(kLogWarning, "vrrpd: " + e->to_string() + "; running without it");
+    } else {
+        control = std::move(std::get<0>(opened));
+    }
+
+    asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+    asio::signal_set reload_signal(io, SIGHUP);
+    stop_signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        sd_notify(0, "STOPPING=1");
+        log.log(kLogInfo, std::string("vrrpd: ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") +
+                              ", releasing addresses");
+        daemon.shutdown();
+        control.reset();
+        reload_signal.cancel();
+        io.stop();
+    });
+    std::function<void()> wait_reload = [&] {
+        reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            sd_notify(0, "RELOADING=1");
+            log.log(kLogInfo, "vrrpd: SIGHUP, reloading " + file);
+            auto next = load(file, log, false);
+            if (!next.config) {
+                log.log(kLogErr, "vrrpd: reload failed; keeping the running configuration");
+            } else {
+                daemon.apply_scripts(next.scripts);
+                const int n = daemon.apply(next.instances);
+                log.log(kLogInfo, "vrrpd: reloaded, " + std::to_string(n) + " instance(s)");
+            }
+            sd_notify(0, "READY=1");
+            wait_reload();
+        });
+    };
+    wait_reload();
+    sd_notify(0, "READY=1");
+    io.run();
+    return 0;
+}
