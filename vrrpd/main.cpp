@@ -318,10 +318,15 @@ struct Loaded {
     std::vector<ScriptSettings> scripts;
 };
 
+/// `-i ID`: the name `@ID` conditional lines match (keepalived's --config-id).
+std::string config_id;
+
 /// Loads and converts; prints diagnostics. Empty `config` on failure.
 Loaded load(const std::string& path, Logger& log, bool to_stderr_plain) {
     Loaded out;
-    auto result = ipvsctl::config::load_config(path);
+    ipvsctl::config::LoadOptions load_options;
+    load_options.config_id = config_id;
+    auto result = ipvsctl::config::load_config(path, load_options);
     for (const auto& d : result.diagnostics) {
         if (to_stderr_plain) {
             std::cerr << d.to_string() << '\n';
@@ -357,6 +362,9 @@ int main(int argc, char** argv) {
     std::string control_path;
     int realtime = 0;
     app.add_option("-f,--use-file", file, "configuration file (keepalived.conf dialect)");
+    app.add_option("-i,--config-id", config_id,
+                   "name matched by @NAME conditional lines (default: the host name up to its "
+                   "first dot)");
     app.add_flag("--check", check, "validate the configuration and exit (0 good, 1 bad)");
     app.add_flag("--dump", dump, "print the parsed configuration as JSON and exit");
     app.add_option("--control-socket", control_path,

@@ -30,10 +30,12 @@ struct Options {
     std::optional<std::string> control_socket;
     bool tls_verify = false;
     std::string ca_file;
+    /// `-i ID`: the name `@ID` conditional lines match (keepalived's --config-id).
+    std::string config_id;
 };
 
 constexpr const char* kUsage =
-    "usage: healthcheckd [-f FILE] [--check | --dump] [--dry-run] [--control-socket PATH]\n"
+    "usage: healthcheckd [-f FILE] [-i ID] [--check | --dump] [--dry-run] [--control-socket PATH]\n"
     "                    [--tls-verify] [--ca-file FILE]\n";
 
 std::optional<Options> parse_options(int argc, char** argv) {
@@ -49,6 +51,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
             auto v = value();
             if (!v) return std::nullopt;
             options.config_file = *v;
+        } else if (arg == "-i" || arg == "--config-id") {
+            auto v = value();
+            if (!v) return std::nullopt;
+            options.config_id = *v;
         } else if (arg == "--check") {
             options.check = true;
         } else if (arg == "--dump") {
@@ -71,15 +77,17 @@ std::optional<Options> parse_options(int argc, char** argv) {
     return options;
 }
 
-config::LoadResult load(const std::string& path) {
-    auto result = config::load_config(path);
+config::LoadResult load(const std::string& path, const std::string& config_id) {
+    config::LoadOptions load_options;
+    load_options.config_id = config_id;
+    auto result = config::load_config(path, load_options);
     for (const auto& diagnostic : result.diagnostics)
         log(result.ok() ? Priority::warning : Priority::err, diagnostic.to_string());
     return result;
 }
 
 int run(const Options& options) {
-    auto loaded = load(options.config_file);
+    auto loaded = load(options.config_file, options.config_id);
     if (!loaded.ok()) {
         log(Priority::err, "refusing to start: " + options.config_file + " has errors");
         return 1;
@@ -139,7 +147,7 @@ int run(const Options& options) {
             if (ec) return;
             if (signal == SIGHUP) {
                 sd_notify(0, "RELOADING=1");
-                auto reloaded = load(options.config_file);
+                auto reloaded = load(options.config_file, options.config_id);
                 if (!reloaded.ok()) {
                     log(Priority::err,
                         "reload: " + options.config_file + " has errors; nothing changed");
@@ -179,7 +187,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (options->check || options->dump) {
-        auto loaded = config::load_config(options->config_file);
+        config::LoadOptions load_options;
+        load_options.config_id = options->config_id;
+        auto loaded = config::load_config(options->config_file, load_options);
         for (const auto& diagnostic : loaded.diagnostics)
             std::cerr << diagnostic.to_string() << '\n';
         if (!loaded.ok()) return 1;
