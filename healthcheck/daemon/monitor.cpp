@@ -35,26 +35,6 @@ std::string describe(const Operation& op) {
     return text;
 }
 
-std::string_view op_name(OpKind kind) {
-    switch (kind) {
-        case OpKind::AddService:
-            return "add service";
-        case OpKind::EditService:
-            return "edit service";
-        case OpKind::DeleteService:
-            return "delete service";
-        case OpKind::AddDestination:
-            return "add server";
-        case OpKind::EditDestination:
-            return "edit server";
-        case OpKind::DeleteDestination:
-            return "delete server";
-        default:
-            break;
-    }
-    return "operation";
-}
-
 }  // namespace
 
 Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
@@ -325,7 +305,7 @@ void Monitor::reconcile() {
     const Plan plan = make_plan(before, desired, PlanOptions{true});
     if (plan.empty()) return;
     for (const auto& op : plan.operations)
-        log(Priority::info, std::string(op_name(op.kind)) + " " + describe(op));
+        log(Priority::info, std::string(op.verb()) + " " + describe(op));
     if (auto applied = kernel_.apply(plan, before); !applied) {
         ++counters_.apply_failures;
         log(Priority::err, "applying " + std::to_string(plan.operations.size()) +

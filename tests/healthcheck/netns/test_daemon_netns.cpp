@@ -175,11 +175,11 @@ TEST_CASE("healthcheckd: a server that dies leaves, and comes back", "[netns][da
     std::ifstream in(log);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     INFO(text);
-    CHECK(text.find("<6>add server TCP 192.0.2.10:80 -> " + server + ":8091") != std::string::npos);
-    CHECK(text.find("<6>delete server TCP 192.0.2.10:80 -> " + server + ":8091") !=
+    CHECK(text.find("<6>add destination TCP 192.0.2.10:80 -> " + server + ":8091") != std::string::npos);
+    CHECK(text.find("<6>delete destination TCP 192.0.2.10:80 -> " + server + ":8091") !=
           std::string::npos);
     CHECK(text.find("stopping") != std::string::npos);
-    CHECK(text.find("<6>edit server TCP 192.0.2.10:80 -> " + server + ":8091 weight 7") !=
+    CHECK(text.find("<6>edit destination TCP 192.0.2.10:80 -> " + server + ":8091 weight 7") !=
           std::string::npos);
     CHECK(text.find("has errors; nothing changed") != std::string::npos);
 }
