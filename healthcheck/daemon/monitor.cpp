@@ -45,7 +45,8 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       session_options_(std::move(session_options)),
       scheduler_(clock),
       wake_(io),
-      repair_(io) {}
+      repair_(io),
+      drain_timer_(io) {}
 
 void Monitor::load(std::shared_ptr<const config::Config> config) {
     const bool first = config_ == nullptr;
@@ -123,7 +124,16 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     const auto old_config = config_;
     config_ = std::move(config);
 
+    // Drains of servers that are still configured carry over a reload.
+    std::map<ServerRef, DrainState> drains;
     health_.clear();
+    for (const auto& vs : config_->virtual_servers)
+        for (const auto& rs : vs.real_servers) {
+            const ServerRef ref{vs.key(), rs.key()};
+            if (const auto drain = drains_.find(ref); drain != drains_.end())
+                drains.emplace(ref, drain->second);
+        }
+    drains_ = std::move(drains);
     for (const auto& vs : config_->virtual_servers)
         for (const auto& rs : vs.real_servers)
             health_[ServerRef{vs.key(), rs.key()}] = server_health(vs, rs);
@@ -157,6 +167,7 @@ void Monitor::stop() {
     stopped_ = true;
     wake_.cancel();
     repair_.cancel();
+    drain_timer_.cancel();
     for (auto& [id, target] : targets_) target.session->cancel();
 }
 
@@ -200,6 +211,8 @@ ServerHealth Monitor::server_health(const config::VirtualServer& vs,
     }
     health.verdict =
         any_down ? ServerVerdict::down : (all_up ? ServerVerdict::up : ServerVerdict::unknown);
+    if (const auto drain = drains_.find(ServerRef{vs.key(), rs.key()}); drain != drains_.end())
+        health.drain = drain->second.phase;
     return health;
 }
 
@@ -315,6 +328,130 @@ void Monitor::reconcile() {
     counters_.operations_applied += plan.operations.size();
 }
 
+std::variant<ServerRef, nlohmann::json> Monitor::find_server(const nlohmann::json& request) const {
+    const auto failure = [](const std::string& why) {
+        return nlohmann::json{{"ok", false}, {"error", why}};
+    };
+    if (!request.contains("service") || !request["service"].is_string())
+        return failure("missing \"service\" (tcp:ADDR:PORT, udp:..., sctp:..., fwmark:N)");
+    if (!request.contains("server") || !request["server"].is_string())
+        return failure("missing \"server\" (ADDR:PORT or [ADDR]:PORT)");
+    const std::string service_text = request["service"].get<std::string>();
+    const std::string server_text = request["server"].get<std::string>();
+    std::string error;
+    const auto service = parse_service_spec(service_text, error);
+    if (!service) return failure(error);
+    const auto endpoint = parse_server_spec(server_text, error);
+    if (!endpoint) return failure(error);
+    if (!config_) return failure("unknown service " + service_text);
+    bool service_known = false;
+    for (const auto& vs : config_->virtual_servers) {
+        const auto keys = service_keys(vs, config_->virtual_server_groups);
+        if (std::none_of(keys.begin(), keys.end(),
+                         [&](const ServiceKey& key) { return service_matches(*service, key); }))
+            continue;
+        service_known = true;
+        for (const auto& rs : vs.real_servers) {
+            const Destination destination = destination_for(vs, rs);
+            if (destination.address == endpoint->address && destination.port == endpoint->port)
+                return ServerRef{vs.key(), rs.key()};
+        }
+    }
+    if (!service_known) return failure("unknown service " + service_text);
+    return failure("unknown server " + server_text + " in " + service_text);
+}
+
+void Monitor::update_health(const ServerRef& ref) {
+    for (const auto& vs : config_->virtual_servers) {
+        if (vs.key() != ref.virtual_server) continue;
+        for (const auto& rs : vs.real_servers)
+            if (rs.key() == ref.real_server) health_[ref] = server_health(vs, rs);
+    }
+}
+
+nlohmann::json Monitor::drain(const nlohmann::json& request) {
+    std::optional<Duration> timeout;
+    if (request.contains("timeout")) {
+        const auto& value = request["timeout"];
+        if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1e9)
+            return {{"ok", false}, {"error", "bad timeout: expected seconds, 0 or more"}};
+        timeout = std::chrono::duration_cast<Duration>(
+            std::chrono::duration<double>(value.get<double>()));
+    }
+    auto found = find_server(request);
+    if (auto* error = std::get_if<nlohmann::json>(&found)) return *error;
+    const ServerRef ref = std::get<ServerRef>(found);
+    auto& state = drains_[ref];
+    if (state.since == TimePoint{}) {
+        state.since = clock_.now();
+        log(Priority::notice,
+            label(ref) + " draining" +
+                (timeout ? " (at most " + request["timeout"].dump() + " s)" : ""));
+    }
+    if (timeout) state.deadline = clock_.now() + *timeout;
+    update_health(ref);
+    reconcile();  // weight 0 before the reply
+    arm_drain_check();
+    return {{"ok", true}, {"state", to_string(state.phase)}};
+}
+
+nlohmann::json Monitor::undrain(const nlohmann::json& request) {
+    auto found = find_server(request);
+    if (auto* error = std::get_if<nlohmann::json>(&found)) return *error;
+    const ServerRef ref = std::get<ServerRef>(found);
+    if (drains_.erase(ref) > 0) log(Priority::notice, label(ref) + " undrained");
+    update_health(ref);
+    reconcile();
+    return {{"ok", true}, {"state", to_string(DrainPhase::none)}};
+}
+
+void Monitor::arm_drain_check() {
+    if (stopped_) return;
+    // Connection counts are polled: the kernel has no event for "idle".
+    drain_timer_.expires_after(std::chrono::seconds(1));
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec && !stopped_) check_drains();
+    });
+}
+
+void Monitor::check_drains() {
+    const bool any_draining = std::any_of(drains_.begin(), drains_.end(), [](const auto& entry) {
+        return entry.second.phase == DrainPhase::draining;
+    });
+    if (!any_draining) return;
+    auto table = kernel_.table();
+    if (!table) {
+        log(Priority::err, "reading the IPVS table: " + table.error().message());
+        return arm_drain_check();
+    }
+    bool changed = false;
+    for (auto& [ref, state] : drains_) {
+        if (state.phase != DrainPhase::draining) continue;
+        std::uint64_t active = 0;
+        for (const auto& vs : config_->virtual_servers) {
+            if (vs.key() != ref.virtual_server) continue;
+            for (const auto& rs : vs.real_servers) {
+                if (rs.key() != ref.real_server) continue;
+                const Destination wanted = destination_for(vs, rs);
+                for (const auto& key : service_keys(vs, config_->virtual_server_groups)) {
+                    const ServiceEntry* entry = table->find(key);
+                    if (entry == nullptr) continue;
+                    for (const auto& d : entry->destinations)
+                        if (d.same_endpoint(wanted)) active += d.active_conns;
+                }
+            }
+        }
+        if (!drain_complete(active, clock_.now(), state.deadline)) continue;
+        state.phase = DrainPhase::drained;
+        log(Priority::notice, label(ref) + " drained (" + std::to_string(active) +
+                                  " active connections left); leaving the kernel");
+        update_health(ref);
+        changed = true;
+    }
+    if (changed) reconcile();
+    arm_drain_check();
+}
+
 nlohmann::json Monitor::status() const {
     nlohmann::json out;
     out["counters"] = {{"probes", counters_.probes},
@@ -341,12 +478,21 @@ nlohmann::json Monitor::status() const {
                          {"consecutive_successes", state->second.health.consecutive_successes},
                          {"last", state->second.last_detail}});
                 }
-                servers.push_back({{"server", rs.key()},
-                                   {"state", to_string(health.verdict)},
-                                   {"weight", effective_weight(rs, health)},
-                                   {"backup", rs.backup},
-                                   {"down", rs.down},
-                                   {"checkers", checkers}});
+                nlohmann::json server{{"server", rs.key()},
+                                      {"state", to_string(health.verdict)},
+                                      {"weight", effective_weight(rs, health)},
+                                      {"backup", rs.backup},
+                                      {"down", rs.down},
+                                      {"drain", to_string(health.drain)},
+                                      {"checkers", checkers}};
+                const auto drain = drains_.find(ServerRef{vs.key(), rs.key()});
+                if (drain != drains_.end() && drain->second.deadline) {
+                    const auto left =
+                        std::max(*drain->second.deadline - clock_.now(), TimePoint::duration{0});
+                    server["drain_seconds_left"] =
+                        std::chrono::duration_cast<std::chrono::seconds>(left).count();
+                }
+                servers.push_back(std::move(server));
             }
             const auto quorum = quorum_.find(vs.key());
             services.push_back({{"service", vs.key()},

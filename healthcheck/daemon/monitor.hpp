@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <variant>
 
 #include "config/model.hpp"
 #include "healthcheck/reconcile.hpp"
@@ -40,6 +41,12 @@ class Monitor {
     void stop();
 
     [[nodiscard]] nlohmann::json status() const;
+
+    /// Control socket `drain`: weight 0 now, out of the kernel once its
+    /// connections end or `timeout` seconds pass. Answers at once.
+    nlohmann::json drain(const nlohmann::json& request);
+    /// Control socket `undrain`: back to the weight checks and config give.
+    nlohmann::json undrain(const nlohmann::json& request);
     [[nodiscard]] const MonitorCounters& counters() const { return counters_; }
     [[nodiscard]] std::size_t target_count() const { return targets_.size(); }
 
@@ -64,6 +71,17 @@ class Monitor {
         TimePoint started{};
     };
 
+    struct DrainState {
+        DrainPhase phase = DrainPhase::draining;
+        std::optional<TimePoint> deadline;
+        TimePoint since{};
+    };
+    /// The configured server a drain request names, or an error reply.
+    std::variant<ServerRef, nlohmann::json> find_server(const nlohmann::json& request) const;
+    void update_health(const ServerRef& ref);
+    void check_drains();
+    void arm_drain_check();
+
     void arm();
     void arm_repair();
     void on_wake();
@@ -80,6 +98,8 @@ class Monitor {
     Scheduler scheduler_;
     boost::asio::steady_timer wake_;
     boost::asio::steady_timer repair_;
+    boost::asio::steady_timer drain_timer_;
+    std::map<ServerRef, DrainState> drains_;
     std::map<std::string, TargetId> target_by_identity_;
     std::map<TargetId, Target> targets_;
     TargetId next_target_id_ = 1;

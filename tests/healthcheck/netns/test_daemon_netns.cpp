@@ -175,11 +175,104 @@ TEST_CASE("healthcheckd: a server that dies leaves, and comes back", "[netns][da
     std::ifstream in(log);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     INFO(text);
-    CHECK(text.find("<6>add destination TCP 192.0.2.10:80 -> " + server + ":8091") != std::string::npos);
+    CHECK(text.find("<6>add destination TCP 192.0.2.10:80 -> " + server + ":8091") !=
+          std::string::npos);
     CHECK(text.find("<6>delete destination TCP 192.0.2.10:80 -> " + server + ":8091") !=
           std::string::npos);
     CHECK(text.find("stopping") != std::string::npos);
     CHECK(text.find("<6>edit destination TCP 192.0.2.10:80 -> " + server + ":8091 weight 7") !=
           std::string::npos);
     CHECK(text.find("has errors; nothing changed") != std::string::npos);
+}
+
+namespace {
+
+/// A server's entry in the daemon's status, null when absent.
+nlohmann::json server_entry(const nlohmann::json& status, const std::string& server) {
+    if (!status.is_object() || !status.contains("virtual_servers")) return nullptr;
+    for (const auto& vs : status["virtual_servers"])
+        for (const auto& rs : vs["real_servers"])
+            if (rs["server"] == server) return rs;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("healthcheckd: drain and undrain over the control socket", "[netns][daemon][drain]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/drain.conf";
+    const std::string socket = work + "/drain.sock";
+    const std::string log = work + "/drain.log";
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.20 80 {\n"
+           "    delay_loop 1\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8080 {\n        weight 4\n"
+           "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}\n";
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, server + ":8080", "up", 10s).has_value());
+
+    const std::string target = R"("service":"tcp:192.0.2.20:80","server":")" + server + R"(:8080")";
+    // The reply comes at once, before the connections have ended.
+    const auto start = Clock::now();
+    const auto reply = ask(socket, R"({"command":"drain",)" + target + R"(,"timeout":300})");
+    CHECK(Clock::now() - start < 500ms);
+    CHECK(reply == nlohmann::json{{"ok", true}, {"state", "draining"}});
+    const auto draining = server_entry(ask(socket, R"({"command":"status"})"), server + ":8080");
+    CHECK((draining["drain"] == "draining" || draining["drain"] == "drained"));
+
+    // The dry-run table has no connections: the drain completes on the next poll.
+    bool drained = false;
+    for (int i = 0; i < 60 && !drained; ++i) {
+        std::this_thread::sleep_for(100ms);
+        drained = server_entry(ask(socket, R"({"command":"status"})"), server + ":8080")["drain"] ==
+                  "drained";
+    }
+    CHECK(drained);
+    // Checks continue while drained.
+    const auto probes = ask(socket, R"({"command":"status"})")["counters"]["probes"].get<int>();
+    std::this_thread::sleep_for(1500ms);
+    const auto later = ask(socket, R"({"command":"status"})");
+    CHECK(later["counters"]["probes"].get<int>() > probes);
+    CHECK(server_entry(later, server + ":8080")["state"] == "up");
+
+    CHECK(ask(socket, R"({"command":"undrain",)" + target + "}") ==
+          nlohmann::json{{"ok", true}, {"state", "none"}});
+    CHECK(server_entry(ask(socket, R"({"command":"status"})"), server + ":8080")["drain"] ==
+          "none");
+
+    // Errors name what was wrong and change nothing.
+    CHECK(ask(socket, R"({"command":"drain","service":"tcp:192.0.2.99:80","server":")" + server +
+                          R"(:8080"})") ==
+          nlohmann::json{{"ok", false}, {"error", "unknown service tcp:192.0.2.99:80"}});
+    CHECK(ask(socket,
+              R"({"command":"drain","service":"tcp:192.0.2.20:80","server":"10.9.9.9:80"})") ==
+          nlohmann::json{{"ok", false},
+                         {"error", "unknown server 10.9.9.9:80 in tcp:192.0.2.20:80"}});
+    CHECK(ask(socket,
+              R"({"command":"drain","service":"tcp:192.0.2.20","server":"10.9.9.9:80"})")["error"]
+              .get<std::string>()
+              .starts_with("bad service 'tcp:192.0.2.20'"));
+    CHECK(ask(socket, R"({"command":"drain",)" + target + R"(,"timeout":"soon"})")["ok"] == false);
+    CHECK(server_entry(ask(socket, R"({"command":"status"})"), server + ":8080")["drain"] ==
+          "none");
+
+    stop(daemon);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    // weight 0 first, then removal, then back with the configured weight.
+    const auto zero =
+        text.find("<6>edit destination TCP 192.0.2.20:80 -> " + server + ":8080 weight 0");
+    const auto gone = text.find("<6>delete destination TCP 192.0.2.20:80 -> " + server + ":8080");
+    const auto back =
+        text.rfind("<6>add destination TCP 192.0.2.20:80 -> " + server + ":8080 weight 4");
+    CHECK(zero != std::string::npos);
+    CHECK(gone != std::string::npos);
+    CHECK(back != std::string::npos);
+    CHECK(zero < gone);
+    CHECK(gone < back);
 }
