@@ -46,7 +46,8 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       scheduler_(clock),
       wake_(io),
       repair_(io),
-      drain_timer_(io) {}
+      drain_timer_(io),
+      scripts_(io, session_options_.script_user) {}
 
 void Monitor::load(std::shared_ptr<const config::Config> config) {
     const bool first = config_ == nullptr;
@@ -255,13 +256,43 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
                     log(Priority::notice, label(ref) + " server " +
                                               std::string(to_string(old.verdict)) + " -> " +
                                               std::string(to_string(now.verdict)));
+                const auto event = server_notification(old.verdict, now.verdict);
                 old = now;
+                if (event) notify(*event, vs, &rs);
             }
         request_reconcile();
     }
     scheduler_.completed(id, target.started,
                          retry ? target.spec.delay_before_retry : target.spec.delay_loop);
     arm();
+}
+
+void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
+                     const config::RealServer* rs) {
+    const std::optional<config::ScriptCommand>* command = nullptr;
+    switch (event) {
+        case NotifyEvent::server_up:
+            command = &rs->notify_up;
+            break;
+        case NotifyEvent::server_down:
+            command = &rs->notify_down;
+            break;
+        case NotifyEvent::quorum_up:
+            command = &vs.quorum_up;
+            break;
+        case NotifyEvent::quorum_down:
+            command = &vs.quorum_down;
+            break;
+    }
+    if (command == nullptr || !command->has_value()) return;
+    ScriptJob job;
+    job.command = **command;
+    job.environment["IPVSCTL_EVENT"] = std::string(to_string(event));
+    job.environment["IPVSCTL_VIRTUAL_SERVER"] = vs.key();
+    if (rs != nullptr) job.environment["IPVSCTL_REAL_SERVER"] = rs->key();
+    log(Priority::info, "running " + std::string(to_string(event)) + " '" + job.command.command +
+                            "' for [" + vs.key() + (rs ? " -> " + rs->key() : "") + "]");
+    scripts_.run(job);
 }
 
 void Monitor::request_reconcile() {
@@ -306,6 +337,8 @@ void Monitor::reconcile() {
                 "[" + vs.key() + "] quorum " + (has ? "gained" : "lost") + " (alive weight " +
                     std::to_string(alive) + ", quorum " + std::to_string(vs.quorum) + ")");
         quorum_[vs.key()] = has;
+        if (previous != quorum_.end())
+            if (const auto event = quorum_notification(had, has)) notify(*event, vs, nullptr);
     }
 
     ReconcileInput input;
@@ -458,7 +491,9 @@ nlohmann::json Monitor::status() const {
                        {"transitions", counters_.transitions},
                        {"reconciles", counters_.reconciles},
                        {"operations_applied", counters_.operations_applied},
-                       {"apply_failures", counters_.apply_failures}};
+                       {"apply_failures", counters_.apply_failures},
+                       {"scripts_started", scripts_.counters().started},
+                       {"scripts_failed", scripts_.counters().failed}};
     out["probe_targets"] = targets_.size();
     nlohmann::json services = nlohmann::json::array();
     if (config_) {

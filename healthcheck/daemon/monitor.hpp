@@ -13,11 +13,13 @@
 #include <variant>
 
 #include "config/model.hpp"
+#include "healthcheck/notify.hpp"
 #include "healthcheck/reconcile.hpp"
 #include "healthcheck/schedule.hpp"
 #include "healthcheck/session.hpp"
 #include "healthcheck/transition.hpp"
 #include "kernel.hpp"
+#include "scripts.hpp"
 
 namespace ipvsctl::healthcheck {
 
@@ -49,6 +51,7 @@ class Monitor {
     nlohmann::json undrain(const nlohmann::json& request);
     [[nodiscard]] const MonitorCounters& counters() const { return counters_; }
     [[nodiscard]] std::size_t target_count() const { return targets_.size(); }
+    [[nodiscard]] const ScriptRunner& scripts() const { return scripts_; }
 
   private:
     /// One checker of one real server of one virtual server.
@@ -88,6 +91,8 @@ class Monitor {
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
     ServerHealth server_health(const config::VirtualServer& vs, const config::RealServer& rs) const;
     void request_reconcile();
+    /// Runs the notify script of `event`, if one is configured.
+    void notify(NotifyEvent event, const config::VirtualServer& vs, const config::RealServer* rs);
     void reconcile();
 
     boost::asio::io_context& io_;
@@ -111,6 +116,7 @@ class Monitor {
     bool reconcile_pending_ = false;
     bool stopped_ = false;
     MonitorCounters counters_;
+    ScriptRunner scripts_;
 };
 
 }  // namespace ipvsctl::healthcheck
