@@ -137,6 +137,8 @@ int run(const Options& options) {
                 reply["ok"] = true;
                 return reply;
             }
+            if (command == "drain") return monitor.drain(request);
+            if (command == "undrain") return monitor.undrain(request);
             return nlohmann::json{{"ok", false}, {"error", "unknown command '" + command + "'"}};
         });
     } catch (const std::exception& e) {

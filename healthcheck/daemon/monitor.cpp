@@ -35,26 +35,6 @@ std::string describe(const Operation& op) {
     return text;
 }
 
-std::string_view op_name(OpKind kind) {
-    switch (kind) {
-        case OpKind::AddService:
-            return "add service";
-        case OpKind::EditService:
-            return "edit service";
-        case OpKind::DeleteService:
-            return "delete service";
-        case OpKind::AddDestination:
-            return "add server";
-        case OpKind::EditDestination:
-            return "edit server";
-        case OpKind::DeleteDestination:
-            return "delete server";
-        default:
-            break;
-    }
-    return "operation";
-}
-
 }  // namespace
 
 Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
@@ -65,7 +45,9 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       session_options_(std::move(session_options)),
       scheduler_(clock),
       wake_(io),
-      repair_(io) {}
+      repair_(io),
+      drain_timer_(io),
+      scripts_(io, session_options_.script_user) {}
 
 void Monitor::load(std::shared_ptr<const config::Config> config) {
     const bool first = config_ == nullptr;
@@ -143,7 +125,16 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     const auto old_config = config_;
     config_ = std::move(config);
 
+    // Drains of servers that are still configured carry over a reload.
+    std::map<ServerRef, DrainState> drains;
     health_.clear();
+    for (const auto& vs : config_->virtual_servers)
+        for (const auto& rs : vs.real_servers) {
+            const ServerRef ref{vs.key(), rs.key()};
+            if (const auto drain = drains_.find(ref); drain != drains_.end())
+                drains.emplace(ref, drain->second);
+        }
+    drains_ = std::move(drains);
     for (const auto& vs : config_->virtual_servers)
         for (const auto& rs : vs.real_servers)
             health_[ServerRef{vs.key(), rs.key()}] = server_health(vs, rs);
@@ -177,6 +168,7 @@ void Monitor::stop() {
     stopped_ = true;
     wake_.cancel();
     repair_.cancel();
+    drain_timer_.cancel();
     for (auto& [id, target] : targets_) target.session->cancel();
 }
 
@@ -220,6 +212,8 @@ ServerHealth Monitor::server_health(const config::VirtualServer& vs,
     }
     health.verdict =
         any_down ? ServerVerdict::down : (all_up ? ServerVerdict::up : ServerVerdict::unknown);
+    if (const auto drain = drains_.find(ServerRef{vs.key(), rs.key()}); drain != drains_.end())
+        health.drain = drain->second.phase;
     return health;
 }
 
@@ -262,13 +256,43 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
                     log(Priority::notice, label(ref) + " server " +
                                               std::string(to_string(old.verdict)) + " -> " +
                                               std::string(to_string(now.verdict)));
+                const auto event = server_notification(old.verdict, now.verdict);
                 old = now;
+                if (event) notify(*event, vs, &rs);
             }
         request_reconcile();
     }
     scheduler_.completed(id, target.started,
                          retry ? target.spec.delay_before_retry : target.spec.delay_loop);
     arm();
+}
+
+void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
+                     const config::RealServer* rs) {
+    const std::optional<config::ScriptCommand>* command = nullptr;
+    switch (event) {
+        case NotifyEvent::server_up:
+            command = &rs->notify_up;
+            break;
+        case NotifyEvent::server_down:
+            command = &rs->notify_down;
+            break;
+        case NotifyEvent::quorum_up:
+            command = &vs.quorum_up;
+            break;
+        case NotifyEvent::quorum_down:
+            command = &vs.quorum_down;
+            break;
+    }
+    if (command == nullptr || !command->has_value()) return;
+    ScriptJob job;
+    job.command = **command;
+    job.environment["IPVSCTL_EVENT"] = std::string(to_string(event));
+    job.environment["IPVSCTL_VIRTUAL_SERVER"] = vs.key();
+    if (rs != nullptr) job.environment["IPVSCTL_REAL_SERVER"] = rs->key();
+    log(Priority::info, "running " + std::string(to_string(event)) + " '" + job.command.command +
+                            "' for [" + vs.key() + (rs ? " -> " + rs->key() : "") + "]");
+    scripts_.run(job);
 }
 
 void Monitor::request_reconcile() {
@@ -313,6 +337,8 @@ void Monitor::reconcile() {
                 "[" + vs.key() + "] quorum " + (has ? "gained" : "lost") + " (alive weight " +
                     std::to_string(alive) + ", quorum " + std::to_string(vs.quorum) + ")");
         quorum_[vs.key()] = has;
+        if (previous != quorum_.end())
+            if (const auto event = quorum_notification(had, has)) notify(*event, vs, nullptr);
     }
 
     ReconcileInput input;
@@ -325,7 +351,7 @@ void Monitor::reconcile() {
     const Plan plan = make_plan(before, desired, PlanOptions{true});
     if (plan.empty()) return;
     for (const auto& op : plan.operations)
-        log(Priority::info, std::string(op_name(op.kind)) + " " + describe(op));
+        log(Priority::info, std::string(op.verb()) + " " + describe(op));
     if (auto applied = kernel_.apply(plan, before); !applied) {
         ++counters_.apply_failures;
         log(Priority::err, "applying " + std::to_string(plan.operations.size()) +
@@ -335,13 +361,139 @@ void Monitor::reconcile() {
     counters_.operations_applied += plan.operations.size();
 }
 
+std::variant<ServerRef, nlohmann::json> Monitor::find_server(const nlohmann::json& request) const {
+    const auto failure = [](const std::string& why) {
+        return nlohmann::json{{"ok", false}, {"error", why}};
+    };
+    if (!request.contains("service") || !request["service"].is_string())
+        return failure("missing \"service\" (tcp:ADDR:PORT, udp:..., sctp:..., fwmark:N)");
+    if (!request.contains("server") || !request["server"].is_string())
+        return failure("missing \"server\" (ADDR:PORT or [ADDR]:PORT)");
+    const std::string service_text = request["service"].get<std::string>();
+    const std::string server_text = request["server"].get<std::string>();
+    std::string error;
+    const auto service = parse_service_spec(service_text, error);
+    if (!service) return failure(error);
+    const auto endpoint = parse_server_spec(server_text, error);
+    if (!endpoint) return failure(error);
+    if (!config_) return failure("unknown service " + service_text);
+    bool service_known = false;
+    for (const auto& vs : config_->virtual_servers) {
+        const auto keys = service_keys(vs, config_->virtual_server_groups);
+        if (std::none_of(keys.begin(), keys.end(),
+                         [&](const ServiceKey& key) { return service_matches(*service, key); }))
+            continue;
+        service_known = true;
+        for (const auto& rs : vs.real_servers) {
+            const Destination destination = destination_for(vs, rs);
+            if (destination.address == endpoint->address && destination.port == endpoint->port)
+                return ServerRef{vs.key(), rs.key()};
+        }
+    }
+    if (!service_known) return failure("unknown service " + service_text);
+    return failure("unknown server " + server_text + " in " + service_text);
+}
+
+void Monitor::update_health(const ServerRef& ref) {
+    for (const auto& vs : config_->virtual_servers) {
+        if (vs.key() != ref.virtual_server) continue;
+        for (const auto& rs : vs.real_servers)
+            if (rs.key() == ref.real_server) health_[ref] = server_health(vs, rs);
+    }
+}
+
+nlohmann::json Monitor::drain(const nlohmann::json& request) {
+    std::optional<Duration> timeout;
+    if (request.contains("timeout")) {
+        const auto& value = request["timeout"];
+        if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1e9)
+            return {{"ok", false}, {"error", "bad timeout: expected seconds, 0 or more"}};
+        timeout = std::chrono::duration_cast<Duration>(
+            std::chrono::duration<double>(value.get<double>()));
+    }
+    auto found = find_server(request);
+    if (auto* error = std::get_if<nlohmann::json>(&found)) return *error;
+    const ServerRef ref = std::get<ServerRef>(found);
+    auto& state = drains_[ref];
+    if (state.since == TimePoint{}) {
+        state.since = clock_.now();
+        log(Priority::notice,
+            label(ref) + " draining" +
+                (timeout ? " (at most " + request["timeout"].dump() + " s)" : ""));
+    }
+    if (timeout) state.deadline = clock_.now() + *timeout;
+    update_health(ref);
+    reconcile();  // weight 0 before the reply
+    arm_drain_check();
+    return {{"ok", true}, {"state", to_string(state.phase)}};
+}
+
+nlohmann::json Monitor::undrain(const nlohmann::json& request) {
+    auto found = find_server(request);
+    if (auto* error = std::get_if<nlohmann::json>(&found)) return *error;
+    const ServerRef ref = std::get<ServerRef>(found);
+    if (drains_.erase(ref) > 0) log(Priority::notice, label(ref) + " undrained");
+    update_health(ref);
+    reconcile();
+    return {{"ok", true}, {"state", to_string(DrainPhase::none)}};
+}
+
+void Monitor::arm_drain_check() {
+    if (stopped_) return;
+    // Connection counts are polled: the kernel has no event for "idle".
+    drain_timer_.expires_after(std::chrono::seconds(1));
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec && !stopped_) check_drains();
+    });
+}
+
+void Monitor::check_drains() {
+    const bool any_draining = std::any_of(drains_.begin(), drains_.end(), [](const auto& entry) {
+        return entry.second.phase == DrainPhase::draining;
+    });
+    if (!any_draining) return;
+    auto table = kernel_.table();
+    if (!table) {
+        log(Priority::err, "reading the IPVS table: " + table.error().message());
+        return arm_drain_check();
+    }
+    bool changed = false;
+    for (auto& [ref, state] : drains_) {
+        if (state.phase != DrainPhase::draining) continue;
+        std::uint64_t active = 0;
+        for (const auto& vs : config_->virtual_servers) {
+            if (vs.key() != ref.virtual_server) continue;
+            for (const auto& rs : vs.real_servers) {
+                if (rs.key() != ref.real_server) continue;
+                const Destination wanted = destination_for(vs, rs);
+                for (const auto& key : service_keys(vs, config_->virtual_server_groups)) {
+                    const ServiceEntry* entry = table->find(key);
+                    if (entry == nullptr) continue;
+                    for (const auto& d : entry->destinations)
+                        if (d.same_endpoint(wanted)) active += d.active_conns;
+                }
+            }
+        }
+        if (!drain_complete(active, clock_.now(), state.deadline)) continue;
+        state.phase = DrainPhase::drained;
+        log(Priority::notice, label(ref) + " drained (" + std::to_string(active) +
+                                  " active connections left); leaving the kernel");
+        update_health(ref);
+        changed = true;
+    }
+    if (changed) reconcile();
+    arm_drain_check();
+}
+
 nlohmann::json Monitor::status() const {
     nlohmann::json out;
     out["counters"] = {{"probes", counters_.probes},
                        {"transitions", counters_.transitions},
                        {"reconciles", counters_.reconciles},
                        {"operations_applied", counters_.operations_applied},
-                       {"apply_failures", counters_.apply_failures}};
+                       {"apply_failures", counters_.apply_failures},
+                       {"scripts_started", scripts_.counters().started},
+                       {"scripts_failed", scripts_.counters().failed}};
     out["probe_targets"] = targets_.size();
     nlohmann::json services = nlohmann::json::array();
     if (config_) {
@@ -361,12 +513,21 @@ nlohmann::json Monitor::status() const {
                          {"consecutive_successes", state->second.health.consecutive_successes},
                          {"last", state->second.last_detail}});
                 }
-                servers.push_back({{"server", rs.key()},
-                                   {"state", to_string(health.verdict)},
-                                   {"weight", effective_weight(rs, health)},
-                                   {"backup", rs.backup},
-                                   {"down", rs.down},
-                                   {"checkers", checkers}});
+                nlohmann::json server{{"server", rs.key()},
+                                      {"state", to_string(health.verdict)},
+                                      {"weight", effective_weight(rs, health)},
+                                      {"backup", rs.backup},
+                                      {"down", rs.down},
+                                      {"drain", to_string(health.drain)},
+                                      {"checkers", checkers}};
+                const auto drain = drains_.find(ServerRef{vs.key(), rs.key()});
+                if (drain != drains_.end() && drain->second.deadline) {
+                    const auto left =
+                        std::max(*drain->second.deadline - clock_.now(), TimePoint::duration{0});
+                    server["drain_seconds_left"] =
+                        std::chrono::duration_cast<std::chrono::seconds>(left).count();
+                }
+                servers.push_back(std::move(server));
             }
             const auto quorum = quorum_.find(vs.key());
             services.push_back({{"service", vs.key()},

@@ -10,13 +10,16 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <variant>
 
 #include "config/model.hpp"
+#include "healthcheck/notify.hpp"
 #include "healthcheck/reconcile.hpp"
 #include "healthcheck/schedule.hpp"
 #include "healthcheck/session.hpp"
 #include "healthcheck/transition.hpp"
 #include "kernel.hpp"
+#include "scripts.hpp"
 
 namespace ipvsctl::healthcheck {
 
@@ -40,8 +43,15 @@ class Monitor {
     void stop();
 
     [[nodiscard]] nlohmann::json status() const;
+
+    /// Control socket `drain`: weight 0 now, out of the kernel once its
+    /// connections end or `timeout` seconds pass. Answers at once.
+    nlohmann::json drain(const nlohmann::json& request);
+    /// Control socket `undrain`: back to the weight checks and config give.
+    nlohmann::json undrain(const nlohmann::json& request);
     [[nodiscard]] const MonitorCounters& counters() const { return counters_; }
     [[nodiscard]] std::size_t target_count() const { return targets_.size(); }
+    [[nodiscard]] const ScriptRunner& scripts() const { return scripts_; }
 
   private:
     /// One checker of one real server of one virtual server.
@@ -64,12 +74,25 @@ class Monitor {
         TimePoint started{};
     };
 
+    struct DrainState {
+        DrainPhase phase = DrainPhase::draining;
+        std::optional<TimePoint> deadline;
+        TimePoint since{};
+    };
+    /// The configured server a drain request names, or an error reply.
+    std::variant<ServerRef, nlohmann::json> find_server(const nlohmann::json& request) const;
+    void update_health(const ServerRef& ref);
+    void check_drains();
+    void arm_drain_check();
+
     void arm();
     void arm_repair();
     void on_wake();
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
     ServerHealth server_health(const config::VirtualServer& vs, const config::RealServer& rs) const;
     void request_reconcile();
+    /// Runs the notify script of `event`, if one is configured.
+    void notify(NotifyEvent event, const config::VirtualServer& vs, const config::RealServer* rs);
     void reconcile();
 
     boost::asio::io_context& io_;
@@ -80,6 +103,8 @@ class Monitor {
     Scheduler scheduler_;
     boost::asio::steady_timer wake_;
     boost::asio::steady_timer repair_;
+    boost::asio::steady_timer drain_timer_;
+    std::map<ServerRef, DrainState> drains_;
     std::map<std::string, TargetId> target_by_identity_;
     std::map<TargetId, Target> targets_;
     TargetId next_target_id_ = 1;
@@ -91,6 +116,7 @@ class Monitor {
     bool reconcile_pending_ = false;
     bool stopped_ = false;
     MonitorCounters counters_;
+    ScriptRunner scripts_;
 };
 
 }  // namespace ipvsctl::healthcheck

@@ -204,7 +204,7 @@ std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& heal
     bool any_primary = false;
     for (const auto& rs : vs.real_servers) {
         const ServerHealth& h = lookup(health, vs.key(), rs.key());
-        if (!counts_alive(rs, h, in_kernel(rs))) continue;
+        if (h.drain != DrainPhase::none || !counts_alive(rs, h, in_kernel(rs))) continue;
         if (rs.backup) {
             backups += effective_weight(rs, h);
         } else {
@@ -243,7 +243,8 @@ Table desired_table(const ReconcileInput& input) {
 
         bool any_primary_alive = false;
         for (const auto& rs : vs.real_servers) {
-            if (!rs.backup && counts_alive(rs, lookup(health, vs_key, rs.key()), in_kernel(rs)))
+            const ServerHealth& h = lookup(health, vs_key, rs.key());
+            if (!rs.backup && h.drain == DrainPhase::none && counts_alive(rs, h, in_kernel(rs)))
                 any_primary_alive = true;
         }
         const auto quorum_found = quorum.find(vs_key);
@@ -258,6 +259,15 @@ Table desired_table(const ReconcileInput& input) {
             // Backups serve only while no primary is alive.
             const bool serving = alive && !sorry_active && (!rs.backup || !any_primary_alive);
             Destination destination = destination_for(vs, rs);
+            if (h.drain == DrainPhase::drained) continue;
+            if (h.drain == DrainPhase::draining) {
+                // Existing connections finish; no new ones are scheduled.
+                if (alive || rs.inhibit_on_failure || vs.inhibit_on_failure) {
+                    destination.weight = 0;
+                    destinations.push_back(destination);
+                }
+                continue;
+            }
             if (serving) {
                 destination.weight = effective_weight(rs, h);
                 destinations.push_back(destination);

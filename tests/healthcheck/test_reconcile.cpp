@@ -243,3 +243,34 @@ virtual_server 192.0.2.11 80 {
     CHECK(spec_a.delay_loop == std::chrono::seconds(3));
     CHECK(spec_a.connect_timeout == std::chrono::seconds(2));
 }
+
+TEST_CASE("draining keeps a server at weight 0; drained takes it out", "[reconcile][drain]") {
+    Fixture f;
+    f.set("192.0.2.101:80", ServerVerdict::up);
+    f.set("192.0.2.102:80", ServerVerdict::up);
+    f.health[ServerRef{f.vs().key(), "192.0.2.101:80"}].drain = DrainPhase::draining;
+    CHECK(f.destinations() == Strings{"192.0.2.101:80=0", "192.0.2.102:80=20"});
+    f.health[ServerRef{f.vs().key(), "192.0.2.101:80"}].drain = DrainPhase::drained;
+    CHECK(f.destinations() == Strings{"192.0.2.102:80=20"});
+    // A drained server is not alive for quorum, and backups step in when
+    // every primary is drained.
+    const auto none_in_kernel = [](const config::RealServer&) { return false; };
+    CHECK(alive_weight(f.vs(), f.health, none_in_kernel) == 20);
+    f.set("192.0.2.109:80", ServerVerdict::up);
+    f.health[ServerRef{f.vs().key(), "192.0.2.102:80"}].drain = DrainPhase::draining;
+    CHECK(f.destinations() == Strings{"192.0.2.102:80=0", "192.0.2.109:80=1"});
+    // Undrained: back to the configured weight.
+    f.health[ServerRef{f.vs().key(), "192.0.2.101:80"}].drain = DrainPhase::none;
+    f.health[ServerRef{f.vs().key(), "192.0.2.102:80"}].drain = DrainPhase::none;
+    CHECK(f.destinations() == Strings{"192.0.2.101:80=10", "192.0.2.102:80=20"});
+}
+
+TEST_CASE("a draining server that fails its checks is not re-added", "[reconcile][drain]") {
+    Fixture f;
+    f.set("192.0.2.101:80", ServerVerdict::down);
+    f.set("192.0.2.102:80", ServerVerdict::down);
+    f.health[ServerRef{f.vs().key(), "192.0.2.101:80"}].drain = DrainPhase::draining;
+    f.health[ServerRef{f.vs().key(), "192.0.2.102:80"}].drain = DrainPhase::draining;
+    // .102 is inhibit_on_failure: it stays at weight 0.
+    CHECK(f.destinations() == Strings{"192.0.2.102:80=0"});
+}

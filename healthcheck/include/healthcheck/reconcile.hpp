@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "healthcheck/drain.hpp"
 #include "ipvsctl/types.hpp"
 
 namespace ipvsctl::healthcheck {
@@ -27,6 +28,9 @@ struct ServerHealth {
     ServerVerdict verdict = ServerVerdict::unknown;
     /// Weight set at run time (misc_dynamic); the configured one otherwise.
     std::optional<int> weight;
+    /// Set over the control socket: draining keeps the server at weight 0,
+    /// drained keeps it out of the kernel; checks go on either way.
+    DrainPhase drain = DrainPhase::none;
 };
 
 /// Identifies a real server within a virtual server: the config keys.
@@ -74,7 +78,7 @@ struct ReconcileInput {
 Table desired_table(const ReconcileInput& input);
 
 /// Sum of the weights of the live real servers of `vs` (primaries, or the
-/// backups when no primary is alive), for quorum.
+/// backups when no primary is alive), for quorum. Drained servers do not count.
 std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& health,
                           const std::function<bool(const config::RealServer&)>& in_kernel);
 

@@ -3,6 +3,7 @@
 // server it watches: failure and recovery seen through the control socket.
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -175,11 +177,185 @@ TEST_CASE("healthcheckd: a server that dies leaves, and comes back", "[netns][da
     std::ifstream in(log);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     INFO(text);
-    CHECK(text.find("<6>add server TCP 192.0.2.10:80 -> " + server + ":8091") != std::string::npos);
-    CHECK(text.find("<6>delete server TCP 192.0.2.10:80 -> " + server + ":8091") !=
+    CHECK(text.find("<6>add destination TCP 192.0.2.10:80 -> " + server + ":8091") !=
+          std::string::npos);
+    CHECK(text.find("<6>delete destination TCP 192.0.2.10:80 -> " + server + ":8091") !=
           std::string::npos);
     CHECK(text.find("stopping") != std::string::npos);
-    CHECK(text.find("<6>edit server TCP 192.0.2.10:80 -> " + server + ":8091 weight 7") !=
+    CHECK(text.find("<6>edit destination TCP 192.0.2.10:80 -> " + server + ":8091 weight 7") !=
           std::string::npos);
     CHECK(text.find("has errors; nothing changed") != std::string::npos);
+}
+
+namespace {
+
+/// A server's entry in the daemon's status, null when absent.
+nlohmann::json server_entry(const nlohmann::json& status, const std::string& server) {
+    if (!status.is_object() || !status.contains("virtual_servers")) return nullptr;
+    for (const auto& vs : status["virtual_servers"])
+        for (const auto& rs : vs["real_servers"])
+            if (rs["server"] == server) return rs;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("healthcheckd: drain and undrain over the control socket", "[netns][daemon][drain]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/drain.conf";
+    const std::string socket = work + "/drain.sock";
+    const std::string log = work + "/drain.log";
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.20 80 {\n"
+           "    delay_loop 1\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8080 {\n        weight 4\n"
+           "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}\n";
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, server + ":8080", "up", 10s).has_value());
+
+    const std::string target = R"("service":"tcp:192.0.2.20:80","server":")" + server + R"(:8080")";
+    // The reply comes at once, before the connections have ended.
+    const auto start = Clock::now();
+    const auto reply = ask(socket, R"({"command":"drain",)" + target + R"(,"timeout":300})");
+    CHECK(Clock::now() - start < 500ms);
+    CHECK(reply == nlohmann::json{{"ok", true}, {"state", "draining"}});
+    const auto draining = server_entry(ask(socket, R"({"command":"status"})"), server + ":8080");
+    CHECK((draining["drain"] == "draining" || draining["drain"] == "drained"));
+
+    // The dry-run table has no connections: the drain completes on the next poll.
+    bool drained = false;
+    for (int i = 0; i < 60 && !drained; ++i) {
+        std::this_thread::sleep_for(100ms);
+        drained = server_entry(ask(socket, R"({"command":"status"})"), server + ":8080")["drain"] ==
+                  "drained";
+    }
+    CHECK(drained);
+    // Checks continue while drained.
+    const auto probes = ask(socket, R"({"command":"status"})")["counters"]["probes"].get<int>();
+    std::this_thread::sleep_for(1500ms);
+    const auto later = ask(socket, R"({"command":"status"})");
+    CHECK(later["counters"]["probes"].get<int>() > probes);
+    CHECK(server_entry(later, server + ":8080")["state"] == "up");
+
+    CHECK(ask(socket, R"({"command":"undrain",)" + target + "}") ==
+          nlohmann::json{{"ok", true}, {"state", "none"}});
+    CHECK(server_entry(ask(socket, R"({"command":"status"})"), server + ":8080")["drain"] ==
+          "none");
+
+    // Errors name what was wrong and change nothing.
+    CHECK(ask(socket, R"({"command":"drain","service":"tcp:192.0.2.99:80","server":")" + server +
+                          R"(:8080"})") ==
+          nlohmann::json{{"ok", false}, {"error", "unknown service tcp:192.0.2.99:80"}});
+    CHECK(ask(socket,
+              R"({"command":"drain","service":"tcp:192.0.2.20:80","server":"10.9.9.9:80"})") ==
+          nlohmann::json{{"ok", false},
+                         {"error", "unknown server 10.9.9.9:80 in tcp:192.0.2.20:80"}});
+    CHECK(ask(socket,
+              R"({"command":"drain","service":"tcp:192.0.2.20","server":"10.9.9.9:80"})")["error"]
+              .get<std::string>()
+              .starts_with("bad service 'tcp:192.0.2.20'"));
+    CHECK(ask(socket, R"({"command":"drain",)" + target + R"(,"timeout":"soon"})")["ok"] == false);
+    CHECK(server_entry(ask(socket, R"({"command":"status"})"), server + ":8080")["drain"] ==
+          "none");
+
+    stop(daemon);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    // weight 0 first, then removal, then back with the configured weight.
+    const auto zero =
+        text.find("<6>edit destination TCP 192.0.2.20:80 -> " + server + ":8080 weight 0");
+    const auto gone = text.find("<6>delete destination TCP 192.0.2.20:80 -> " + server + ":8080");
+    const auto back =
+        text.rfind("<6>add destination TCP 192.0.2.20:80 -> " + server + ":8080 weight 4");
+    CHECK(zero != std::string::npos);
+    CHECK(gone != std::string::npos);
+    CHECK(back != std::string::npos);
+    CHECK(zero < gone);
+    CHECK(gone < back);
+}
+
+TEST_CASE("healthcheckd: notify and quorum scripts run as the script user",
+          "[netns][daemon][notify]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    // The script user must reach the scripts and write the markers.
+    char dir_template[] = "/tmp/hc-notify.XXXXXX";
+    REQUIRE(::mkdtemp(dir_template) != nullptr);
+    const std::string dir = dir_template;
+    ::chmod(dir.c_str(), 0777);
+    const std::string script = dir + "/notify.sh";
+    std::ofstream(script) << "#!/bin/sh\n"
+                             "echo \"$1 $(id -un) $IPVSCTL_EVENT ${IPVSCTL_REAL_SERVER:-vs}\" >> "
+                          << dir << "/events\n";
+    ::chmod(script.c_str(), 0755);
+
+    const std::string conf = work + "/notify.conf";
+    const std::string socket = work + "/notify.sock";
+    const std::string log = work + "/notify.log";
+    std::ofstream(conf) << "global_defs {\n    script_user nobody\n}\n"
+                           "virtual_server 192.0.2.30 80 {\n"
+                           "    delay_loop 1\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                           "    quorum 2\n    hysteresis 0\n"
+                           "    quorum_up \""
+                        << script << " quorum-up\"\n    quorum_down \"" << script
+                        << " quorum-down\"\n"
+                           "    real_server "
+                        << server << " 8092 {\n        notify_up \"" << script
+                        << " up\"\n        notify_down \"" << script
+                        << " down\"\n"
+                           "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n"
+                           "    real_server "
+                        << server
+                        << " 8080 {\n        TCP_CHECK {\n            connect_timeout 1\n"
+                           "        }\n    }\n}\n";
+    const auto start_backend = [&] {
+        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
+                      "--bind", server, "8092"},
+                     work + "/notify-backend.log");
+    };
+    pid_t backend = start_backend();
+    std::this_thread::sleep_for(500ms);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, server + ":8092", "up", 10s).has_value());
+
+    const auto events = [&] {
+        std::ifstream in(dir + "/events");
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+        return lines;
+    };
+    const auto wait_events = [&](std::size_t count) {
+        for (int i = 0; i < 100 && events().size() < count; ++i) std::this_thread::sleep_for(50ms);
+        return events();
+    };
+    // Up from the start: no script yet.
+    CHECK(events().empty());
+
+    stop(backend);
+    REQUIRE(wait_for(socket, server + ":8092", "down", 10s).has_value());
+    auto seen = wait_events(2);
+    std::sort(seen.begin(), seen.end());
+    CHECK(seen == std::vector<std::string>{"down nobody notify_down " + server + ":8092",
+                                           "quorum-down nobody quorum_down vs"});
+
+    backend = start_backend();
+    REQUIRE(wait_for(socket, server + ":8092", "up", 10s).has_value());
+    seen = wait_events(4);
+    REQUIRE(seen.size() == 4);
+    std::vector<std::string> last(seen.begin() + 2, seen.end());
+    std::sort(last.begin(), last.end());
+    CHECK(last == std::vector<std::string>{"quorum-up nobody quorum_up vs",
+                                           "up nobody notify_up " + server + ":8092"});
+    // The loop kept running while the scripts ran.
+    CHECK(ask(socket, R"({"command":"status"})")["counters"]["scripts_failed"] == 0);
+
+    stop(daemon);
+    stop(backend);
+    std::filesystem::remove_all(dir);
 }

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// libFuzzer target for the names healthcheckd's control socket accepts
+// (drain/undrain: service and server).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "healthcheck/drain.hpp"
+
+using namespace ipvsctl::healthcheck;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    std::string error;
+    const auto service = parse_service_spec(text, error);
+    if (!service && error.empty()) __builtin_trap();
+    if (service && service->is_fwmark() && service->fwmark == 0) __builtin_trap();
+    error.clear();
+    const auto server = parse_server_spec(text, error);
+    if (!server && error.empty()) __builtin_trap();
+    // What parses round-trips through the address printer.
+    if (server && !server->address.to_string().empty() && server->address.is_v6() &&
+        text.front() != '[')
+        __builtin_trap();
+    return 0;
+}
