@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "compat_parser.hpp"
+#include "control_client.hpp"
 #include "ipvsctl/ipvsctl.hpp"
 #include "json_document.hpp"
 #include "listing.hpp"
@@ -422,6 +423,41 @@ int run_extended(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     for (auto* sub : {apply, diff, drain}) sub->add_option("--netns", netns, "network namespace");
 
+    bool json = false;
+    std::string vrrp_socket = kVrrpdSocket;
+    auto* vrrp = app.add_subcommand("vrrp", "query vrrpd over its control socket");
+    vrrp->require_subcommand(1);
+    auto* vrrp_status_cmd = vrrp->add_subcommand("status", "VRRP instances and their state");
+    vrrp_status_cmd->add_flag("--json", json, "print the daemon's reply as JSON");
+    vrrp_status_cmd->add_option("--socket", vrrp_socket, "vrrpd control socket")
+        ->capture_default_str();
+
+    std::string check_socket = kHealthcheckdSocket;
+    std::string check_service, check_server;
+    std::optional<unsigned> drain_timeout;
+    bool wait = false;
+    auto* check = app.add_subcommand("check", "query and steer healthcheckd");
+    check->require_subcommand(1);
+    check->add_option("--socket", check_socket, "healthcheckd control socket")
+        ->capture_default_str();
+    auto* check_status_cmd = check->add_subcommand("status", "virtual and real servers' health");
+    check_status_cmd->add_flag("--json", json, "print the daemon's reply as JSON");
+    auto* check_drain_cmd =
+        check->add_subcommand("drain", "weight 0 until connections end, then remove");
+    auto* check_undrain_cmd = check->add_subcommand("undrain", "end a drain: weight restored");
+    for (auto* sub : {check_status_cmd, check_drain_cmd, check_undrain_cmd})
+        sub->add_option("--socket", check_socket, "healthcheckd control socket")
+            ->capture_default_str();
+    for (auto* sub : {check_drain_cmd, check_undrain_cmd}) {
+        sub->add_option("SERVICE", check_service,
+                        "tcp:ADDR:PORT, udp:ADDR:PORT, sctp:ADDR:PORT or fwmark:N")
+            ->required();
+        sub->add_option("SERVER", check_server, "real server ADDR:PORT or [ADDR]:PORT")->required();
+    }
+    check_drain_cmd->add_option("--timeout", drain_timeout,
+                                "seconds until the daemon removes the server regardless");
+    check_drain_cmd->add_flag("--wait", wait, "poll status until the server is gone");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -430,6 +466,14 @@ int run_extended(int argc, char** argv) {
     }
     if (apply->parsed()) return run_apply(file, dry_run, prune, false, netns);
     if (diff->parsed()) return run_apply(file, true, prune, true, netns);
+    if (vrrp->parsed()) return vrrp_status(ControlIo{vrrp_socket, json, std::cout, std::cerr});
+    if (check->parsed()) {
+        const ControlIo io{check_socket, json, std::cout, std::cerr};
+        if (check_status_cmd->parsed()) return check_status(io);
+        if (check_undrain_cmd->parsed()) return check_undrain(io, check_service, check_server);
+        return check_drain(io, check_service, check_server,
+                           DrainOptions{.timeout_seconds = drain_timeout, .wait = wait});
+    }
     if (tcp.empty() && udp.empty() && mark.empty()) {
         write(stderr, "drain: one of -t, -u or -f is required\n");
         return kExitUsage;
@@ -440,7 +484,8 @@ int run_extended(int argc, char** argv) {
 }
 
 bool is_extended_command(const std::string& word) {
-    return word == "apply" || word == "diff" || word == "drain";
+    return word == "apply" || word == "diff" || word == "drain" || word == "vrrp" ||
+           word == "check" || word == "realserver";
 }
 
 }  // namespace
