@@ -19,6 +19,7 @@
 #include "ipvsctl/ipvsctl.hpp"
 #include "json_document.hpp"
 #include "listing.hpp"
+#include "realserver.hpp"
 #include "restore.hpp"
 
 namespace ipvsctl::cli {
@@ -458,11 +459,56 @@ int run_extended(int argc, char** argv) {
                                 "seconds until the daemon removes the server regardless");
     check_drain_cmd->add_flag("--wait", wait, "poll status until the server is gone");
 
+    std::string mode;
+    std::vector<std::string> vip_texts;
+    std::string interface = "lo";
+    std::string state_file = kRealServerState;
+    bool rs_dry_run = false;
+    auto* realserver =
+        app.add_subcommand("realserver", "configure this host as a DR/TUN real server");
+    realserver->require_subcommand(1);
+    auto* rs_setup = realserver->add_subcommand("setup", "VIPs, tunnel devices and sysctls");
+    rs_setup->add_option("--mode", mode, "dr or tun")
+        ->required()
+        ->check(CLI::IsMember({"dr", "tun"}));
+    rs_setup->add_option("--vip", vip_texts, "virtual IP address (repeatable)")
+        ->required()
+        ->expected(1, -1);
+    auto* interface_option =
+        rs_setup->add_option("--interface", interface, "DR: interface for the VIPs")
+            ->capture_default_str();
+    auto* rs_teardown = realserver->add_subcommand("teardown", "undo what setup recorded");
+    for (auto* sub : {rs_setup, rs_teardown}) {
+        sub->add_flag("--dry-run", rs_dry_run, "print each change, make none");
+        sub->add_option("--state", state_file, "state file")->capture_default_str();
+        sub->add_option("--netns", netns, "network namespace");
+    }
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return status == 0 ? 0 : kExitUsage;
+    }
+    if (realserver->parsed()) {
+        const RealServerIo io{state_file, netns, rs_dry_run, std::cout, std::cerr};
+        if (rs_teardown->parsed()) return realserver_teardown(io);
+        RealServerRequest request;
+        request.mode = mode == "tun" ? RealServerMode::Tunnel : RealServerMode::DirectRouting;
+        if (request.mode == RealServerMode::Tunnel && interface_option->count() > 0) {
+            write(stderr, "realserver setup: --interface applies to --mode dr only\n");
+            return kExitUsage;
+        }
+        request.interface = interface;
+        for (const auto& text : vip_texts) {
+            auto address = Address::parse(text);
+            if (!address) {
+                write(stderr, "realserver setup: --vip '" + text + "' is not an IP address\n");
+                return kExitUsage;
+            }
+            request.vips.push_back(*address);
+        }
+        return realserver_setup(request, io);
     }
     if (apply->parsed()) return run_apply(file, dry_run, prune, false, netns);
     if (diff->parsed()) return run_apply(file, true, prune, true, netns);
