@@ -81,11 +81,12 @@ int kernel_refusal(CompatCommand command, const Error& error, int status = 255) 
     return status;
 }
 
-/// Runs a batch of restore steps; on a refusal puts the table back.
-int run_restore_steps(Client& client, const std::vector<RestoreStep>& steps, const Table& before) {
+/// Runs a batch of restore steps (their operations are moved out); on a
+/// refusal puts the table back.
+int run_restore_steps(Client& client, std::vector<RestoreStep>& steps, const Table& before) {
     std::vector<Operation> operations;
     operations.reserve(steps.size());
-    for (const auto& step : steps) operations.push_back(step.operation);
+    for (auto& step : steps) operations.push_back(std::move(step.operation));
     auto report = client.execute_batch(operations);
     if (!report) {
         write(stderr, report.error().message() + "\n");
