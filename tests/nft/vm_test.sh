@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# healthcheckd's nftables rules with the guest's real IPVS (label vm):
+#  - an FNAT virtual server: real servers with no route back to the client
+#    answer through the VIP because the director SNATs towards them;
+#  - a virtual_server_group of four VIP:port pairs becomes one fwmark service,
+#    every pair reaching the servers;
+#  - reload to plain NAT: the same requests fail (the SNAT was what worked);
+#  - after healthcheckd stops, table inet ipvsctl is gone.
+#   vm_test.sh HEALTHCHECKD
+set -euo pipefail
+healthcheckd=$1
+work=$(mktemp -d /tmp/nft-vm.XXXXXX)
+daemon_pid=
+server_pids=()
+
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for ns in nfcl nfrs1 nfrs2; do ip netns del $ns 2>/dev/null || true; done
+    ip link del nfbr0 2>/dev/null || true
+    ipvsadm -C 2>/dev/null || true
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "--- daemon log" >&2; cat "$work/daemon.log" >&2 || true; exit 1; }
+
+sysctl -qw net.ipv4.ip_forward=1
+# Client: its default route is the director.
+ip netns add nfcl
+ip link add nfc0 type veth peer name nfc1 netns nfcl
+ip addr add 10.92.1.1/24 dev nfc0
+ip link set nfc0 up
+ip -n nfcl addr add 10.92.1.2/24 dev nfc1
+ip -n nfcl link set nfc1 up
+ip -n nfcl link set lo up
+ip -n nfcl route add default via 10.92.1.1
+# Real servers on a bridge, with no route beyond their own subnet.
+ip link add nfbr0 type bridge
+ip addr add 10.92.2.1/24 dev nfbr0
+ip link set nfbr0 up
+for n in 1 2; do
+    ip netns add nfrs$n
+    ip link add nfr${n}a type veth peer name nfr${n}b netns nfrs$n
+    ip link set nfr${n}a master nfbr0 up
+    ip -n nfrs$n addr add 10.92.2.1$n/24 dev nfr${n}b
+    ip -n nfrs$n link set nfr${n}b up
+    ip -n nfrs$n link set lo up
+    ip -n nfrs$n route | grep -q default && fail "server $n has a default route"
+    mkdir -p "$work/rs$n"
+    echo "rs$n" > "$work/rs$n/index.html"
+    ip netns exec nfrs$n python3 -m http.server --bind 0.0.0.0 --directory "$work/rs$n" 8080 \
+        >/dev/null 2>&1 &
+    server_pids+=($!)
+done
+for vip in 192.0.2.80 192.0.2.90 192.0.2.91 192.0.2.92 192.0.2.95; do
+    ip addr add $vip/32 dev lo
+done
+
+write_config() {  # METHOD
+    cat > "$work/ipvsctl.conf" <<CONF
+virtual_server 192.0.2.80 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind $1
+    protocol TCP
+    real_server 10.92.2.11 8080 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+    real_server 10.92.2.12 8080 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+}
+virtual_server_group web {
+    192.0.2.90-92 80
+    192.0.2.95 8000
+}
+virtual_server group web {
+    delay_loop 1
+    lb_algo rr
+    lb_kind $1
+    protocol TCP
+    real_server 10.92.2.11 8080 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+    real_server 10.92.2.12 8080 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+}
+CONF
+}
+
+fetch() {  # URL -> body or "failed"
+    ip netns exec nfcl curl -s --max-time 3 "$1" || echo failed
+}
+
+# wait_servers COUNT SECONDS: until COUNT destinations are in the table.
+wait_servers() {
+    local i
+    for i in $(seq 1 $(($2 * 2))); do
+        [ "$(ipvsadm -L -n | grep -c -- '-> 10.92.2.1')" -ge "$1" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+write_config FNAT
+"$healthcheckd" -f "$work/ipvsctl.conf" --control-socket "$work/hc.sock" 2>"$work/daemon.log" &
+daemon_pid=$!
+wait_servers 4 120 || fail "real servers never joined"
+ipvsadm -L -n
+nft list table inet ipvsctl
+
+services=$(ipvsadm -L -n | grep -cE '^(TCP|UDP|FWM)')
+[ "$services" = 2 ] || fail "expected 2 services (VIP and one fwmark), found $services"
+mark=$(ipvsadm -L -n | awk '/^FWM/ { print $2 }')
+[ -n "$mark" ] && [ $((mark >> 16)) = $((0x4956)) ] || fail "group is not one fwmark service"
+[ "$(cat /proc/sys/net/ipv4/vs/conntrack)" = 1 ] || fail "net.ipv4.vs.conntrack is not 1"
+
+seen=""
+for i in $(seq 1 10); do seen+=" $(fetch http://192.0.2.80/)"; done
+echo "FNAT 192.0.2.80:80 answers:$seen"
+case "$seen" in *failed*) fail "a request through the FNAT VIP failed" ;; esac
+echo "$seen" | grep -q rs1 && echo "$seen" | grep -q rs2 || fail "rr did not reach both servers"
+
+for url in http://192.0.2.90/ http://192.0.2.91/ http://192.0.2.92/ http://192.0.2.95:8000/; do
+    body=$(fetch $url)
+    echo "group $url -> $body"
+    case "$body" in rs1 | rs2) ;; *) fail "group pair $url did not reach a server" ;; esac
+done
+body=$(fetch http://192.0.2.93/)
+[ "$body" = failed ] || fail "192.0.2.93 is not in the group but answered"
+nft list table inet ipvsctl | grep -E 'masquerade' | grep -vq 'packets 0 ' ||
+    fail "no SNAT rule counted packets"
+
+# Reload to plain NAT: the rules lose their SNAT, the servers cannot answer.
+write_config NAT
+kill -HUP "$daemon_pid"
+for i in $(seq 1 60); do
+    nft list table inet ipvsctl | grep -q masquerade || break
+    sleep 0.5
+done
+nft list table inet ipvsctl | grep -q masquerade && fail "reload kept the SNAT rules"
+nft list table inet ipvsctl | grep -q "meta mark set" || fail "reload lost the mark rules"
+body=$(fetch http://192.0.2.80/)
+[ "$body" = failed ] || fail "NAT without a route back answered: $body"
+body=$(fetch http://192.0.2.91/)
+[ "$body" = failed ] || fail "NAT group without a route back answered: $body"
+echo "after reload to NAT, requests fail as expected (no route back)"
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || fail "daemon exit status $?"
+daemon_pid=
+if nft list tables | grep -q ipvsctl; then fail "table inet ipvsctl left after stop"; fi
+echo PASS
