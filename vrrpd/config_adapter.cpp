@@ -102,6 +102,43 @@ AdaptResult adapt(const config::Config& config) {
             r.instances.push_back(std::move(std::get<InstanceSettings>(one)));
         }
     }
+    for (const auto& g : config.vrrp_sync_groups) {
+        SyncGroupSettings gs;
+        gs.name = g.name;
+        gs.members = g.members;
+        auto notify = [&](const std::optional<config::ScriptCommand>& c) {
+            if (c && c->user && !gs.notify.user) gs.notify.user = c->user;
+            return c ? std::optional<std::string>(c->command) : std::nullopt;
+        };
+        gs.notify.master = notify(g.notify.master);
+        gs.notify.backup = notify(g.notify.backup);
+        gs.notify.fault = notify(g.notify.fault);
+        gs.notify.stop = notify(g.notify.stop);
+        gs.notify.any = notify(g.notify.any);
+        if (!gs.notify.user && config.global_defs.script_user) {
+            gs.notify.user = config.global_defs.script_user->command;
+        }
+        for (const auto& name : g.members) {
+            auto it = std::find_if(r.instances.begin(), r.instances.end(),
+                                   [&](const InstanceSettings& s) { return s.name == name; });
+            if (it == r.instances.end()) {
+                if (config.find_instance(name) == nullptr) {
+                    r.errors.push_back(g.where.to_string() + ": vrrp_sync_group " + g.name +
+                                       ": vrrp_instance " + name + " is not defined");
+                }
+                continue;
+            }
+            for (auto& t : it->track_interfaces) t.weight = 0;
+            for (auto& t : it->track_scripts) t.weight = 0;
+            for (const auto& t : g.track_interfaces) {
+                it->track_interfaces.push_back(TrackedObject{t.name, t.weight, t.reverse});
+            }
+            for (const auto& t : g.track_scripts) {
+                it->track_scripts.push_back(TrackedObject{t.name, t.weight, t.reverse});
+            }
+        }
+        r.groups.push_back(std::move(gs));
+    }
     for (const auto& script : config.vrrp_scripts) {
         const bool tracked =
             std::any_of(r.instances.begin(), r.instances.end(), [&](const InstanceSettings& s) {

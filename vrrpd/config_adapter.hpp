@@ -9,6 +9,7 @@
 #include "config/model.hpp"
 #include "instance.hpp"
 #include "scripts.hpp"
+#include "sync_group.hpp"
 
 namespace ipvsctl::vrrp {
 
@@ -16,6 +17,10 @@ struct AdaptResult {
     std::vector<InstanceSettings> instances;
     /// The vrrp_scripts some instance tracks.
     std::vector<ScriptSettings> scripts;
+    /// vrrp_sync_groups with their notify scripts. Members' own tracking
+    /// weights are set to 0 and the group's tracked objects are added to
+    /// every member (keepalived's rule: a group needs equal priorities).
+    std::vector<SyncGroupSettings> groups;
     /// "file:line:col: vrrp_instance VI_1: ..." for instances vrrpd cannot run.
     std::vector<std::string> errors;
 };

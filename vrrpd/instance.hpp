@@ -157,6 +157,9 @@ class Instance {
     void set_priority(std::uint8_t priority);
     /// Enters or leaves FAULT (a weight-0 tracked object failed/recovered).
     void set_fault(bool fault);
+    /// Moves with the sync group (see sync_group.hpp): to master from
+    /// backup, or to backup from master; anything else is ignored.
+    void follow_group(State to) { dispatch(FollowGroup{to}); }
     /// Called after every state change (the daemon runs notify scripts).
     void on_transition(std::function<void(const LastTransition&)> hook) {
         on_transition_ = std::move(hook);

@@ -25,6 +25,7 @@
 #include "control.hpp"
 #include "net.hpp"
 #include "status.hpp"
+#include "sync_group.hpp"
 
 namespace asio = boost::asio;
 using namespace ipvsctl::vrrp;
@@ -76,7 +77,10 @@ class Daemon {
     /// `wanted`. Unchanged instances keep their state and timers; changed
     /// tunables (priority, intervals, preemption, tracking, notify) are
     /// applied in place; a changed identity restarts the instance.
-    int apply(const std::vector<InstanceSettings>& wanted) {
+    int apply(const std::vector<InstanceSettings>& wanted,
+              const std::vector<SyncGroupSettings>& groups) {
+        // No group may move an instance this reload replaces.
+        for (auto& [name, g] : groups_) g->clear_members();
         std::map<std::string, std::unique_ptr<Running>> next;
         for (const auto& s : wanted) {
             auto it = running_.find(s.name);
@@ -107,6 +111,7 @@ class Daemon {
             r->instance->stop();
         }
         running_ = std::move(next);
+        apply_groups(groups);
         arm_restore();
         arm_tracking();
         return static_cast<int>(running_.size());
@@ -118,13 +123,21 @@ class Daemon {
         for (const auto& [name, r] : running_) {
             list.push_back(status_json(*r->instance, clock_.now()));
         }
-        return {{"ok", true}, {"instances", list}};
+        nlohmann::json groups = nlohmann::json::array();
+        for (const auto& [name, g] : groups_) {
+            groups.push_back({{"group", name},
+                              {"state", std::string(group_state_name(g->state()))},
+                              {"members", g->settings().members}});
+        }
+        return {{"ok", true}, {"instances", list}, {"groups", groups}};
     }
 
     void shutdown() {
         restore_timer_.cancel();
         tracking_timer_.cancel();
         for (auto& [name, r] : running_) r->instance->stop();
+        for (auto& [name, g] : groups_) g->set_members({});
+        groups_.clear();
         running_.clear();
         scripts_.clear();
     }
@@ -139,6 +152,40 @@ class Daemon {
             if (watch) (void)watch->release();  // the socket owns the descriptor
         }
     };
+
+    /// Keeps groups whose settings are unchanged (their state survives a
+    /// reload), makes new ones, and points each at its running members.
+    void apply_groups(const std::vector<SyncGroupSettings>& wanted) {
+        std::map<std::string, std::unique_ptr<SyncGroup>> next;
+        for (const auto& gs : wanted) {
+            auto it = groups_.find(gs.name);
+            std::unique_ptr<SyncGroup> g;
+            if (it != groups_.end() && it->second->settings() == gs) {
+                g = std::move(it->second);
+            } else {
+                g = std::make_unique<SyncGroup>(gs, log_);
+                g->on_state([this](const SyncGroup& group, State, State to) {
+                    run_notify(group.settings().notify, "GROUP", group.settings().name, to, 0,
+                               "[group " + group.settings().name + "]");
+                });
+            }
+            std::vector<Instance*> members;
+            for (const auto& name : gs.members) {
+                auto found = running_.find(name);
+                if (found != running_.end()) members.push_back(found->second->instance.get());
+            }
+            g->set_members(std::move(members));
+            next[gs.name] = std::move(g);
+        }
+        groups_ = std::move(next);
+    }
+
+    SyncGroup* group_of(const std::string& instance) {
+        for (auto& [name, g] : groups_) {
+            if (g->has_member(instance)) return g.get();
+        }
+        return nullptr;
+    }
 
     std::unique_ptr<Running> start(const InstanceSettings& configured) {
         auto r = std::make_unique<Running>();
@@ -170,8 +217,11 @@ class Daemon {
         log_.log(kLogInfo, prefix + " starting on " + s.interface + " from " + source.to_string() +
                                ", priority " + std::to_string(s.protocol.priority) + ", version " +
                                std::to_string(s.protocol.version));
-        r->instance->on_transition(
-            [this, inst = r->instance.get()](const LastTransition& t) { notify(*inst, t); });
+        r->instance->on_transition([this, inst = r->instance.get()](const LastTransition& t) {
+            const auto& n = inst->settings();
+            run_notify(n.notify, "INSTANCE", n.name, t.to, n.protocol.priority, inst->log_prefix());
+            if (auto* g = group_of(n.name)) g->member_transitioned(*inst, t);
+        });
         // Leftovers from a killed predecessor: a backup must not hold the
         // virtual addresses.
         for (const auto& v : s.addresses) {
@@ -182,39 +232,34 @@ class Daemon {
     }
 
     /// keepalived's notify scripts: notify_<state> as written, and `notify`
-    /// with INSTANCE, name, state and priority. Never waits for them.
-    void notify(const Instance& instance, const LastTransition& t) {
-        const auto& n = instance.settings().notify;
+    /// with INSTANCE|GROUP, name, state and priority. Never waits for them.
+    void run_notify(const NotifySettings& n, const std::string& kind, const std::string& name,
+                    State to, int priority, const std::string& prefix) {
         const std::optional<std::string>* specific = nullptr;
-        std::string state;
-        switch (t.to) {
+        switch (to) {
             case State::master:
                 specific = &n.master;
-                state = "MASTER";
                 break;
             case State::backup:
                 specific = &n.backup;
-                state = "BACKUP";
                 break;
             case State::fault:
                 specific = &n.fault;
-                state = "FAULT";
                 break;
             case State::initialize:
                 specific = &n.stop;
-                state = "STOP";
                 break;
         }
         auto run = [&](const std::string& command, const std::vector<std::string>& args) {
             if (auto err = spawn_detached(command, args, n.user)) {
-                log_.log(kLogWarning, instance.log_prefix() +
-                                          " notify script failed to start: " + err->to_string());
+                log_.log(kLogWarning,
+                         prefix + " notify script failed to start: " + err->to_string());
             }
         };
         if (specific && *specific) run(**specific, {});
         if (n.any) {
-            run(*n.any + " \"$@\"", {"INSTANCE", instance.settings().name, state,
-                                     std::to_string(instance.settings().protocol.priority)});
+            run(*n.any + " \"$@\"",
+                {kind, name, std::string(group_state_name(to)), std::to_string(priority)});
         }
     }
 
@@ -280,6 +325,17 @@ class Daemon {
                     states.push_back({&o, found != scripts_.end() && found->second->up()});
                 }
                 const auto effective = effective_priority(s.protocol.priority, states);
+                if (auto* g = group_of(name)) {
+                    // The group decides FAULT for all its members at once.
+                    if (effective) r->instance->set_priority(*effective);
+                    if (!effective && !g->fault()) {
+                        log_.log(kLogWarning, r->instance->log_prefix() +
+                                                  " tracked object down; group " +
+                                                  g->settings().name + " goes to FAULT");
+                    }
+                    g->set_member_fault(*r->instance, !effective);
+                    continue;
+                }
                 if (!effective) {
                     if (r->instance->state() != State::fault) {
                         std::string down;
@@ -310,12 +366,14 @@ class Daemon {
     asio::steady_timer tracking_timer_{io_};
     std::map<std::string, std::unique_ptr<ScriptRunner>> scripts_;
     std::map<std::string, std::unique_ptr<Running>> running_;
+    std::map<std::string, std::unique_ptr<SyncGroup>> groups_;
 };
 
 struct Loaded {
     std::shared_ptr<const ipvsctl::config::Config> config;
     std::vector<InstanceSettings> instances;
     std::vector<ScriptSettings> scripts;
+    std::vector<SyncGroupSettings> groups;
 };
 
 /// `-i ID`: the name `@ID` conditional lines match (keepalived's --config-id).
@@ -348,6 +406,7 @@ Loaded load(const std::string& path, Logger& log, bool to_stderr_plain) {
     out.config = result.config;
     out.instances = std::move(adapted.instances);
     out.scripts = std::move(adapted.scripts);
+    out.groups = std::move(adapted.groups);
     return out;
 }
 
@@ -411,7 +470,7 @@ int main(int argc, char** argv) {
     asio::io_context io;
     Daemon daemon(io, log);
     daemon.apply_scripts(loaded.scripts);
-    const int started = daemon.apply(loaded.instances);
+    const int started = daemon.apply(loaded.instances, loaded.groups);
     if (started == 0 && !loaded.instances.empty()) {
         log.log(kLogErr, "vrrpd: refusing to start: no instance could start");
         return 1;
@@ -457,7 +516,7 @@ int main(int argc, char** argv) {
                 log.log(kLogErr, "vrrpd: reload failed; keeping the running configuration");
             } else {
                 daemon.apply_scripts(next.scripts);
-                const int n = daemon.apply(next.instances);
+                const int n = daemon.apply(next.instances, next.groups);
                 log.log(kLogInfo, "vrrpd: reloaded, " + std::to_string(n) + " instance(s)");
             }
             sd_notify(0, "READY=1");

@@ -74,6 +74,12 @@ StepResult on_backup(Machine m, const Settings& s, const Event& e, TimePoint now
             [&](const Startup&) {},
             [&](const AdverTimerFired&) {},
             [&](const FaultCleared&) {},
+            // keepalived's sync groups: a member became master, so do we.
+            [&](const FollowGroup& g) {
+                if (g.to == State::master) {
+                    become_master(m, s, out, "sync group member became master");
+                }
+            },
             [&](const Fault&) {
                 out.emplace_back(Transition{State::backup, State::fault, "tracked object failed"});
                 out.emplace_back(CancelMasterDownTimer{});
@@ -140,6 +146,12 @@ StepResult on_master(Machine m, const Settings& s, const Event& e, TimePoint /*n
             [&](const Startup&) {},
             [&](const MasterDownTimerFired&) {},
             [&](const FaultCleared&) {},
+            // A sync group member stepped down to backup: so do we.
+            [&](const FollowGroup& g) {
+                if (g.to == State::backup) {
+                    become_backup(m, s, out, "sync group member left master");
+                }
+            },
             // Leaving Master for FAULT releases like a shutdown: priority 0
             // so a backup takes over after Skew_Time.
             [&](const Fault&) {
@@ -233,6 +245,7 @@ std::string_view event_name(const Event& event) {
             [](const AdvertReceived&) { return std::string_view("advert"); },
             [](const Fault&) { return std::string_view("fault"); },
             [](const FaultCleared&) { return std::string_view("fault_cleared"); },
+            [](const FollowGroup&) { return std::string_view("follow_group"); },
         },
         event);
 }

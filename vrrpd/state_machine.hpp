@@ -88,11 +88,17 @@ struct AdvertReceived {
     Centiseconds advert_interval{100};
     Address source;
 };
+/// Another member of our vrrp_sync_group changed state and the group moves
+/// with it: `to` is master (a backup becomes master at once) or backup (a
+/// master steps down). Other states ignore it.
+struct FollowGroup {
+    State to = State::backup;
+};
 using Event = std::variant<Startup, Shutdown, MasterDownTimerFired, AdverTimerFired, AdvertReceived,
-                           Fault, FaultCleared>;
+                           Fault, FaultCleared, FollowGroup>;
 
 /// "startup", "shutdown", "master_down_timer", "adver_timer", "advert",
-/// "fault", "fault_cleared".
+/// "fault", "fault_cleared", "follow_group".
 std::string_view event_name(const Event& event);
 
 // Actions, run in order by the runtime.

@@ -12,6 +12,11 @@ nlohmann::json status_json(const Instance& instance, TimePoint now) {
         const auto reason = static_cast<RejectReason>(i);
         rejected[std::string(name(reason))] = c.rejected[reason];
     }
+    nlohmann::json addresses = nlohmann::json::array();
+    for (const auto& vip : s.addresses) {
+        addresses.push_back(vip.address.to_string() + "/" + std::to_string(vip.prefix_length) +
+                            (vip.device.empty() ? "" : " dev " + vip.device));
+    }
     nlohmann::json j{
         {"instance", s.name},
         {"interface", s.interface},
@@ -22,6 +27,7 @@ nlohmann::json status_json(const Instance& instance, TimePoint now) {
         {"priority", instance.base_priority()},
         {"effective_priority", s.protocol.priority},
         {"source", s.protocol.primary_address.to_string()},
+        {"virtual_addresses", addresses},
         {"master_address", m.state == State::master
                                ? nlohmann::json(s.protocol.primary_address.to_string())
                            : m.master_address ? nlohmann::json(m.master_address->to_string())

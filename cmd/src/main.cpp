@@ -15,9 +15,11 @@
 #include <thread>
 
 #include "compat_parser.hpp"
+#include "control_client.hpp"
 #include "ipvsctl/ipvsctl.hpp"
 #include "json_document.hpp"
 #include "listing.hpp"
+#include "realserver.hpp"
 #include "restore.hpp"
 
 namespace ipvsctl::cli {
@@ -79,11 +81,12 @@ int kernel_refusal(CompatCommand command, const Error& error, int status = 255) 
     return status;
 }
 
-/// Runs a batch of restore steps; on a refusal puts the table back.
-int run_restore_steps(Client& client, const std::vector<RestoreStep>& steps, const Table& before) {
+/// Runs a batch of restore steps (their operations are moved out); on a
+/// refusal puts the table back.
+int run_restore_steps(Client& client, std::vector<RestoreStep>& steps, const Table& before) {
     std::vector<Operation> operations;
     operations.reserve(steps.size());
-    for (const auto& step : steps) operations.push_back(step.operation);
+    for (auto& step : steps) operations.push_back(std::move(step.operation));
     auto report = client.execute_batch(operations);
     if (!report) {
         write(stderr, report.error().message() + "\n");
@@ -422,14 +425,102 @@ int run_extended(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     for (auto* sub : {apply, diff, drain}) sub->add_option("--netns", netns, "network namespace");
 
+    bool json = false;
+    std::string vrrp_socket = kVrrpdSocket;
+    auto* vrrp = app.add_subcommand("vrrp", "query vrrpd over its control socket");
+    vrrp->require_subcommand(1);
+    auto* vrrp_status_cmd = vrrp->add_subcommand("status", "VRRP instances and their state");
+    vrrp_status_cmd->add_flag("--json", json, "print the daemon's reply as JSON");
+    vrrp_status_cmd->add_option("--socket", vrrp_socket, "vrrpd control socket")
+        ->capture_default_str();
+
+    std::string check_socket = kHealthcheckdSocket;
+    std::string check_service, check_server;
+    std::optional<unsigned> drain_timeout;
+    bool wait = false;
+    auto* check = app.add_subcommand("check", "query and steer healthcheckd");
+    check->require_subcommand(1);
+    check->add_option("--socket", check_socket, "healthcheckd control socket")
+        ->capture_default_str();
+    auto* check_status_cmd = check->add_subcommand("status", "virtual and real servers' health");
+    check_status_cmd->add_flag("--json", json, "print the daemon's reply as JSON");
+    auto* check_drain_cmd =
+        check->add_subcommand("drain", "weight 0 until connections end, then remove");
+    auto* check_undrain_cmd = check->add_subcommand("undrain", "end a drain: weight restored");
+    for (auto* sub : {check_status_cmd, check_drain_cmd, check_undrain_cmd})
+        sub->add_option("--socket", check_socket, "healthcheckd control socket")
+            ->capture_default_str();
+    for (auto* sub : {check_drain_cmd, check_undrain_cmd}) {
+        sub->add_option("SERVICE", check_service,
+                        "tcp:ADDR:PORT, udp:ADDR:PORT, sctp:ADDR:PORT or fwmark:N")
+            ->required();
+        sub->add_option("SERVER", check_server, "real server ADDR:PORT or [ADDR]:PORT")->required();
+    }
+    check_drain_cmd->add_option("--timeout", drain_timeout,
+                                "seconds until the daemon removes the server regardless");
+    check_drain_cmd->add_flag("--wait", wait, "poll status until the server is gone");
+
+    std::string mode;
+    std::vector<std::string> vip_texts;
+    std::string interface = "lo";
+    std::string state_file = kRealServerState;
+    bool rs_dry_run = false;
+    auto* realserver =
+        app.add_subcommand("realserver", "configure this host as a DR/TUN real server");
+    realserver->require_subcommand(1);
+    auto* rs_setup = realserver->add_subcommand("setup", "VIPs, tunnel devices and sysctls");
+    rs_setup->add_option("--mode", mode, "dr or tun")
+        ->required()
+        ->check(CLI::IsMember({"dr", "tun"}));
+    rs_setup->add_option("--vip", vip_texts, "virtual IP address (repeatable)")
+        ->required()
+        ->expected(1, -1);
+    auto* interface_option =
+        rs_setup->add_option("--interface", interface, "DR: interface for the VIPs")
+            ->capture_default_str();
+    auto* rs_teardown = realserver->add_subcommand("teardown", "undo what setup recorded");
+    for (auto* sub : {rs_setup, rs_teardown}) {
+        sub->add_flag("--dry-run", rs_dry_run, "print each change, make none");
+        sub->add_option("--state", state_file, "state file")->capture_default_str();
+        sub->add_option("--netns", netns, "network namespace");
+    }
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return status == 0 ? 0 : kExitUsage;
     }
+    if (realserver->parsed()) {
+        const RealServerIo io{state_file, netns, rs_dry_run, std::cout, std::cerr};
+        if (rs_teardown->parsed()) return realserver_teardown(io);
+        RealServerRequest request;
+        request.mode = mode == "tun" ? RealServerMode::Tunnel : RealServerMode::DirectRouting;
+        if (request.mode == RealServerMode::Tunnel && interface_option->count() > 0) {
+            write(stderr, "realserver setup: --interface applies to --mode dr only\n");
+            return kExitUsage;
+        }
+        request.interface = interface;
+        for (const auto& text : vip_texts) {
+            auto address = Address::parse(text);
+            if (!address) {
+                write(stderr, "realserver setup: --vip '" + text + "' is not an IP address\n");
+                return kExitUsage;
+            }
+            request.vips.push_back(*address);
+        }
+        return realserver_setup(request, io);
+    }
     if (apply->parsed()) return run_apply(file, dry_run, prune, false, netns);
     if (diff->parsed()) return run_apply(file, true, prune, true, netns);
+    if (vrrp->parsed()) return vrrp_status(ControlIo{vrrp_socket, json, std::cout, std::cerr});
+    if (check->parsed()) {
+        const ControlIo io{check_socket, json, std::cout, std::cerr};
+        if (check_status_cmd->parsed()) return check_status(io);
+        if (check_undrain_cmd->parsed()) return check_undrain(io, check_service, check_server);
+        return check_drain(io, check_service, check_server,
+                           DrainOptions{.timeout_seconds = drain_timeout, .wait = wait});
+    }
     if (tcp.empty() && udp.empty() && mark.empty()) {
         write(stderr, "drain: one of -t, -u or -f is required\n");
         return kExitUsage;
@@ -440,7 +531,8 @@ int run_extended(int argc, char** argv) {
 }
 
 bool is_extended_command(const std::string& word) {
-    return word == "apply" || word == "diff" || word == "drain";
+    return word == "apply" || word == "diff" || word == "drain" || word == "vrrp" ||
+           word == "check" || word == "realserver";
 }
 
 }  // namespace

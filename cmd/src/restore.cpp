@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "restore.hpp"
 
+#include <algorithm>
+
 #include "ipvsctl/plan.hpp"
 
 namespace ipvsctl::cli {
@@ -72,6 +74,8 @@ std::vector<std::string> split_restore_line(std::string_view line) {
 std::variant<std::vector<RestoreStep>, RestoreProblem> parse_restore(std::string_view text,
                                                                      const NameLookup& names) {
     std::vector<RestoreStep> steps;
+    // One step a line at most: no reallocation (each step is a few hundred bytes).
+    steps.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
     std::size_t line_number = 0;
     std::size_t start = 0;
     while (start < text.size()) {

@@ -16,6 +16,7 @@
 #include "control.hpp"
 #include "log.hpp"
 #include "monitor.hpp"
+#include "nft_sync.hpp"
 
 namespace {
 
@@ -114,7 +115,8 @@ int run(const Options& options) {
     if (loaded.config->global_defs.script_user)
         session_options.script_user = loaded.config->global_defs.script_user->command;
     Monitor monitor(io, clock, *kernel, session_options);
-    monitor.load(loaded.config);
+    NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
+    monitor.load(nft_sync.apply(loaded.config));
     auto current = loaded.config;
 
     std::string socket_path = options.control_socket.value_or("");
@@ -159,7 +161,8 @@ int run(const Options& options) {
                         "reload: " + std::to_string(changes.virtual_servers.size()) +
                             " virtual servers and " + std::to_string(changes.real_servers.size()) +
                             " real servers changed");
-                    if (changes.touches_virtual_servers()) monitor.load(reloaded.config);
+                    if (changes.touches_virtual_servers())
+                        monitor.load(nft_sync.apply(reloaded.config));
                     current = reloaded.config;
                 }
                 sd_notify(0, "READY=1");
@@ -169,6 +172,7 @@ int run(const Options& options) {
             log(Priority::notice, "stopping; the IPVS table is left as it is");
             sd_notify(0, "STOPPING=1");
             monitor.stop();
+            nft_sync.remove();
             control.reset();
             io.stop();
         };

@@ -77,3 +77,56 @@ TEST_CASE("instances vrrpd cannot run are reported with their location", "[vrrp]
     in.virtual_router_id = 0;
     CHECK(std::holds_alternative<std::string>(adapt(in)));
 }
+
+TEST_CASE("vrrp_sync_group: members, notify and tracking", "[vrrp][config][group]") {
+    const char* text = R"(
+global_defs { script_user nobody }
+vrrp_script chk {
+    script /bin/true
+    weight -20
+}
+vrrp_sync_group G1 {
+    group {
+        VI_A
+        VI_B
+    }
+    track_interface { eth9 weight -30 }
+    notify_master "/bin/echo m"
+    notify "/bin/echo any"
+}
+vrrp_instance VI_A {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    track_interface { eth1 weight 10 }
+    track_script { chk }
+    virtual_ipaddress { 192.0.2.100/24 }
+}
+vrrp_instance VI_B {
+    interface eth1
+    virtual_router_id 52
+    priority 100
+    virtual_ipaddress { 198.51.100.100/24 }
+}
+)";
+    auto loaded = ipvsctl::config::parse_config(text, "g.conf");
+    std::string diagnostics;
+    for (const auto& d : loaded.diagnostics) diagnostics += d.to_string() + "\n";
+    INFO(diagnostics);
+    REQUIRE(loaded.ok());
+    auto r = adapt(*loaded.config);
+    REQUIRE(r.errors.empty());
+    REQUIRE(r.groups.size() == 1);
+    CHECK(r.groups[0].name == "G1");
+    CHECK(r.groups[0].members == std::vector<std::string>{"VI_A", "VI_B"});
+    CHECK(r.groups[0].notify.master == "/bin/echo m");
+    CHECK(r.groups[0].notify.any == "/bin/echo any");
+    CHECK_FALSE(r.groups[0].notify.backup);
+    CHECK(r.groups[0].notify.user == "nobody");
+    REQUIRE(r.instances.size() == 2);
+    // Members' own weights become 0; the group's tracking applies to each.
+    CHECK(r.instances[0].track_interfaces ==
+          std::vector{TrackedObject{"eth1", 0, false}, TrackedObject{"eth9", -30, false}});
+    CHECK(r.instances[0].track_scripts == std::vector{TrackedObject{"chk", 0, false}});
+    CHECK(r.instances[1].track_interfaces == std::vector{TrackedObject{"eth9", -30, false}});
+}

@@ -288,3 +288,35 @@ TEST_CASE("FAULT state (tracked object with weight 0 down)", "[vrrp][fsm]") {
     CHECK(to_string(State::fault) == "FAULT");
     CHECK(event_name(Event{FaultCleared{}}) == "fault_cleared");
 }
+
+TEST_CASE("sync group: FollowGroup moves backups up and masters down", "[vrrp][fsm][group]") {
+    SECTION("Backup + FollowGroup(master) -> Master at once") {
+        auto r = step(in(State::backup), settings(), FollowGroup{State::master}, kNow);
+        CHECK(r.machine.state == State::master);
+        CHECK(r.actions ==
+              A{Transition{State::backup, State::master, "sync group member became master"},
+                CancelMasterDownTimer{}, AddAddresses{}, SendAdvert{100}, Announce{},
+                ArmAdverTimer{Centiseconds(100)}});
+    }
+    SECTION("Master + FollowGroup(backup) -> Backup, addresses released") {
+        auto r = step(in(State::master), settings(), FollowGroup{State::backup}, kNow);
+        CHECK(r.machine.state == State::backup);
+        CHECK(r.actions ==
+              A{Transition{State::master, State::backup, "sync group member left master"},
+                CancelAdverTimer{}, RemoveAddresses{}, ArmMasterDownTimer{Centiseconds(360)}});
+    }
+    SECTION("everything else ignores it") {
+        for (State s : {State::initialize, State::fault}) {
+            for (State to : {State::master, State::backup, State::fault}) {
+                auto r = step(in(s), settings(), FollowGroup{to}, kNow);
+                CHECK(r.machine.state == s);
+                CHECK(r.actions.empty());
+            }
+        }
+        CHECK(
+            step(in(State::backup), settings(), FollowGroup{State::backup}, kNow).actions.empty());
+        CHECK(
+            step(in(State::master), settings(), FollowGroup{State::master}, kNow).actions.empty());
+    }
+    CHECK(event_name(Event{FollowGroup{}}) == "follow_group");
+}

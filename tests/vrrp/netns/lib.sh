@@ -8,7 +8,7 @@ set -u
 
 VRRPD=${VRRPD:?path to the vrrpd binary}
 KEEPALIVED=${KEEPALIVED:-/usr/sbin/keepalived}
-TAG="vt$$"
+TAG="vr$$"
 WORK=$(mktemp -d "/tmp/vrrpd-netns.XXXXXX")
 BR="${TAG}br"
 NAMESPACES=()
@@ -59,6 +59,35 @@ make_lan() {
     # Link-local addresses appear once the links are up.
     wait_for 5 "link-local addresses" all_link_local "$n"
 }
+
+# add_lan2 N: a second bridge namespace; routers r1..rN get eth1
+# 198.51.100.i/24 on it.
+add_lan2() {
+    local n=$1 i ns
+    ip netns add "${TAG}b2" && NAMESPACES+=("${TAG}b2")
+    ip -n "${TAG}b2" link add br0 type bridge mcast_snooping 0
+    ip -n "${TAG}b2" link set br0 up
+    for i in $(seq 1 "$n"); do
+        ns="${TAG}r$i"
+        ip -n "$ns" link add eth1 type veth peer name "w$i" netns "${TAG}b2"
+        ip -n "${TAG}b2" link set "w$i" master br0 up
+        ip -n "$ns" addr add "198.51.100.$i/24" dev eth1
+        ip -n "$ns" link set eth1 up
+    done
+    wait_for 5 "second LAN up" all_running eth1 "$n"
+}
+
+# all_running DEVICE N: DEVICE is operationally up in routers r1..rN.
+all_running() {
+    local i
+    for i in $(seq 1 "$2"); do
+        ip -n "${TAG}r$i" -o link show dev "$1" | grep -q "state UP" || return 1
+    done
+}
+
+# has_vip_on ROUTER DEVICE ADDRESS
+has_vip_on() { ip -n "$(ns_of "$1")" -o addr show dev "$2" | grep -q " ${3%/*}/"; }
+lacks_vip_on() { ! has_vip_on "$@"; }
 
 all_link_local() {
     local i
