@@ -35,6 +35,34 @@ std::string describe(const Operation& op) {
     return text;
 }
 
+double seconds(Duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+/// Times as Unix seconds: steady time points are mapped through the wall
+/// clock now.
+nlohmann::json availability_json(const AvailabilityReport& report, TimePoint now) {
+    const double wall_now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const auto wall = [&](TimePoint t) {
+        return wall_now - std::chrono::duration<double>(now - t).count();
+    };
+    nlohmann::json downtime = nlohmann::json::array();
+    for (const auto& interval : report.downtime) {
+        const TimePoint end = interval.end.value_or(now);
+        downtime.push_back(
+            {{"start", wall(interval.start)},
+             {"end", interval.end ? nlohmann::json(wall(end)) : nullptr},
+             {"seconds", std::chrono::duration<double>(end - interval.start).count()}});
+    }
+    return {{"ratio", report.ratio},
+            {"nines", report.nines ? nlohmann::json(*report.nines) : nullptr},
+            {"observed_seconds", seconds(report.observed)},
+            {"up_seconds", seconds(report.up)},
+            {"downtime_count", report.downtime_count},
+            {"downtime", downtime}};
+}
+
 }  // namespace
 
 Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
@@ -135,6 +163,10 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
                 drains.emplace(ref, drain->second);
         }
     drains_ = std::move(drains);
+    std::erase_if(availability_, [&](const auto& entry) {
+        return std::none_of(config_->virtual_servers.begin(), config_->virtual_servers.end(),
+                            [&](const auto& vs) { return vs.key() == entry.first; });
+    });
     for (const auto& vs : config_->virtual_servers)
         for (const auto& rs : vs.real_servers)
             health_[ServerRef{vs.key(), rs.key()}] = server_health(vs, rs);
@@ -337,6 +369,12 @@ void Monitor::reconcile() {
                 "[" + vs.key() + "] quorum " + (has ? "gained" : "lost") + " (alive weight " +
                     std::to_string(alive) + ", quorum " + std::to_string(vs.quorum) + ")");
         quorum_[vs.key()] = has;
+        // Available: quorum met and at least one live real server.
+        const bool available = has && alive > 0;
+        if (const auto found = availability_.find(vs.key()); found != availability_.end())
+            found->second.update(clock_.now(), available);
+        else
+            availability_.emplace(vs.key(), Availability(clock_.now(), available));
         if (previous != quorum_.end())
             if (const auto event = quorum_notification(had, has)) notify(*event, vs, nullptr);
     }
@@ -530,9 +568,13 @@ nlohmann::json Monitor::status() const {
                 servers.push_back(std::move(server));
             }
             const auto quorum = quorum_.find(vs.key());
-            services.push_back({{"service", vs.key()},
-                                {"quorum", quorum == quorum_.end() || quorum->second},
-                                {"real_servers", servers}});
+            nlohmann::json entry{{"service", vs.key()},
+                                 {"quorum", quorum == quorum_.end() || quorum->second},
+                                 {"real_servers", servers}};
+            if (const auto found = availability_.find(vs.key()); found != availability_.end())
+                entry["availability"] =
+                    availability_json(found->second.report(clock_.now()), clock_.now());
+            services.push_back(std::move(entry));
         }
     }
     out["virtual_servers"] = services;

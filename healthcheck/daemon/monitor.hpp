@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "config/model.hpp"
+#include "healthcheck/availability.hpp"
 #include "healthcheck/notify.hpp"
 #include "healthcheck/reconcile.hpp"
 #include "healthcheck/schedule.hpp"
@@ -111,6 +112,7 @@ class Monitor {
     std::map<CheckerKey, CheckerState> checkers_;
     HealthMap health_;
     std::map<std::string, bool> quorum_;
+    std::map<std::string, Availability> availability_;  ///< per virtual server key
     std::set<ServiceKey> owned_;
     Duration repair_every_ = std::chrono::seconds(60);
     bool reconcile_pending_ = false;
