@@ -47,6 +47,19 @@ std::string text(const nlohmann::json& object, const char* key) {
     return found->dump();
 }
 
+/// A member of an object, or null (also when `object` is not an object).
+const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+    static const nlohmann::json null;
+    if (!object.is_object()) return null;
+    const auto found = object.find(key);
+    return found == object.end() ? null : *found;
+}
+
+bool flag(const nlohmann::json& object, const char* key) {
+    const auto& value = member(object, key);
+    return value.is_boolean() && value.get<bool>();
+}
+
 /// Left-aligned columns, two spaces apart.
 std::string columns(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
     std::vector<std::size_t> width;
@@ -141,16 +154,16 @@ std::optional<std::string> parse_endpoint(std::string_view text, std::string& ca
 /// The status entry of `server` in `service`, or null when it is not listed.
 const nlohmann::json* find_server(const nlohmann::json& status, const CheckService& service,
                                   const std::string& server) {
-    const auto services = status.find("virtual_servers");
-    if (services == status.end() || !services->is_array()) return nullptr;
-    for (const auto& vs : *services) {
+    const auto& services = member(status, "virtual_servers");
+    if (!services.is_array()) return nullptr;
+    for (const auto& vs : services) {
         const std::string key = text(vs, "service");
         const bool match = service.status_key.back() == '/' ? key.rfind(service.status_key, 0) == 0
                                                             : key == service.status_key;
         if (!match) continue;
-        const auto servers = vs.find("real_servers");
-        if (servers == vs.end() || !servers->is_array()) continue;
-        for (const auto& rs : *servers)
+        const auto& servers = member(vs, "real_servers");
+        if (!servers.is_array()) continue;
+        for (const auto& rs : servers)
             if (text(rs, "server") == server) return &rs;
     }
     return nullptr;
@@ -204,11 +217,10 @@ std::variant<nlohmann::json, std::string> control_request(const std::string& pat
 }
 
 std::string format_vrrp_status(const nlohmann::json& reply) {
-    const auto instances = reply.find("instances");
-    if (instances == reply.end() || !instances->is_array() || instances->empty())
-        return "no VRRP instances\n";
+    const auto& instances = member(reply, "instances");
+    if (!instances.is_array() || instances.empty()) return "no VRRP instances\n";
     std::string out;
-    for (const auto& in : *instances) {
+    for (const auto& in : instances) {
         if (!out.empty()) out += "\n";
         out += "Instance " + text(in, "instance") + " (vrid " + text(in, "vrid") + ", " +
                text(in, "interface") + ", " + text(in, "family") + ", VRRPv" + text(in, "version") +
@@ -219,15 +231,14 @@ std::string format_vrrp_status(const nlohmann::json& reply) {
         rows.push_back({"effective priority", text(in, "effective_priority")});
         rows.push_back({"master address", text(in, "master_address")});
         std::string vips;
-        if (const auto found = in.find("virtual_addresses");
-            found != in.end() && found->is_array()) {
-            for (const auto& vip : *found) {
+        if (const auto& found = member(in, "virtual_addresses"); found.is_array()) {
+            for (const auto& vip : found) {
                 if (!vips.empty()) vips += " ";
                 vips += vip.is_string() ? vip.get<std::string>() : vip.dump();
             }
         }
         rows.push_back({"virtual addresses", vips.empty() ? "-" : vips});
-        const auto counters = in.value("counters", nlohmann::json::object());
+        const auto& counters = member(in, "counters");
         rows.push_back({"adverts", "received " + text(counters, "adverts_received") + ", sent " +
                                        text(counters, "adverts_sent")});
         rows.push_back(
@@ -236,10 +247,9 @@ std::string format_vrrp_status(const nlohmann::json& reply) {
         rows.push_back({"transitions", text(counters, "transitions") + " (became master " +
                                            text(counters, "became_master") + ")"});
         std::string rejected = text(counters, "rejected_total");
-        if (const auto by_reason = counters.find("rejected");
-            by_reason != counters.end() && by_reason->is_object()) {
+        if (const auto& by_reason = member(counters, "rejected"); by_reason.is_object()) {
             std::string reasons;
-            for (const auto& [reason, count] : by_reason->items()) {
+            for (const auto& [reason, count] : by_reason.items()) {
                 if (!count.is_number() || count.get<double>() == 0) continue;
                 if (!reasons.empty()) reasons += ", ";
                 reasons += reason + " " + count.dump();
@@ -249,18 +259,17 @@ std::string format_vrrp_status(const nlohmann::json& reply) {
         rows.push_back({"rejected adverts", rejected});
         rows.push_back({"errors", "send " + text(counters, "send_errors") + ", address " +
                                       text(counters, "address_errors")});
-        const auto last = in.find("last_transition");
-        if (last == in.end() || !last->is_object()) {
+        const auto& last = member(in, "last_transition");
+        if (!last.is_object()) {
             rows.push_back({"last transition", "none"});
         } else {
             std::ostringstream ago;
-            const auto seconds = last->find("seconds_ago");
-            if (seconds != last->end() && seconds->is_number())
-                ago << std::fixed << std::setprecision(1) << seconds->get<double>() << " s ago";
+            if (const auto& seconds = member(last, "seconds_ago"); seconds.is_number())
+                ago << std::fixed << std::setprecision(1) << seconds.get<double>() << " s ago";
             else
                 ago << "-";
-            rows.push_back({"last transition", text(*last, "from") + " -> " + text(*last, "to") +
-                                                   ", " + ago.str() + " (" + text(*last, "why") +
+            rows.push_back({"last transition", text(last, "from") + " -> " + text(last, "to") +
+                                                   ", " + ago.str() + " (" + text(last, "why") +
                                                    ")"});
         }
         out += columns(rows, "  ");
@@ -270,31 +279,28 @@ std::string format_vrrp_status(const nlohmann::json& reply) {
 
 std::string format_check_status(const nlohmann::json& reply) {
     std::string out;
-    const auto counters = reply.value("counters", nlohmann::json::object());
+    const auto& counters = member(reply, "counters");
     out += "probes " + text(counters, "probes") + ", transitions " + text(counters, "transitions") +
            ", reconciles " + text(counters, "reconciles") + ", operations applied " +
            text(counters, "operations_applied") + ", apply failures " +
            text(counters, "apply_failures") + ", probe targets " + text(reply, "probe_targets") +
            "\n";
-    const auto services = reply.find("virtual_servers");
-    if (services == reply.end() || !services->is_array() || services->empty())
-        return out + "no virtual servers\n";
-    for (const auto& vs : *services) {
-        const auto quorum = vs.find("quorum");
-        const bool has_quorum = quorum == vs.end() || !quorum->is_boolean() || quorum->get<bool>();
+    const auto& services = member(reply, "virtual_servers");
+    if (!services.is_array() || services.empty()) return out + "no virtual servers\n";
+    for (const auto& vs : services) {
+        const auto& quorum = member(vs, "quorum");
+        const bool has_quorum = !quorum.is_boolean() || quorum.get<bool>();
         out += "\nVirtual server " + text(vs, "service") +
                (has_quorum ? "" : "  (quorum lost: sorry server in use)") + "\n";
         std::vector<std::vector<std::string>> rows{{"SERVER", "STATE", "WEIGHT", "CHECKERS"}};
-        const auto servers = vs.find("real_servers");
-        if (servers != vs.end() && servers->is_array()) {
-            for (const auto& rs : *servers) {
+        if (const auto& servers = member(vs, "real_servers"); servers.is_array()) {
+            for (const auto& rs : servers) {
                 std::string state = text(rs, "state");
-                if (rs.value("backup", false)) state += " backup";
-                if (rs.value("down", false)) state += " (configured down)";
+                if (flag(rs, "backup")) state += " backup";
+                if (flag(rs, "down")) state += " (configured down)";
                 std::string checks;
-                if (const auto checkers = rs.find("checkers");
-                    checkers != rs.end() && checkers->is_array()) {
-                    for (const auto& c : *checkers) {
+                if (const auto& checkers = member(rs, "checkers"); checkers.is_array()) {
+                    for (const auto& c : checkers) {
                         if (!checks.empty()) checks += "; ";
                         checks += text(c, "type") + " " + text(c, "state");
                         const std::string fails = text(c, "consecutive_failures");
