@@ -139,6 +139,23 @@ AdaptResult adapt(const config::Config& config) {
         }
         r.groups.push_back(std::move(gs));
     }
+    if (const auto& sync = config.global_defs.lvs_sync_daemon) {
+        LvsSyncSettings ls;
+        ls.interface = sync->interface;
+        ls.instance = sync->vrrp_instance;
+        if (sync->sync_id) {
+            ls.sync_id = static_cast<std::uint8_t>(*sync->sync_id);
+        } else if (const auto* in =
+                       sync->vrrp_instance ? config.find_instance(*sync->vrrp_instance) : nullptr) {
+            // keepalived: the sync id defaults to the instance's VRID.
+            ls.sync_id = static_cast<std::uint8_t>(in->virtual_router_id);
+        }
+        ls.max_length = static_cast<std::uint16_t>(sync->max_length.value_or(0));
+        ls.port = static_cast<std::uint16_t>(sync->port);
+        ls.ttl = static_cast<std::uint8_t>(sync->ttl.value_or(0));
+        ls.group = convert(sync->group);
+        r.lvs_sync = ls;
+    }
     for (const auto& script : config.vrrp_scripts) {
         const bool tracked =
             std::any_of(r.instances.begin(), r.instances.end(), [&](const InstanceSettings& s) {

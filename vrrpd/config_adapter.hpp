@@ -8,6 +8,7 @@
 
 #include "config/model.hpp"
 #include "instance.hpp"
+#include "lvs_sync.hpp"
 #include "scripts.hpp"
 #include "sync_group.hpp"
 
@@ -21,6 +22,8 @@ struct AdaptResult {
     /// weights are set to 0 and the group's tracked objects are added to
     /// every member (keepalived's rule: a group needs equal priorities).
     std::vector<SyncGroupSettings> groups;
+    /// global_defs lvs_sync_daemon, when configured.
+    std::optional<LvsSyncSettings> lvs_sync;
     /// "file:line:col: vrrp_instance VI_1: ..." for instances vrrpd cannot run.
     std::vector<std::string> errors;
 };

@@ -23,6 +23,9 @@
 #include "config/json.hpp"
 #include "config_adapter.hpp"
 #include "control.hpp"
+#include "lvs_sync_kernel.hpp"
+#include "metrics.hpp"
+#include "metrics/metrics.hpp"
 #include "net.hpp"
 #include "status.hpp"
 #include "sync_group.hpp"
@@ -78,7 +81,8 @@ class Daemon {
     /// tunables (priority, intervals, preemption, tracking, notify) are
     /// applied in place; a changed identity restarts the instance.
     int apply(const std::vector<InstanceSettings>& wanted,
-              const std::vector<SyncGroupSettings>& groups) {
+              const std::vector<SyncGroupSettings>& groups,
+              const std::optional<LvsSyncSettings>& lvs_sync) {
         // No group may move an instance this reload replaces.
         for (auto& [name, g] : groups_) g->clear_members();
         std::map<std::string, std::unique_ptr<Running>> next;
@@ -112,6 +116,7 @@ class Daemon {
         }
         running_ = std::move(next);
         apply_groups(groups);
+        apply_lvs_sync(lvs_sync);
         arm_restore();
         arm_tracking();
         return static_cast<int>(running_.size());
@@ -129,12 +134,34 @@ class Daemon {
                               {"state", std::string(group_state_name(g->state()))},
                               {"members", g->settings().members}});
         }
-        return {{"ok", true}, {"instances", list}, {"groups", groups}};
+        nlohmann::json sync = nullptr;
+        if (lvs_sync_) {
+            const auto& ls = lvs_sync_->settings();
+            sync = {{"interface", ls.interface},
+                    {"instance", ls.instance ? nlohmann::json(*ls.instance) : nullptr},
+                    {"sync_id", ls.sync_id},
+                    {"master", lvs_sync_->running().master},
+                    {"backup", lvs_sync_->running().backup},
+                    {"errors", lvs_sync_->errors()}};
+        }
+        return {{"ok", true}, {"instances", list}, {"groups", groups}, {"lvs_sync_daemon", sync}};
+    }
+
+    /// Prometheus text for metrics_listen.
+    std::string metrics() const {
+        MetricsView view;
+        for (const auto& [name, r] : running_) view.instances.push_back(r->instance.get());
+        for (const auto& [name, g] : groups_) view.groups.push_back(g.get());
+        view.lvs_sync = lvs_sync_.get();
+        return render_metrics(view);
     }
 
     void shutdown() {
         restore_timer_.cancel();
         tracking_timer_.cancel();
+        // The sync daemons stop first, so stopping instances moves none.
+        if (lvs_sync_) lvs_sync_->end();
+        lvs_sync_.reset();
         for (auto& [name, r] : running_) r->instance->stop();
         for (auto& [name, g] : groups_) g->set_members({});
         groups_.clear();
@@ -180,6 +207,28 @@ class Daemon {
         groups_ = std::move(next);
     }
 
+    /// Keeps an unchanged binding (its daemons keep running), else stops
+    /// the old one's daemons and starts what the new one wants.
+    void apply_lvs_sync(const std::optional<LvsSyncSettings>& wanted) {
+        if (lvs_sync_ && wanted && lvs_sync_->settings() == *wanted) {
+            // The bound instance may have been restarted by this reload.
+            lvs_sync_->follow(bound_state(*wanted).value_or(State::initialize));
+            return;
+        }
+        if (lvs_sync_) lvs_sync_->end();
+        lvs_sync_.reset();
+        if (!wanted) return;
+        lvs_sync_ = std::make_unique<LvsSyncBinding>(*wanted, sync_control_, log_);
+        lvs_sync_->begin(bound_state(*wanted));
+    }
+
+    std::optional<State> bound_state(const LvsSyncSettings& s) const {
+        if (!s.instance) return std::nullopt;
+        const auto found = running_.find(*s.instance);
+        if (found == running_.end()) return std::nullopt;
+        return found->second->instance->state();
+    }
+
     SyncGroup* group_of(const std::string& instance) {
         for (auto& [name, g] : groups_) {
             if (g->has_member(instance)) return g.get();
@@ -221,6 +270,7 @@ class Daemon {
             const auto& n = inst->settings();
             run_notify(n.notify, "INSTANCE", n.name, t.to, n.protocol.priority, inst->log_prefix());
             if (auto* g = group_of(n.name)) g->member_transitioned(*inst, t);
+            if (lvs_sync_ && lvs_sync_->settings().instance == n.name) lvs_sync_->follow(t.to);
         });
         // Leftovers from a killed predecessor: a backup must not hold the
         // virtual addresses.
@@ -367,6 +417,8 @@ class Daemon {
     std::map<std::string, std::unique_ptr<ScriptRunner>> scripts_;
     std::map<std::string, std::unique_ptr<Running>> running_;
     std::map<std::string, std::unique_ptr<SyncGroup>> groups_;
+    KernelSyncDaemonControl sync_control_;
+    std::unique_ptr<LvsSyncBinding> lvs_sync_;
 };
 
 struct Loaded {
@@ -374,6 +426,7 @@ struct Loaded {
     std::vector<InstanceSettings> instances;
     std::vector<ScriptSettings> scripts;
     std::vector<SyncGroupSettings> groups;
+    std::optional<LvsSyncSettings> lvs_sync;
 };
 
 /// `-i ID`: the name `@ID` conditional lines match (keepalived's --config-id).
@@ -407,6 +460,7 @@ Loaded load(const std::string& path, Logger& log, bool to_stderr_plain) {
     out.instances = std::move(adapted.instances);
     out.scripts = std::move(adapted.scripts);
     out.groups = std::move(adapted.groups);
+    out.lvs_sync = std::move(adapted.lvs_sync);
     return out;
 }
 
@@ -470,7 +524,7 @@ int main(int argc, char** argv) {
     asio::io_context io;
     Daemon daemon(io, log);
     daemon.apply_scripts(loaded.scripts);
-    const int started = daemon.apply(loaded.instances, loaded.groups);
+    const int started = daemon.apply(loaded.instances, loaded.groups, loaded.lvs_sync);
     if (started == 0 && !loaded.instances.empty()) {
         log.log(kLogErr, "vrrpd: refusing to start: no instance could start");
         return 1;
@@ -494,6 +548,32 @@ int main(int argc, char** argv) {
         control = std::move(std::get<0>(opened));
     }
 
+    // metrics_listen vrrpd ADDR:PORT: opt-in Prometheus endpoint; a reload
+    // that changes it moves it.
+    std::unique_ptr<ipvsctl::metrics::HttpExporter> exporter;
+    std::optional<ipvsctl::config::Endpoint> exporter_at;
+    auto apply_metrics = [&](const ipvsctl::config::Config& config) {
+        const auto& listen = config.global_defs.metrics_listen;
+        const auto found = listen.find(ipvsctl::config::Daemon::vrrpd);
+        std::optional<ipvsctl::config::Endpoint> wanted;
+        if (found != listen.end()) wanted = found->second;
+        if (wanted == exporter_at && (exporter || !wanted)) return;
+        exporter.reset();
+        exporter_at = wanted;
+        if (!wanted) return;
+        try {
+            const auto address = asio::ip::make_address(wanted->address.to_string());
+            exporter = std::make_unique<ipvsctl::metrics::HttpExporter>(
+                io, asio::ip::tcp::endpoint(address, wanted->port),
+                [&daemon] { return daemon.metrics(); });
+            log.log(kLogInfo, "vrrpd: metrics on http://" + wanted->to_string() + "/metrics");
+        } catch (const std::exception& e) {
+            log.log(kLogErr, "vrrpd: metrics_listen " + wanted->to_string() + ": " + e.what() +
+                                 "; running without metrics");
+        }
+    };
+    apply_metrics(*loaded.config);
+
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     asio::signal_set reload_signal(io, SIGHUP);
     stop_signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -503,6 +583,7 @@ int main(int argc, char** argv) {
                               ", releasing addresses");
         daemon.shutdown();
         control.reset();
+        exporter.reset();
         reload_signal.cancel();
         io.stop();
     });
@@ -516,7 +597,8 @@ int main(int argc, char** argv) {
                 log.log(kLogErr, "vrrpd: reload failed; keeping the running configuration");
             } else {
                 daemon.apply_scripts(next.scripts);
-                const int n = daemon.apply(next.instances, next.groups);
+                const int n = daemon.apply(next.instances, next.groups, next.lvs_sync);
+                apply_metrics(*next.config);
                 log.log(kLogInfo, "vrrpd: reloaded, " + std::to_string(n) + " instance(s)");
             }
             sd_notify(0, "READY=1");
