@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# e2e, in the guest: failure drills on the director pair (NAT mode) under a
+# steady request loop, each with counted outcomes:
+#   a real server dies (process killed; then its interface goes down),
+#   healthcheckd and vrrpd restart on the master, a rolling release
+#   (weight 0 through a configuration reload, restart, weight back),
+#   and the master director dies (SIGKILL of vrrpd, then its links go down).
+# Needs VRRPD, HEALTHCHECKD, IPVSCTL in the environment; run as root.
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+make_topology
+
+# Bounds derived from the configuration, with slack for the emulated guest;
+# a request in flight at the end of the window may still time out.
+DETECT_BOUND=$(( (DELAY_LOOP + CONNECT_TIMEOUT) * SLOW + REQUEST_TIMEOUT ))
+FAILOVER_BOUND=$(( (3 * ADVERT_INT + 1) * SLOW + REQUEST_TIMEOUT ))
+
+in_table() { ip netns exec "e2lb$1" "$IPVSCTL" -L -n | grep -q " $2:80 .* [1-9][0-9]* "; }
+out_of_table() { ! in_table "$@"; }
+
+# server_death HOW: rs2 dies (HOW = kill | linkdown) under traffic, then comes back.
+server_death() {
+    local how=$1 t0 t1
+    log "== drill: a real server dies ($how)"
+    traffic_start "rs-$how"
+    t0=$(now)
+    if [ "$how" = kill ]; then
+        stop_pid rs2 KILL
+    else
+        ip -n e2rs2 link set eth0 down
+    fi
+    check "rs-$how: lb1 takes rs2 out" wait_for $((DETECT_BOUND * 3)) out_of_table 1 10.92.2.102
+    log "  rs2 out of lb1's table $(elapsed "$t0") s after the event (delay_loop $DELAY_LOOP s, connect_timeout $CONNECT_TIMEOUT s)"
+    check "rs-$how: lb2 takes rs2 out" wait_for $((DETECT_BOUND * 3)) out_of_table 2 10.92.2.102
+    sleep 4  # traffic goes on: no failure once the server is out
+    traffic_stop "rs-$how"
+    drill_report "rs-$how" "$t0" "$DETECT_BOUND"
+    if [ "$how" = kill ]; then
+        start_server 2
+    else
+        ip -n e2rs2 link set eth0 up
+        realserver_setup nat e2rs2
+    fi
+    t1=$(now)
+    check "rs-$how: rs2 back in lb1's table" wait_for $((DETECT_BOUND * 3)) in_table 1 10.92.2.102
+    log "  rs2 back $(elapsed "$t1") s after it recovered"
+    check "rs-$how: rs2 back in lb2's table" wait_for $((DETECT_BOUND * 3)) in_table 2 10.92.2.102
+}
+
+# restart_under_traffic DAEMON: SIGTERM and start again on the master (lb1).
+restart_under_traffic() {
+    local daemon=$1 t0
+    log "== drill: restart $daemon on the master under traffic"
+    traffic_start "restart-$daemon"
+    t0=$(now)
+    stop_pid "${daemon}1" TERM
+    "start_$daemon" 1
+    if [ "$daemon" = vrrpd ]; then
+        check "restart-vrrpd: lb1 is master again" wait_for $((FAILOVER_BOUND * 3)) has_vip 1
+        check "restart-vrrpd: lb2 released the VIP" wait_for $((FAILOVER_BOUND * 3)) lacks_vip 2
+    else
+        check "restart-healthcheckd: ready again" wait_for 30 \
+            bash -c "[ \$(grep -c 'healthcheckd ready' '$WORK/healthcheckd1.log') -ge 2 ]"
+    fi
+    log "  $daemon back in $(elapsed "$t0") s"
+    sleep 3
+    traffic_stop "restart-$daemon"
+    drill_report "restart-$daemon" "$t0" 0
+    check "restart-$daemon: lb1 still has three servers" table_has 1 3
+}
+
+rolling_release() {
+    local i t0
+    log "== drill: rolling release (weight 0 by reload, restart, weight back)"
+    traffic_start rolling
+    t0=$(now)
+    for i in 1 2 3; do
+        local w=("1" "1" "1")
+        w[i - 1]=0
+        reconfigure nat rr "${w[*]}"
+        check "rolling: rs$i drained on lb1" wait_for 30 weights_are 1 "${w[*]}"
+        sleep 1
+        stop_pid "rs$i" TERM
+        start_server "$i"
+        check "rolling: rs$i answers again" wait_for 30 server_answers "$i"
+        reconfigure nat rr "1 1 1"
+        check "rolling: rs$i back at weight 1" wait_for 30 weights_are 1 "1 1 1"
+    done
+    traffic_stop rolling
+    drill_report rolling "$t0" 0
+    check "rolling: every server answered during the release" \
+        [ "$(json "$WORK/rolling.json" "len(j['servers'])")" -eq 3 ]
+}
+
+master_death() {
+    local t0
+    log "== drill: the master director dies (SIGKILL of its vrrpd, then its links go down)"
+    traffic_start master
+    t0=$(now)
+    stop_pid vrrpd1 KILL
+    check "master: lb2 takes the VIPs" wait_for $((FAILOVER_BOUND * 3)) has_vip 2
+    log "  lb2 master $(elapsed "$t0") s after the SIGKILL (advert_int $ADVERT_INT s: master down after 3 x advert_int + skew)"
+    ip -n e2lb1 link set eth0 down
+    ip -n e2lb1 link set eth1 down
+    sleep 5  # traffic goes on through lb2
+    traffic_stop master
+    drill_report master "$t0" "$FAILOVER_BOUND"
+    check "master: lb2 has three servers" table_has 2 3
+    log "  lb2 now:"; ip netns exec e2lb2 "$IPVSCTL" -L -n
+}
+
+log "== bringing up the pair (NAT) and three real servers"
+bring_up nat rr || { FAILURES=$((FAILURES + 1)); finish; }
+server_death kill
+server_death linkdown
+restart_under_traffic healthcheckd
+restart_under_traffic vrrpd
+rolling_release
+master_death
+finish

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# e2e, in the guest: the director pair carries client traffic in NAT, DR and
+# TUN mode; for each, the request distribution of rr, wrr (weights 3:2:1) and
+# sh (each client address sticks to one server) is printed and asserted.
+# Needs VRRPD, HEALTHCHECKD, IPVSCTL in the environment; run as root.
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+make_topology
+
+N=60
+# share FILE SERVER: requests answered by SERVER.
+share() { json "$1" "j['servers'].get('$2', 0)"; }
+# near VALUE EXPECTED TOLERANCE
+near() { [ "$1" -ge $(($2 - $3)) ] && [ "$1" -le $(($2 + $3)) ]; }
+
+distribution() {
+    local mode=$1 fwd=$2 out
+    log "== $mode: rr"
+    check "$mode: lb1 forwards with $fwd" wait_for $((10 * SLOW)) table_fwd 1 "$fwd"
+    check "$mode: lb2 forwards with $fwd" wait_for $((10 * SLOW)) table_fwd 2 "$fwd"
+    check "$mode: lb1 schedules with rr" wait_for $((10 * SLOW)) \
+        bash -c "ip netns exec e2lb1 '$IPVSCTL' -L -n | grep -q ':80 rr'"
+    check "$mode: weights 1 1 1" wait_for $((10 * SLOW)) weights_are 1 "1 1 1"
+    ip netns exec e2lb1 "$IPVSCTL" -L -n
+    out=$WORK/$mode-rr.json
+    loadgen --count $N > "$out"
+    log "  sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), servers $(json "$out" "j['servers']")"
+    check "$mode rr: every request answered" [ "$(json "$out" "j['ok']")" -eq $N ]
+    for s in rs1 rs2 rs3; do check "$mode rr: $s got $N/3 +-2" near "$(share "$out" $s)" $((N / 3)) 2; done
+
+    log "== $mode: wrr 3:2:1"
+    reconfigure "$mode" wrr "3 2 1"
+    check "$mode: weights 3 2 1 in lb1's table" wait_for $((10 * SLOW)) weights_are 1 "3 2 1"
+    check "$mode: weights 3 2 1 in lb2's table" wait_for $((10 * SLOW)) weights_are 2 "3 2 1"
+    out=$WORK/$mode-wrr.json
+    loadgen --count $N > "$out"
+    log "  sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), servers $(json "$out" "j['servers']")"
+    check "$mode wrr: every request answered" [ "$(json "$out" "j['ok']")" -eq $N ]
+    check "$mode wrr: rs1 got 3/6 +-3" near "$(share "$out" rs1)" $((N / 2)) 3
+    check "$mode wrr: rs2 got 2/6 +-3" near "$(share "$out" rs2)" $((N / 3)) 3
+    check "$mode wrr: rs3 got 1/6 +-3" near "$(share "$out" rs3)" $((N / 6)) 3
+
+    log "== $mode: sh from six client addresses"
+    reconfigure "$mode" sh
+    check "$mode: lb1 schedules with sh" wait_for $((10 * SLOW)) \
+        bash -c "ip netns exec e2lb1 '$IPVSCTL' -L -n | grep -q ':80 sh'"
+    check "$mode: weights back to 1 1 1" wait_for $((10 * SLOW)) weights_are 1 "1 1 1"
+    out=$WORK/$mode-sh.json
+    loadgen --count $N --source 10.92.1.100,10.92.1.101,10.92.1.102,10.92.1.103,10.92.1.104,10.92.1.105 > "$out"
+    log "  sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), per client $(json "$out" "j['by_source']")"
+    check "$mode sh: every request answered" [ "$(json "$out" "j['ok']")" -eq $N ]
+    check "$mode sh: each client address always reached the same server" \
+        [ "$(json "$out" "all(len(v) == 1 for v in j['by_source'].values()) and len(j['by_source']) == 6")" = True ]
+    check "$mode sh: the clients were spread over more than one server" \
+        [ "$(json "$out" "len(j['servers'])")" -ge 2 ]
+}
+
+log "== bringing up the pair (NAT) and three real servers"
+bring_up nat rr || { FAILURES=$((FAILURES + 1)); finish; }
+distribution nat Masq
+reconfigure dr rr
+distribution dr Route
+reconfigure tun rr
+distribution tun Tunnel
+finish
