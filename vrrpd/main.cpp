@@ -126,7 +126,10 @@ class Daemon {
     nlohmann::json status() const {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& [name, r] : running_) {
-            list.push_back(status_json(*r->instance, clock_.now()));
+            auto j = status_json(*r->instance, clock_.now());
+            const auto* g = group_of(name);
+            j["sync_group"] = g ? nlohmann::json(g->settings().name) : nlohmann::json(nullptr);
+            list.push_back(std::move(j));
         }
         nlohmann::json groups = nlohmann::json::array();
         for (const auto& [name, g] : groups_) {
@@ -229,8 +232,8 @@ class Daemon {
         return found->second->instance->state();
     }
 
-    SyncGroup* group_of(const std::string& instance) {
-        for (auto& [name, g] : groups_) {
+    SyncGroup* group_of(const std::string& instance) const {
+        for (const auto& [name, g] : groups_) {
             if (g->has_member(instance)) return g.get();
         }
         return nullptr;

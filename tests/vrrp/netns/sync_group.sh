@@ -93,6 +93,20 @@ expect "r2 group notify BACKUP again" 3 bash -c "grep -c '^GROUP G1 BACKUP 0\$' 
 T1=$(status_field r1 "sum(i['counters']['transitions'] for i in j['instances'])")
 sleep 2
 check "no flapping afterwards" status_is r1 "sum(i['counters']['transitions'] for i in j['instances'])" "$T1"
+
+log "== SIGHUP without changes keeps the group as it is"
+N1=$(wc -l < "$WORK/notify-r1.txt")
+kill -HUP "$PID_r1"
+expect "r1 reloaded" 3 log_has r1 "vrrpd: reloaded, 2 instance(s)"
+sleep 1
+check "no transition on reload" status_is r1 "sum(i['counters']['transitions'] for i in j['instances'])" "$T1"
+check "no group notify on reload" test "$(wc -l < "$WORK/notify-r1.txt")" -eq "$N1"
+check "group still MASTER" status_is r1 '[g["state"] for g in j["groups"]]' "['MASTER']"
+check "instances name their group" status_is r1 '[i["sync_group"] for i in j["instances"]]' "['G1', 'G1']"
+
+log "== SIGTERM: the group stops"
 stop r1 TERM
+expect "r1 group notify STOP" 3 notified 1 "GROUP G1 STOP 0"
+expect "r2 takes both over at once (priority 0)" 3 both_vips 2
 stop r2 TERM
 finish
