@@ -1832,6 +1832,13 @@ class Finisher {
                                      (server.family == AddressFamily::inet6 ? "IPv6" : "IPv4") +
                                      "; only TUN forwarding may mix families");
         }
+        if (real.forwarding.fnat_source &&
+            real.forwarding.fnat_source->family != real.address.family) {
+            v_.error(real.where, "real_server " + real.address.to_string() +
+                                     " cannot get FNAT source " +
+                                     real.forwarding.fnat_source->to_string() +
+                                     " of another family");
+        }
         if (real.lthreshold != 0 && real.uthreshold != 0 && real.lthreshold >= real.uthreshold) {
             v_.error(where("lthreshold"), "lthreshold " + std::to_string(real.lthreshold) +
                                               " must be lower than uthreshold " +

@@ -172,6 +172,16 @@ std::optional<Forwarding> Values::forwarding(const Statement& statement) {
     bool ok = true;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const auto& word = args[i].text;
+        if (forwarding.method == ForwardingMethod::fnat) {
+            if (word != "source" || i + 1 >= args.size()) {
+                error(args[i].where,
+                      "FNAT option " + quote(word) + " is not 'source ADDRESS'");
+                return std::nullopt;
+            }
+            forwarding.fnat_source = address(args[++i], "FNAT source");
+            if (!forwarding.fnat_source) return std::nullopt;
+            continue;
+        }
         if (forwarding.method != ForwardingMethod::tun) {
             error(args[i].where,
                   "tunnel option " + quote(word) + " needs " + statement.keyword.text + " TUN");

@@ -62,7 +62,7 @@ class Values {
     ScriptCommand script(const Statement& statement);
     /// `user [[:]group]`
     ScriptCommand user(const Statement& statement);
-    /// `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]|FNAT` starting at args[0].
+    /// `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]|FNAT [source ADDR]` starting at args[0].
     std::optional<Forwarding> forwarding(const Statement& statement);
 
   private:

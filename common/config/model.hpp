@@ -225,6 +225,9 @@ struct Forwarding {
     TunnelType tunnel_type = TunnelType::ipip;
     std::optional<std::uint16_t> tunnel_port;  ///< GUE only
     TunnelChecksum tunnel_checksum = TunnelChecksum::none;
+    /// FNAT only: source address towards the real server; default: the
+    /// address of the interface the packet leaves by (masquerade).
+    std::optional<IpAddress> fnat_source;
     friend bool operator==(const Forwarding&, const Forwarding&) = default;
 };
 

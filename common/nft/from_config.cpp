@@ -131,7 +131,7 @@ Ruleset desired_ruleset(const config::Config& config,
             }
         }
         const auto snat_to = [&](const config::IpAddress& server, std::optional<std::uint16_t> port,
-                                 std::uint16_t virtual_port) {
+                                 std::uint16_t virtual_port, const config::Forwarding& forwarding) {
             for (const auto& service : services_of(config, vs, marks)) {
                 // IPVS NAT keeps the family; a mismatch is for IPVS to refuse.
                 if (family_of(service, server) != server.family) continue;
@@ -140,6 +140,7 @@ Ruleset desired_ruleset(const config::Config& config,
                 rule.protocol = l4(vs.protocol);
                 rule.real_server = server;
                 rule.real_port = port.value_or(virtual_port);
+                rule.source = forwarding.fnat_source;
                 ruleset.snats.push_back(rule);
             }
         };
@@ -149,10 +150,11 @@ Ruleset desired_ruleset(const config::Config& config,
         }();
         for (const auto& rs : vs.real_servers) {
             if (rs.forwarding.method == config::ForwardingMethod::fnat)
-                snat_to(rs.address, rs.port, vport);
+                snat_to(rs.address, rs.port, vport, rs.forwarding);
         }
         if (vs.sorry_server && vs.sorry_server->forwarding.method == config::ForwardingMethod::fnat)
-            snat_to(vs.sorry_server->address, vs.sorry_server->port, vport);
+            snat_to(vs.sorry_server->address, vs.sorry_server->port, vport,
+                    vs.sorry_server->forwarding);
     }
     return ruleset;
 }

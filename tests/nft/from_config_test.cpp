@@ -43,6 +43,7 @@ virtual_server group web {
 virtual_server 192.0.2.30 443 {
     lb_kind FNAT
     real_server 10.1.0.1 8443 {
+        lb_kind FNAT source 10.1.0.254
         TCP_CHECK {
         }
     }
@@ -163,7 +164,8 @@ TEST_CASE("FNAT real servers get SNAT rules for each service of their virtual se
           std::variant<ServiceAddress, ServiceMark>(ServiceAddress{ip("192.0.2.30"), 443}));
     CHECK(ruleset.snats[2].real_server == ip("10.1.0.1"));
     CHECK(ruleset.snats[2].real_port == 8443);
-    CHECK_FALSE(ruleset.snats[2].source.has_value());  // masquerade
+    CHECK_FALSE(ruleset.snats[0].source.has_value());  // masquerade
+    CHECK(ruleset.snats[2].source == ip("10.1.0.254"));
     CHECK(needs_ipvs_conntrack(ruleset));
     CHECK(check(ruleset).empty());
 }

@@ -41,7 +41,8 @@ def setup():
     run("ip", "link", "add", "nfcr0", "netns", "nfc", "type", "veth", "peer", "nfrc0", "netns", "nfr")
     run("ip", "link", "add", "nfrs0", "netns", "nfr", "type", "veth", "peer", "nfsr0", "netns", "nfs")
     for ns, dev, addr in [("nfc", "nfcr0", "10.91.1.2/24"), ("nfr", "nfrc0", "10.91.1.1/24"),
-                          ("nfr", "nfrs0", "10.91.2.1/24"), ("nfs", "nfsr0", "10.91.2.2/24")]:
+                          ("nfr", "nfrs0", "10.91.2.1/24"), ("nfs", "nfsr0", "10.91.2.2/24"),
+                          ("nfr", "nfrs0", "10.91.2.254/24")]:
         run("ip", "addr", "add", addr, "dev", dev, ns=ns)
         run("ip", "link", "set", dev, "up", ns=ns)
     run("ip", "route", "add", "default", "via", "10.91.1.1", ns="nfc")
@@ -164,14 +165,15 @@ def snat():
         run(APPLY, "remove", ns="nfr")
         out = run("python3", "-c", CLIENT, ns="nfc").stdout.strip()
         expect(out.startswith("failed"), f"without rules the server cannot answer ({out})")
-        apply("nfr", "snat-vip", "10.91.2.2", "8080", "tcp", "10.91.2.2", "8080", "10.91.2.1")
+        apply("nfr", "snat-vip", "10.91.2.2", "8080", "tcp", "10.91.2.2", "8080", "10.91.2.254")
         out = run("python3", "-c", CLIENT, ns="nfc").stdout.strip()
-        expect(out == "peer 10.91.2.1", f"snat to a given source: the server answers ({out})")
+        expect(out == "peer 10.91.2.254", f"snat to a given source: the server answers ({out})")
         expect(counters("nfr", "ipvsctl") == [1], "the snat rule saw the flow's first packet only")
         apply("nfr", "mark", "10.91.2.2", "10.91.2.2", "tcp", "8080", "0x20",
               "snat-mark", "0x20", "tcp", "10.91.2.2", "8080", "-")
         out = run("python3", "-c", CLIENT, ns="nfc").stdout.strip()
-        expect(out == "peer 10.91.2.1", f"marked flow masqueraded: the server answers ({out})")
+        expect(out == "peer 10.91.2.1",
+               f"marked flow masqueraded to the primary address: the server answers ({out})")
         apply("nfr", "snat-vip", "10.91.2.2", "8081", "tcp", "10.91.2.2", "8080", "10.91.2.1")
         out = run("python3", "-c", CLIENT, ns="nfc").stdout.strip()
         expect(out.startswith("failed"), f"a flow of another service is not translated ({out})")

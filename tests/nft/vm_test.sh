@@ -37,6 +37,7 @@ ip -n nfcl route add default via 10.92.1.1
 # Real servers on a bridge, with no route beyond their own subnet.
 ip link add nfbr0 type bridge
 ip addr add 10.92.2.1/24 dev nfbr0
+ip addr add 10.92.2.254/24 dev nfbr0  # the configured FNAT source of 192.0.2.80
 ip link set nfbr0 up
 for n in 1 2; do
     ip netns add nfrs$n
@@ -49,14 +50,14 @@ for n in 1 2; do
     mkdir -p "$work/rs$n"
     echo "rs$n" > "$work/rs$n/index.html"
     ip netns exec nfrs$n python3 -m http.server --bind 0.0.0.0 --directory "$work/rs$n" 8080 \
-        >/dev/null 2>&1 &
+        >/dev/null 2>"$work/rs$n.log" &
     server_pids+=($!)
 done
 for vip in 192.0.2.80 192.0.2.90 192.0.2.91 192.0.2.92 192.0.2.95; do
     ip addr add $vip/32 dev lo
 done
 
-write_config() {  # METHOD
+write_config() {  # METHOD_OF_192.0.2.80 METHOD_OF_GROUP
     cat > "$work/ipvsctl.conf" <<CONF
 virtual_server 192.0.2.80 80 {
     delay_loop 1
@@ -81,7 +82,7 @@ virtual_server_group web {
 virtual_server group web {
     delay_loop 1
     lb_algo rr
-    lb_kind $1
+    lb_kind $2
     protocol TCP
     real_server 10.92.2.11 8080 {
         TCP_CHECK {
@@ -111,7 +112,7 @@ wait_servers() {
     return 1
 }
 
-write_config FNAT
+write_config 'FNAT source 10.92.2.254' FNAT
 "$healthcheckd" -f "$work/ipvsctl.conf" --control-socket "$work/hc.sock" 2>"$work/daemon.log" &
 daemon_pid=$!
 wait_servers 4 120 || fail "real servers never joined"
@@ -138,10 +139,15 @@ done
 body=$(fetch http://192.0.2.93/)
 [ "$body" = failed ] || fail "192.0.2.93 is not in the group but answered"
 nft list table inet ipvsctl | grep -E 'masquerade' | grep -vq 'packets 0 ' ||
-    fail "no SNAT rule counted packets"
+    fail "no masquerade rule counted packets"
+# The servers saw the configured source for the VIP, the bridge address for the group.
+from_source=$(cat "$work"/rs*.log | grep -c '^10.92.2.254 .*"GET' || true)
+from_masq=$(cat "$work"/rs*.log | grep -c '^10.92.2.1 .*"GET' || true)
+echo "requests seen by the servers: $from_source from 10.92.2.254, $from_masq from 10.92.2.1"
+[ "$from_source" = 10 ] && [ "$from_masq" = 4 ] || fail "unexpected client addresses at the servers"
 
 # Reload to plain NAT: the rules lose their SNAT, the servers cannot answer.
-write_config NAT
+write_config NAT NAT
 kill -HUP "$daemon_pid"
 for i in $(seq 1 60); do
     nft list table inet ipvsctl | grep -q masquerade || break
