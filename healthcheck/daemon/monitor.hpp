@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <variant>
 
@@ -75,6 +76,15 @@ class Monitor {
         TimePoint started{};
     };
 
+    /// The weight agent of a real server with dynamic_weight agent.
+    struct Agent {
+        ServerRef server;
+        config::DynamicWeight settings;
+        ProbeSpec spec;
+        std::shared_ptr<ProbeSession> session;
+        TimePoint started{};
+        std::string last_detail;
+    };
     struct DrainState {
         DrainPhase phase = DrainPhase::draining;
         std::optional<TimePoint> deadline;
@@ -90,6 +100,9 @@ class Monitor {
     void arm_repair();
     void on_wake();
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
+    void on_agent_outcome(TargetId id, const ProbeOutcome& outcome);
+    /// A server's weight from dynamic_weight changed: new health, reconcile.
+    void set_dynamic_weight(const ServerRef& ref, int weight, const std::string& why);
     ServerHealth server_health(const config::VirtualServer& vs, const config::RealServer& rs) const;
     void request_reconcile();
     /// Runs the notify script of `event`, if one is configured.
@@ -110,6 +123,13 @@ class Monitor {
     std::map<TargetId, Target> targets_;
     TargetId next_target_id_ = 1;
     std::map<CheckerKey, CheckerState> checkers_;
+    std::map<TargetId, Agent> agents_;
+    /// Every configured real server, by reference (points into config_).
+    std::map<ServerRef, std::pair<const config::VirtualServer*, const config::RealServer*>>
+        servers_;
+    std::map<ServerRef, int> dynamic_weights_;
+    std::map<ServerRef, Duration> latencies_;  ///< smoothed, for dynamic_weight response_time
+    std::mt19937_64 random_{std::random_device{}()};
     HealthMap health_;
     std::map<std::string, bool> quorum_;
     std::map<std::string, Availability> availability_;  ///< per virtual server key

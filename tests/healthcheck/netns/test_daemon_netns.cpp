@@ -372,3 +372,108 @@ TEST_CASE("healthcheckd: notify and quorum scripts run as the script user",
     stop(backend);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("healthcheckd: weights from an agent on the real server", "[netns][daemon][agent]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string said = work + "/agent-says";
+    std::ofstream(said) << "75%\n";
+    // A tiny agent: each connection gets the file's current line.
+    const std::string agent_code =
+        "import socket,sys\n"
+        "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind((sys.argv[1], 8093)); s.listen(16)\n"
+        "while True:\n"
+        "    c,_=s.accept()\n"
+        "    c.sendall(open(sys.argv[2],'rb').read()); c.close()\n";
+    const pid_t agent = spawn(
+        {"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-c", agent_code, server, said},
+        work + "/agent.log");
+    const std::string conf = work + "/agent.conf";
+    const std::string socket = work + "/agent.sock";
+    const std::string log = work + "/agent-daemon.log";
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.40 80 {\n"
+           "    delay_loop 1\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8080 {\n        weight 40\n"
+           "        dynamic_weight agent {\n            port 8093\n"
+           "            interval 0.3\n            timeout 0.3\n        }\n"
+           "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}\n";
+    std::this_thread::sleep_for(300ms);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const auto weight_becomes = [&](int weight) {
+        for (int i = 0; i < 100; ++i) {
+            const auto entry =
+                server_entry(ask(socket, R"({"command":"status"})"), server + ":8080");
+            if (entry.is_object() && entry["weight"] == weight) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    };
+    CHECK(weight_becomes(30));  // 75% of 40
+    std::ofstream(said) << "up 50%\n";
+    CHECK(weight_becomes(20));
+    std::ofstream(said) << "drain\n";
+    CHECK(weight_becomes(0));
+    std::ofstream(said) << "ready\n";
+    CHECK(weight_becomes(40));
+    // Gibberish leaves the weight alone.
+    std::ofstream(said) << "hello\n";
+    std::this_thread::sleep_for(1s);
+    const auto entry = server_entry(ask(socket, R"({"command":"status"})"), server + ":8080");
+    CHECK(entry["weight"] == 40);
+    CHECK(entry["agent"] == "agent said 'hello'");
+
+    stop(daemon);
+    stop(agent);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    CHECK(text.find("<6>edit destination TCP 192.0.2.40:80 -> " + server + ":8080 weight 30") !=
+          std::string::npos);
+    CHECK(text.find("<6>edit destination TCP 192.0.2.40:80 -> " + server + ":8080 weight 20") !=
+          std::string::npos);
+}
+
+TEST_CASE("healthcheckd: weights from response time", "[netns][daemon][response_time]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/rt.conf";
+    const std::string socket = work + "/rt.sock";
+    // A target far below any real connect time gives min_weight; a generous
+    // one gives the full weight.
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.41 80 {\n"
+           "    delay_loop 0.2\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8080 {\n        weight 50\n"
+           "        dynamic_weight response_time {\n"
+           "            target_response_time 0.001\n            min_weight 3\n"
+           "        }\n"
+           "        HTTP_GET {\n            url {\n                path /healthz\n"
+           "            }\n            connect_timeout 2\n        }\n    }\n"
+           "    real_server "
+        << server
+        << " 8081 {\n        weight 50\n"
+           "        dynamic_weight response_time {\n"
+           "            target_response_time 5\n        }\n"
+           "        TCP_CHECK {\n            connect_port 8080\n"
+           "            connect_timeout 1\n        }\n    }\n}\n";
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
+              work + "/rt.log");
+    std::this_thread::sleep_for(2s);
+    const auto status = ask(socket, R"({"command":"status"})");
+    const auto slow = server_entry(status, server + ":8080");
+    const auto fast = server_entry(status, server + ":8081");
+    INFO(status.dump());
+    CHECK(slow["response_time_ms"].get<double>() > 1.0);
+    CHECK(slow["weight"].get<int>() < 50);
+    CHECK(slow["weight"].get<int>() >= 3);
+    CHECK(fast["weight"] == 50);
+    stop(daemon);
+}
