@@ -75,6 +75,7 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       wake_(io),
       repair_(io),
       drain_timer_(io),
+      lag_timer_(io),
       scripts_(io, session_options_.script_user) {}
 
 void Monitor::load(std::shared_ptr<const config::Config> config) {
@@ -217,6 +218,20 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
         if (vs.delay_loop.count() > 0) repair_every = std::min(repair_every, vs.delay_loop);
     repair_every_ = repair_every;
     arm_repair();
+    if (first) arm_lag_probe();
+}
+
+void Monitor::arm_lag_probe() {
+    if (stopped_) return;
+    lag_expected_ = clock_.now() + std::chrono::seconds(1);
+    lag_timer_.expires_after(std::chrono::seconds(1));
+    lag_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) return;
+        last_lag_ = std::max(Duration{0},
+                             std::chrono::duration_cast<Duration>(clock_.now() - lag_expected_));
+        max_lag_ = std::max(max_lag_, last_lag_);
+        arm_lag_probe();
+    });
 }
 
 void Monitor::arm_repair() {
@@ -233,6 +248,7 @@ void Monitor::stop() {
     wake_.cancel();
     repair_.cancel();
     drain_timer_.cancel();
+    lag_timer_.cancel();
     for (auto& [id, target] : targets_) target.session->cancel();
     for (auto& [id, agent] : agents_) agent.session->cancel();
 }
@@ -351,6 +367,7 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
                     log(Priority::notice, label(ref) + " server " +
                                               std::string(to_string(old.verdict)) + " -> " +
                                               std::string(to_string(now.verdict)));
+                if (old.verdict != now.verdict) ++server_transitions_[ref];
                 const auto event = server_notification(old.verdict, now.verdict);
                 old = now;
                 if (event) notify(*event, vs, &rs);

@@ -45,6 +45,8 @@ class Monitor {
     void stop();
 
     [[nodiscard]] nlohmann::json status() const;
+    /// Prometheus text exposition (metrics.cpp).
+    [[nodiscard]] std::string metrics() const;
 
     /// Control socket `drain`: weight 0 now, out of the kernel once its
     /// connections end or `timeout` seconds pass. Answers at once.
@@ -98,6 +100,8 @@ class Monitor {
 
     void arm();
     void arm_repair();
+    /// Measures how late the loop runs a timer (loop lag), every second.
+    void arm_lag_probe();
     void on_wake();
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
     void on_agent_outcome(TargetId id, const ProbeOutcome& outcome);
@@ -118,6 +122,11 @@ class Monitor {
     boost::asio::steady_timer wake_;
     boost::asio::steady_timer repair_;
     boost::asio::steady_timer drain_timer_;
+    boost::asio::steady_timer lag_timer_;
+    TimePoint lag_expected_{};
+    Duration last_lag_{};
+    Duration max_lag_{};
+    std::map<ServerRef, std::uint64_t> server_transitions_;
     std::map<ServerRef, DrainState> drains_;
     std::map<std::string, TargetId> target_by_identity_;
     std::map<TargetId, Target> targets_;

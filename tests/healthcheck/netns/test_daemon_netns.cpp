@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // healthcheckd itself (in --dry-run: the host has no IPVS) against a real
 // server it watches: failure and recovery seen through the control socket.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -475,5 +477,81 @@ TEST_CASE("healthcheckd: weights from response time", "[netns][daemon][response_
     CHECK(slow["weight"].get<int>() < 50);
     CHECK(slow["weight"].get<int>() >= 3);
     CHECK(fast["weight"] == 50);
+    stop(daemon);
+}
+
+namespace {
+
+/// GET /metrics from ADDR:PORT over plain HTTP/1.0; "" when unreachable.
+std::string fetch_metrics(const std::string& address, std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+        ::close(fd);
+        return "";
+    }
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) < 0) {
+        ::close(fd);
+        return "";
+    }
+    std::string reply;
+    char buffer[8192];
+    for (int reads = 0; reads < 10000; ++reads) {
+        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n <= 0) break;
+        reply.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return reply;
+}
+
+}  // namespace
+
+TEST_CASE("healthcheckd: Prometheus metrics when metrics_listen is set",
+          "[netns][daemon][metrics]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/metrics.conf";
+    const std::string socket = work + "/metrics.sock";
+    std::ofstream(conf) << "global_defs {\n    metrics_listen healthcheckd 127.0.0.1:19117\n}\n"
+                           "virtual_server 192.0.2.50 80 {\n"
+                           "    delay_loop 0.5\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                           "    real_server "
+                        << server
+                        << " 8080 {\n        weight 3\n        TCP_CHECK {\n"
+                           "            connect_timeout 1\n        }\n    }\n"
+                           "    real_server "
+                        << server
+                        << " 8099 {\n        TCP_CHECK {\n            connect_timeout 1\n"
+                           "        }\n    }\n}\n";
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
+              work + "/metrics.log");
+    REQUIRE(wait_for(socket, server + ":8099", "down", 10s).has_value());
+    std::this_thread::sleep_for(1500ms);  // a loop-lag sample
+    const std::string text = fetch_metrics("127.0.0.1", 19117);
+    INFO(text);
+    CHECK(text.starts_with("HTTP/1."));
+    CHECK(text.find("text/plain") != std::string::npos);
+    const std::string vs = "virtual_server=\"192.0.2.50:80/tcp\"";
+    const std::string up = vs + ",real_server=\"" + server + ":8080\"";
+    const std::string down = vs + ",real_server=\"" + server + ":8099\"";
+    CHECK(text.find("healthcheckd_real_server_up{" + up + "} 1\n") != std::string::npos);
+    CHECK(text.find("healthcheckd_real_server_up{" + down + "} 0\n") != std::string::npos);
+    CHECK(text.find("healthcheckd_real_server_weight{" + up + "} 3\n") != std::string::npos);
+    CHECK(text.find("healthcheckd_real_server_transitions_total{" + down + "} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("healthcheckd_check_failures_total{" + down +
+                    ",checker=\"TCP_CHECK#0\",reason=\"refused\"}") != std::string::npos);
+    CHECK(text.find("healthcheckd_check_latency_seconds{" + up) != std::string::npos);
+    CHECK(text.find("healthcheckd_virtual_server_availability_ratio{" + vs + "} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("# TYPE healthcheckd_loop_lag_seconds gauge") != std::string::npos);
+    CHECK(text.find("healthcheckd_loop_lag_seconds ") != std::string::npos);
     stop(daemon);
 }
