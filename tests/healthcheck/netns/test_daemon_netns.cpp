@@ -555,3 +555,51 @@ TEST_CASE("healthcheckd: Prometheus metrics when metrics_listen is set",
     CHECK(text.find("healthcheckd_loop_lag_seconds ") != std::string::npos);
     stop(daemon);
 }
+
+TEST_CASE("healthcheckd: a reload changing 10% of the servers applies only that",
+          "[netns][daemon][reload]") {
+    const std::string work = env("HC_WORK");
+    const std::string conf = work + "/reload.conf";
+    const std::string socket = work + "/reload.sock";
+    const std::string log = work + "/reload.log";
+    // 100 real servers without checkers (always up, as in keepalived).
+    const auto write = [&](int changed) {
+        std::ofstream out(conf);
+        out << "virtual_server 192.0.2.60 80 {\n    lb_algo wrr\n    lb_kind DR\n"
+               "    protocol TCP\n";
+        for (int i = 0; i < 100; ++i)
+            out << "    real_server 198.18.30." << i + 1 << " 80 {\n        weight "
+                << (i < changed ? 9 : 1) << "\n    }\n";
+        out << "}\n";
+    };
+    write(0);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, "198.18.30.100:80", "up", 10s).has_value());
+    write(10);
+    ::kill(daemon, SIGHUP);
+    bool reloaded = false;
+    for (int i = 0; i < 100 && !reloaded; ++i) {
+        std::this_thread::sleep_for(50ms);
+        const auto status = ask(socket, R"({"command":"status"})");
+        reloaded =
+            status.is_object() && status["virtual_servers"][0]["real_servers"][0]["weight"] == 9;
+    }
+    CHECK(reloaded);
+    stop(daemon);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string after = text.substr(text.find("reload:"));
+    INFO(after);
+    std::size_t edits = 0, others = 0;
+    for (std::size_t at = after.find("destination"); at != std::string::npos;
+         at = after.find("destination", at + 1)) {
+        if (after.compare(at - 5, 5, "edit ") == 0)
+            ++edits;
+        else
+            ++others;
+    }
+    CHECK(edits == 10);
+    CHECK(others == 0);
+    CHECK(after.find("service") == std::string::npos);
+}
