@@ -101,7 +101,7 @@ reply=$(ask "{\"command\":\"undrain\",$target}")
 wait_table PRESENT 60 || fail "undrained server did not come back"
 ipvsadm -L -n | grep -q "198.18.20.2:8080 *Masq *3" || fail "weight 3 expected after undrain"
 reply=$(ask '{"command":"drain","service":"tcp:192.0.2.99:80","server":"198.18.20.2:8080"}')
-[ "$reply" = '{"ok":false,"error":"unknown service tcp:192.0.2.99:80"}' ] || fail "error reply: $reply"
+[ "$reply" = '{"error":"unknown service tcp:192.0.2.99:80","ok":false}' ] || fail "error reply: $reply"
 
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || fail "daemon exit status $?"
 daemon_pid=
