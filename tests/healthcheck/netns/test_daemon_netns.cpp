@@ -603,3 +603,54 @@ TEST_CASE("healthcheckd: a reload changing 10% of the servers applies only that"
     CHECK(others == 0);
     CHECK(after.find("service") == std::string::npos);
 }
+
+TEST_CASE("healthcheckd: backup servers, then the sorry server", "[netns][daemon][backup]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/backup.conf";
+    const std::string socket = work + "/backup.sock";
+    const std::string log = work + "/backup.log";
+    std::ofstream(conf) << "virtual_server 192.0.2.70 80 {\n"
+                           "    delay_loop 0.5\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                           "    sorry_server 192.0.2.99 80\n"
+                           "    real_server "
+                        << server
+                        << " 8094 {\n        TCP_CHECK {\n            connect_timeout 1\n"
+                           "        }\n    }\n"
+                           "    real_server "
+                        << server
+                        << " 8095 {\n        backup\n        TCP_CHECK {\n"
+                           "            connect_timeout 1\n        }\n    }\n}\n";
+    const auto start_backend = [&](const char* port) {
+        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
+                      "--bind", server, port},
+                     work + "/backup-backend.log");
+    };
+    pid_t primary = start_backend("8094");
+    pid_t backup = start_backend("8095");
+    std::this_thread::sleep_for(700ms);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, server + ":8094", "up", 10s).has_value());
+    stop(primary);
+    REQUIRE(wait_for(socket, server + ":8094", "down", 10s).has_value());
+    stop(backup);
+    REQUIRE(wait_for(socket, server + ":8095", "down", 10s).has_value());
+    std::this_thread::sleep_for(300ms);
+    stop(daemon);
+
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    const std::string prefix = "<6>add destination TCP 192.0.2.70:80 -> ";
+    const auto primary_in = text.find(prefix + server + ":8094");
+    const auto backup_in = text.find(prefix + server + ":8095");
+    const auto sorry_in = text.find(prefix + "192.0.2.99:80");
+    // The primary first, the backup only once it failed, the sorry server last.
+    REQUIRE(primary_in != std::string::npos);
+    REQUIRE(backup_in != std::string::npos);
+    REQUIRE(sorry_in != std::string::npos);
+    CHECK(primary_in < backup_in);
+    CHECK(backup_in < sorry_in);
+    CHECK(text.find("<6>delete destination TCP 192.0.2.70:80 -> " + server + ":8095") > backup_in);
+}
