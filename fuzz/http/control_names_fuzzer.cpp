@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// libFuzzer target for the names healthcheckd's control socket accepts
-// (drain/undrain: service and server).
+// libFuzzer target for healthcheckd's small text parsers: the names its
+// control socket accepts (drain/undrain: service and server) and the line
+// a weight agent answers.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "healthcheck/drain.hpp"
+#include "healthcheck/dynamic_weight.hpp"
 
 using namespace ipvsctl::healthcheck;
 
@@ -23,5 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (server && !server->address.to_string().empty() && server->address.is_v6() &&
         text.front() != '[')
         __builtin_trap();
+    if (const auto reply = parse_agent_reply(text)) {
+        if (reply->percent && (*reply->percent < 0 || *reply->percent > 1000)) __builtin_trap();
+        ipvsctl::config::DynamicWeight settings;
+        settings.min_weight = 1;
+        settings.max_weight = 256;
+        const int weight = weight_from_agent(settings, *reply);
+        if (weight < 0 || weight > 256) __builtin_trap();
+    }
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "config/json.hpp"
 #include "control.hpp"
 #include "log.hpp"
+#include "metrics/metrics.hpp"
 #include "monitor.hpp"
 #include "nft_sync.hpp"
 
@@ -145,6 +146,31 @@ int run(const Options& options) {
         log(Priority::warning, "control socket " + socket_path + ": " + e.what());
     }
 
+    // Metrics: opt-in (metrics_listen healthcheckd ADDR:PORT); a reload may move them.
+    std::unique_ptr<metrics::HttpExporter> exporter;
+    std::optional<config::Endpoint> metrics_at;
+    const auto listen_metrics = [&](const config::Config& config) {
+        const auto found = config.global_defs.metrics_listen.find(config::Daemon::healthcheckd);
+        const std::optional<config::Endpoint> wanted =
+            found == config.global_defs.metrics_listen.end()
+                ? std::nullopt
+                : std::optional<config::Endpoint>(found->second);
+        if (wanted == metrics_at && (exporter || !wanted)) return;
+        exporter.reset();
+        metrics_at = wanted;
+        if (!wanted) return;
+        try {
+            const boost::asio::ip::tcp::endpoint endpoint(
+                boost::asio::ip::make_address(wanted->address.to_string()), wanted->port);
+            exporter = std::make_unique<metrics::HttpExporter>(
+                io, endpoint, [&monitor] { return monitor.metrics(); });
+            log(Priority::info, "metrics on http://" + wanted->to_string() + "/metrics");
+        } catch (const std::exception& e) {
+            log(Priority::warning, "metrics on " + wanted->to_string() + ": " + e.what());
+        }
+    };
+    listen_metrics(*current);
+
     boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signal) {
@@ -164,6 +190,7 @@ int run(const Options& options) {
                     if (changes.touches_virtual_servers())
                         monitor.load(nft_sync.apply(reloaded.config));
                     current = reloaded.config;
+                    listen_metrics(*current);
                 }
                 sd_notify(0, "READY=1");
                 signals.async_wait(on_signal);
@@ -174,6 +201,7 @@ int run(const Options& options) {
             monitor.stop();
             nft_sync.remove();
             control.reset();
+            exporter.reset();
             io.stop();
         };
     signals.async_wait(on_signal);

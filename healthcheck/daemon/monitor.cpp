@@ -75,6 +75,7 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       wake_(io),
       repair_(io),
       drain_timer_(io),
+      lag_timer_(io),
       scripts_(io, session_options_.script_user) {}
 
 void Monitor::load(std::shared_ptr<const config::Config> config) {
@@ -137,8 +138,9 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
         target.spec = specs.at(identity);
         target.session = make_session(io_, target.spec, session_options_);
         target.subscribers = subscribers;
-        const Duration offset = first ? spread_offset(index, wanted.size(), target.spec.delay_loop)
-                                      : hashed_offset(identity, target.spec.delay_loop);
+        const Duration offset = (first ? spread_offset(index, wanted.size(), target.spec.delay_loop)
+                                       : hashed_offset(identity, target.spec.delay_loop)) +
+                                warmup_delay(target.spec.warmup, random_());
         targets_.emplace(id, std::move(target));
         target_by_identity_.emplace(identity, id);
         scheduler_.add(id, offset);
@@ -152,6 +154,37 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     for (const auto& key : owned) owned_.insert(key);
     const auto old_config = config_;
     config_ = std::move(config);
+    servers_.clear();
+    for (const auto& vs : config_->virtual_servers)
+        for (const auto& rs : vs.real_servers) servers_[ServerRef{vs.key(), rs.key()}] = {&vs, &rs};
+    std::erase_if(dynamic_weights_,
+                  [&](const auto& entry) { return !servers_.contains(entry.first); });
+    std::erase_if(latencies_, [&](const auto& entry) { return !servers_.contains(entry.first); });
+
+    // Weight agents are cheap: recreated on every load, spread over their interval.
+    for (auto& [id, agent] : agents_) {
+        agent.session->cancel();
+        scheduler_.remove(id);
+    }
+    agents_.clear();
+    for (const auto& [ref, server] : servers_) {
+        const auto& dynamic = server.second->dynamic_weight;
+        if (!dynamic || dynamic->source != config::DynamicWeightSource::agent ||
+            !dynamic->agent_port)
+            continue;
+        Agent agent;
+        agent.server = ref;
+        agent.settings = *dynamic;
+        agent.spec.address = server.second->address;
+        agent.spec.port = *dynamic->agent_port;
+        agent.spec.connect_timeout = dynamic->timeout;
+        agent.spec.delay_loop = dynamic->interval;
+        agent.spec.identity = "agent " + ref.virtual_server + " " + ref.real_server;
+        agent.session = make_agent_session(io_, agent.spec);
+        const TargetId id = next_target_id_++;
+        scheduler_.add(id, hashed_offset(agent.spec.identity, agent.spec.delay_loop));
+        agents_.emplace(id, std::move(agent));
+    }
 
     // Drains of servers that are still configured carry over a reload.
     std::map<ServerRef, DrainState> drains;
@@ -185,6 +218,20 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
         if (vs.delay_loop.count() > 0) repair_every = std::min(repair_every, vs.delay_loop);
     repair_every_ = repair_every;
     arm_repair();
+    if (first) arm_lag_probe();
+}
+
+void Monitor::arm_lag_probe() {
+    if (stopped_) return;
+    lag_expected_ = clock_.now() + std::chrono::seconds(1);
+    lag_timer_.expires_after(std::chrono::seconds(1));
+    lag_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) return;
+        last_lag_ = std::max(Duration{0},
+                             std::chrono::duration_cast<Duration>(clock_.now() - lag_expected_));
+        max_lag_ = std::max(max_lag_, last_lag_);
+        arm_lag_probe();
+    });
 }
 
 void Monitor::arm_repair() {
@@ -201,7 +248,9 @@ void Monitor::stop() {
     wake_.cancel();
     repair_.cancel();
     drain_timer_.cancel();
+    lag_timer_.cancel();
     for (auto& [id, target] : targets_) target.session->cancel();
+    for (auto& [id, agent] : agents_) agent.session->cancel();
 }
 
 void Monitor::arm() {
@@ -217,6 +266,12 @@ void Monitor::arm() {
 
 void Monitor::on_wake() {
     for (const TargetId id : scheduler_.take_due()) {
+        if (auto agent = agents_.find(id); agent != agents_.end()) {
+            agent->second.started = clock_.now();
+            agent->second.session->run(
+                [this, id](const ProbeOutcome& outcome) { on_agent_outcome(id, outcome); });
+            continue;
+        }
         auto found = targets_.find(id);
         if (found == targets_.end()) continue;
         found->second.started = clock_.now();
@@ -242,6 +297,11 @@ ServerHealth Monitor::server_health(const config::VirtualServer& vs,
         }
         if (state.weight) health.weight = state.weight;
     }
+    // misc_dynamic decides when it speaks; dynamic_weight otherwise.
+    if (!health.weight)
+        if (const auto dynamic = dynamic_weights_.find(ServerRef{vs.key(), rs.key()});
+            dynamic != dynamic_weights_.end())
+            health.weight = dynamic->second;
     health.verdict =
         any_down ? ServerVerdict::down : (all_up ? ServerVerdict::up : ServerVerdict::unknown);
     if (const auto drain = drains_.find(ServerRef{vs.key(), rs.key()}); drain != drains_.end())
@@ -266,6 +326,25 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
             server_changed = true;
         }
         if (!outcome.success && in_retry(state.health, state.thresholds)) retry = true;
+        if (outcome.success) {
+            const auto server = servers_.find(key.server);
+            const auto& dynamic = server == servers_.end() ? std::optional<config::DynamicWeight>{}
+                                                           : server->second.second->dynamic_weight;
+            if (dynamic && dynamic->source == config::DynamicWeightSource::response_time) {
+                const auto previous = latencies_.find(key.server);
+                const Duration smoothed = smooth_latency(
+                    previous == latencies_.end() ? std::nullopt
+                                                 : std::optional<Duration>(previous->second),
+                    outcome.latency);
+                latencies_[key.server] = smoothed;
+                const int weight = weight_from_response_time(*dynamic, smoothed);
+                const auto current = dynamic_weights_.find(key.server);
+                if (current == dynamic_weights_.end() || current->second != weight) {
+                    dynamic_weights_[key.server] = weight;
+                    server_changed = true;
+                }
+            }
+        }
         if (stepped.changed) {
             ++counters_.transitions;
             log(outcome.success ? Priority::notice : Priority::warning,
@@ -288,6 +367,7 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
                     log(Priority::notice, label(ref) + " server " +
                                               std::string(to_string(old.verdict)) + " -> " +
                                               std::string(to_string(now.verdict)));
+                if (old.verdict != now.verdict) ++server_transitions_[ref];
                 const auto event = server_notification(old.verdict, now.verdict);
                 old = now;
                 if (event) notify(*event, vs, &rs);
@@ -325,6 +405,30 @@ void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
     log(Priority::info, "running " + std::string(to_string(event)) + " '" + job.command.command +
                             "' for [" + vs.key() + (rs ? " -> " + rs->key() : "") + "]");
     scripts_.run(job);
+}
+
+void Monitor::on_agent_outcome(TargetId id, const ProbeOutcome& outcome) {
+    auto found = agents_.find(id);
+    if (found == agents_.end() || stopped_) return;
+    Agent& agent = found->second;
+    agent.last_detail = outcome.detail;
+    // An agent that does not answer leaves the weight as it was; the
+    // checkers decide health.
+    if (outcome.success && outcome.agent)
+        set_dynamic_weight(agent.server, weight_from_agent(agent.settings, *outcome.agent),
+                           outcome.detail);
+    scheduler_.completed(id, agent.started, agent.spec.delay_loop);
+    arm();
+}
+
+void Monitor::set_dynamic_weight(const ServerRef& ref, int weight, const std::string& why) {
+    const auto current = dynamic_weights_.find(ref);
+    if (current != dynamic_weights_.end() && current->second == weight) return;
+    log(Priority::info,
+        label(ref) + " dynamic weight " + std::to_string(weight) + " (" + why + ")");
+    dynamic_weights_[ref] = weight;
+    update_health(ref);
+    request_reconcile();
 }
 
 void Monitor::request_reconcile() {
@@ -557,6 +661,7 @@ nlohmann::json Monitor::status() const {
                                       {"backup", rs.backup},
                                       {"down", rs.down},
                                       {"drain", to_string(health.drain)},
+                                      {"configured_weight", rs.weight},
                                       {"checkers", checkers}};
                 const auto drain = drains_.find(ServerRef{vs.key(), rs.key()});
                 if (drain != drains_.end() && drain->second.deadline) {
@@ -565,6 +670,13 @@ nlohmann::json Monitor::status() const {
                     server["drain_seconds_left"] =
                         std::chrono::duration_cast<std::chrono::seconds>(left).count();
                 }
+                if (const auto latency = latencies_.find(ServerRef{vs.key(), rs.key()});
+                    latency != latencies_.end())
+                    server["response_time_ms"] =
+                        std::chrono::duration<double, std::milli>(latency->second).count();
+                for (const auto& [id, agent] : agents_)
+                    if (agent.server == ServerRef{vs.key(), rs.key()})
+                        server["agent"] = agent.last_detail;
                 servers.push_back(std::move(server));
             }
             const auto quorum = quorum_.find(vs.key());

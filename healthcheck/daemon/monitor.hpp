@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <variant>
 
@@ -44,6 +45,8 @@ class Monitor {
     void stop();
 
     [[nodiscard]] nlohmann::json status() const;
+    /// Prometheus text exposition (metrics.cpp).
+    [[nodiscard]] std::string metrics() const;
 
     /// Control socket `drain`: weight 0 now, out of the kernel once its
     /// connections end or `timeout` seconds pass. Answers at once.
@@ -75,6 +78,15 @@ class Monitor {
         TimePoint started{};
     };
 
+    /// The weight agent of a real server with dynamic_weight agent.
+    struct Agent {
+        ServerRef server;
+        config::DynamicWeight settings;
+        ProbeSpec spec;
+        std::shared_ptr<ProbeSession> session;
+        TimePoint started{};
+        std::string last_detail;
+    };
     struct DrainState {
         DrainPhase phase = DrainPhase::draining;
         std::optional<TimePoint> deadline;
@@ -88,8 +100,13 @@ class Monitor {
 
     void arm();
     void arm_repair();
+    /// Measures how late the loop runs a timer (loop lag), every second.
+    void arm_lag_probe();
     void on_wake();
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
+    void on_agent_outcome(TargetId id, const ProbeOutcome& outcome);
+    /// A server's weight from dynamic_weight changed: new health, reconcile.
+    void set_dynamic_weight(const ServerRef& ref, int weight, const std::string& why);
     ServerHealth server_health(const config::VirtualServer& vs, const config::RealServer& rs) const;
     void request_reconcile();
     /// Runs the notify script of `event`, if one is configured.
@@ -105,11 +122,23 @@ class Monitor {
     boost::asio::steady_timer wake_;
     boost::asio::steady_timer repair_;
     boost::asio::steady_timer drain_timer_;
+    boost::asio::steady_timer lag_timer_;
+    TimePoint lag_expected_{};
+    Duration last_lag_{};
+    Duration max_lag_{};
+    std::map<ServerRef, std::uint64_t> server_transitions_;
     std::map<ServerRef, DrainState> drains_;
     std::map<std::string, TargetId> target_by_identity_;
     std::map<TargetId, Target> targets_;
     TargetId next_target_id_ = 1;
     std::map<CheckerKey, CheckerState> checkers_;
+    std::map<TargetId, Agent> agents_;
+    /// Every configured real server, by reference (points into config_).
+    std::map<ServerRef, std::pair<const config::VirtualServer*, const config::RealServer*>>
+        servers_;
+    std::map<ServerRef, int> dynamic_weights_;
+    std::map<ServerRef, Duration> latencies_;  ///< smoothed, for dynamic_weight response_time
+    std::mt19937_64 random_{std::random_device{}()};
     HealthMap health_;
     std::map<std::string, bool> quorum_;
     std::map<std::string, Availability> availability_;  ///< per virtual server key

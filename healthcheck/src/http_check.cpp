@@ -73,7 +73,7 @@ class HttpCheck final : public ProbeSession {
 
     void fail(std::uint64_t probe, FailureReason reason, std::string detail) {
         close();
-        probe_finished(probe, {false, reason, std::move(detail), {}, {}});
+        probe_finished(probe, {false, reason, std::move(detail), {}, {}, {}});
     }
 
     void fetch(std::uint64_t probe, std::size_t url_index) {
@@ -175,7 +175,7 @@ class HttpCheck final : public ProbeSession {
         if (url_index_ + 1 < http_.urls.size()) return fetch(probe, url_index_ + 1);
         probe_finished(
             probe,
-            {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}});
+            {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
     }
 
     config::HttpCheck http_;

@@ -97,7 +97,7 @@ class MiscCheck final : public ProbeSession {
 
     void report_later(std::uint64_t probe, std::string why) {
         asio::post(io(), [self = shared_from_this(), this, probe, why = std::move(why)] {
-            probe_finished(probe, {false, FailureReason::script_error, why, {}, {}});
+            probe_finished(probe, {false, FailureReason::script_error, why, {}, {}, {}});
         });
     }
 

@@ -38,6 +38,7 @@ ProbeSpec probe_spec(const config::VirtualServer& vs, const config::RealServer& 
     spec.connect_timeout = or_default(checker.connect_timeout, kDefaultConnectTimeout);
     spec.delay_loop = or_default(checker.delay_loop, or_default(vs.delay_loop, kDefaultDelayLoop));
     spec.delay_before_retry = or_default(checker.delay_before_retry, kDefaultDelayBeforeRetry);
+    spec.warmup = checker.warmup;  // not part of the identity: it only delays the first probe
     spec.details = checker.details;
     if (auto* http = std::get_if<config::HttpCheck>(&spec.details)) {
         if (!http->virtualhost && vs.virtualhost) http->virtualhost = vs.virtualhost;

@@ -26,6 +26,12 @@ Duration hashed_offset(std::string_view identity, Duration interval) {
         static_cast<Duration::rep>(hash % static_cast<std::uint64_t>(interval.count()))};
 }
 
+Duration warmup_delay(Duration warmup, std::uint64_t random) {
+    if (warmup.count() <= 0) return Duration{0};
+    const auto span = static_cast<std::uint64_t>(warmup.count()) + 1;
+    return Duration{static_cast<Duration::rep>(random % span)};
+}
+
 void Scheduler::add(TargetId id, Duration offset) {
     remove(id);
     const TimePoint due = clock_.now() + std::max(offset, Duration{0});

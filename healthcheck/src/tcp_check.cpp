@@ -18,7 +18,7 @@ class TcpCheck final : public ProbeSession {
         if (const auto ec = detail::open_socket(socket_, spec())) {
             // Report from the loop, never from inside run().
             boost::asio::post(io(), [self = shared_from_this(), this, probe, ec] {
-                probe_finished(probe, {false, detail::classify(ec), ec.message(), {}, {}});
+                probe_finished(probe, {false, detail::classify(ec), ec.message(), {}, {}, {}});
             });
             return;
         }
@@ -29,9 +29,9 @@ class TcpCheck final : public ProbeSession {
                 boost::system::error_code ignored;
                 socket_.close(ignored);
                 if (ec) {
-                    probe_finished(probe, {false, detail::classify(ec), ec.message(), {}, {}});
+                    probe_finished(probe, {false, detail::classify(ec), ec.message(), {}, {}, {}});
                 } else {
-                    probe_finished(probe, {true, FailureReason::none, "connected", {}, {}});
+                    probe_finished(probe, {true, FailureReason::none, "connected", {}, {}, {}});
                 }
             });
     }

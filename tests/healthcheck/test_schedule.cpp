@@ -99,3 +99,21 @@ TEST_CASE("no thundering herd: 10,000 targets spread over one second", "[schedul
     CHECK(total <= 3 * kTargets);
     CHECK(busiest_ms <= 10);  // 10 per millisecond, never a burst
 }
+
+TEST_CASE("warmup delays the first probe by up to its value", "[schedule][warmup]") {
+    using namespace std::chrono_literals;
+    CHECK(warmup_delay(Duration{0}, 12345) == Duration{0});
+    const Duration warmup = 5s;
+    Duration longest{0}, shortest = warmup;
+    for (std::uint64_t r = 0; r < 10000; ++r) {
+        const Duration d = warmup_delay(warmup, r * 2654435761u);
+        CHECK(d >= Duration{0});
+        CHECK(d <= warmup);
+        longest = std::max(longest, d);
+        shortest = std::min(shortest, d);
+    }
+    // Spread over the whole range, not bunched at one end.
+    CHECK(longest > 4s);
+    CHECK(shortest < 1s);
+    CHECK(warmup_delay(warmup, static_cast<std::uint64_t>(warmup.count())) == warmup);
+}

@@ -23,6 +23,8 @@ struct ProbeSpec {
     Duration connect_timeout{};
     Duration delay_loop{};
     Duration delay_before_retry{};
+    /// keepalived's warmup: the first probe waits a random time up to this.
+    Duration warmup{};
     std::variant<config::TcpCheck, config::HttpCheck, config::MiscCheck> details;
     /// Canonical text of everything above: equal identities share a probe.
     std::string identity;

@@ -26,6 +26,10 @@ Duration spread_offset(std::size_t index, std::size_t count, Duration interval);
 /// added later (reload), so they do not bunch up at the reload instant.
 Duration hashed_offset(std::string_view identity, Duration interval);
 
+/// keepalived's warmup: a delay in [0, warmup] before a target's first
+/// probe, from a random number the caller draws.
+Duration warmup_delay(Duration warmup, std::uint64_t random);
+
 class Scheduler {
   public:
     explicit Scheduler(const Clock& clock) : clock_(clock) {}

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "healthcheck/clock.hpp"
+#include "healthcheck/dynamic_weight.hpp"
 #include "healthcheck/probe_spec.hpp"
 
 namespace ipvsctl::healthcheck {
@@ -42,6 +43,7 @@ struct ProbeOutcome {
     std::string detail;         ///< human-readable, for logs
     std::optional<int> weight;  ///< misc_dynamic: the weight the script asked for
     Duration latency{};
+    std::optional<AgentReply> agent;  ///< agent sessions: what the agent said
 };
 
 /// Plain counters that tests assert on and metrics export.
@@ -113,6 +115,10 @@ std::shared_ptr<ProbeSession> make_session(boost::asio::io_context& io, const Pr
 std::shared_ptr<ProbeSession> make_tcp_session(boost::asio::io_context& io, const ProbeSpec& spec);
 std::shared_ptr<ProbeSession> make_http_session(boost::asio::io_context& io, const ProbeSpec& spec,
                                                 const SessionOptions& options);
+/// A weight agent (dynamic_weight agent): connect to spec.address:port,
+/// read one line. Succeeds when the line holds a word the agent parser knows.
+std::shared_ptr<ProbeSession> make_agent_session(boost::asio::io_context& io,
+                                                 const ProbeSpec& spec);
 std::shared_ptr<ProbeSession> make_misc_session(boost::asio::io_context& io, const ProbeSpec& spec,
                                                 const SessionOptions& options);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // healthcheckd itself (in --dry-run: the host has no IPVS) against a real
 // server it watches: failure and recovery seen through the control socket.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -371,4 +373,284 @@ TEST_CASE("healthcheckd: notify and quorum scripts run as the script user",
     stop(daemon);
     stop(backend);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("healthcheckd: weights from an agent on the real server", "[netns][daemon][agent]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string said = work + "/agent-says";
+    std::ofstream(said) << "75%\n";
+    // A tiny agent: each connection gets the file's current line.
+    const std::string agent_code =
+        "import socket,sys\n"
+        "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind((sys.argv[1], 8093)); s.listen(16)\n"
+        "while True:\n"
+        "    c,_=s.accept()\n"
+        "    c.sendall(open(sys.argv[2],'rb').read()); c.close()\n";
+    const pid_t agent = spawn(
+        {"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-c", agent_code, server, said},
+        work + "/agent.log");
+    const std::string conf = work + "/agent.conf";
+    const std::string socket = work + "/agent.sock";
+    const std::string log = work + "/agent-daemon.log";
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.40 80 {\n"
+           "    delay_loop 1\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8080 {\n        weight 40\n"
+           "        dynamic_weight agent {\n            port 8093\n"
+           "            interval 0.3\n            timeout 0.3\n        }\n"
+           "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}\n";
+    std::this_thread::sleep_for(300ms);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const auto weight_becomes = [&](int weight) {
+        for (int i = 0; i < 100; ++i) {
+            const auto entry =
+                server_entry(ask(socket, R"({"command":"status"})"), server + ":8080");
+            if (entry.is_object() && entry["weight"] == weight) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return false;
+    };
+    CHECK(weight_becomes(30));  // 75% of 40
+    std::ofstream(said) << "up 50%\n";
+    CHECK(weight_becomes(20));
+    std::ofstream(said) << "drain\n";
+    CHECK(weight_becomes(0));
+    std::ofstream(said) << "ready\n";
+    CHECK(weight_becomes(40));
+    // Gibberish leaves the weight alone.
+    std::ofstream(said) << "hello\n";
+    std::this_thread::sleep_for(1s);
+    const auto entry = server_entry(ask(socket, R"({"command":"status"})"), server + ":8080");
+    CHECK(entry["weight"] == 40);
+    CHECK(entry["agent"] == "agent said 'hello'");
+
+    stop(daemon);
+    stop(agent);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    CHECK(text.find("<6>edit destination TCP 192.0.2.40:80 -> " + server + ":8080 weight 30") !=
+          std::string::npos);
+    CHECK(text.find("<6>edit destination TCP 192.0.2.40:80 -> " + server + ":8080 weight 20") !=
+          std::string::npos);
+}
+
+TEST_CASE("healthcheckd: weights from response time", "[netns][daemon][response_time]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/rt.conf";
+    const std::string socket = work + "/rt.sock";
+    // A target far below any real connect time gives min_weight; a generous
+    // one gives the full weight.
+    std::ofstream(conf)
+        << "virtual_server 192.0.2.41 80 {\n"
+           "    delay_loop 0.2\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n"
+           "    real_server "
+        << server
+        << " 8080 {\n        weight 50\n"
+           "        dynamic_weight response_time {\n"
+           "            target_response_time 0.001\n            min_weight 3\n"
+           "        }\n"
+           "        HTTP_GET {\n            url {\n                path /healthz\n"
+           "            }\n            connect_timeout 2\n        }\n    }\n"
+           "    real_server "
+        << server
+        << " 8081 {\n        weight 50\n"
+           "        dynamic_weight response_time {\n"
+           "            target_response_time 5\n        }\n"
+           "        TCP_CHECK {\n            connect_port 8080\n"
+           "            connect_timeout 1\n        }\n    }\n}\n";
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
+              work + "/rt.log");
+    std::this_thread::sleep_for(2s);
+    const auto status = ask(socket, R"({"command":"status"})");
+    const auto slow = server_entry(status, server + ":8080");
+    const auto fast = server_entry(status, server + ":8081");
+    INFO(status.dump());
+    CHECK(slow["response_time_ms"].get<double>() > 1.0);
+    CHECK(slow["weight"].get<int>() < 50);
+    CHECK(slow["weight"].get<int>() >= 3);
+    CHECK(fast["weight"] == 50);
+    stop(daemon);
+}
+
+namespace {
+
+/// GET /metrics from ADDR:PORT over plain HTTP/1.0; "" when unreachable.
+std::string fetch_metrics(const std::string& address, std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+        ::close(fd);
+        return "";
+    }
+    const std::string request = "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) < 0) {
+        ::close(fd);
+        return "";
+    }
+    std::string reply;
+    char buffer[8192];
+    for (int reads = 0; reads < 10000; ++reads) {
+        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n <= 0) break;
+        reply.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return reply;
+}
+
+}  // namespace
+
+TEST_CASE("healthcheckd: Prometheus metrics when metrics_listen is set",
+          "[netns][daemon][metrics]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/metrics.conf";
+    const std::string socket = work + "/metrics.sock";
+    std::ofstream(conf) << "global_defs {\n    metrics_listen healthcheckd 127.0.0.1:19117\n}\n"
+                           "virtual_server 192.0.2.50 80 {\n"
+                           "    delay_loop 0.5\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                           "    real_server "
+                        << server
+                        << " 8080 {\n        weight 3\n        TCP_CHECK {\n"
+                           "            connect_timeout 1\n        }\n    }\n"
+                           "    real_server "
+                        << server
+                        << " 8099 {\n        TCP_CHECK {\n            connect_timeout 1\n"
+                           "        }\n    }\n}\n";
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
+              work + "/metrics.log");
+    REQUIRE(wait_for(socket, server + ":8099", "down", 10s).has_value());
+    std::this_thread::sleep_for(1500ms);  // a loop-lag sample
+    const std::string text = fetch_metrics("127.0.0.1", 19117);
+    INFO(text);
+    CHECK(text.starts_with("HTTP/1."));
+    CHECK(text.find("text/plain") != std::string::npos);
+    const std::string vs = "virtual_server=\"192.0.2.50:80/tcp\"";
+    const std::string up = vs + ",real_server=\"" + server + ":8080\"";
+    const std::string down = vs + ",real_server=\"" + server + ":8099\"";
+    CHECK(text.find("healthcheckd_real_server_up{" + up + "} 1\n") != std::string::npos);
+    CHECK(text.find("healthcheckd_real_server_up{" + down + "} 0\n") != std::string::npos);
+    CHECK(text.find("healthcheckd_real_server_weight{" + up + "} 3\n") != std::string::npos);
+    CHECK(text.find("healthcheckd_real_server_transitions_total{" + down + "} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("healthcheckd_check_failures_total{" + down +
+                    ",checker=\"TCP_CHECK#0\",reason=\"refused\"}") != std::string::npos);
+    CHECK(text.find("healthcheckd_check_latency_seconds{" + up) != std::string::npos);
+    CHECK(text.find("healthcheckd_virtual_server_availability_ratio{" + vs + "} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("# TYPE healthcheckd_loop_lag_seconds gauge") != std::string::npos);
+    CHECK(text.find("healthcheckd_loop_lag_seconds ") != std::string::npos);
+    stop(daemon);
+}
+
+TEST_CASE("healthcheckd: a reload changing 10% of the servers applies only that",
+          "[netns][daemon][reload]") {
+    const std::string work = env("HC_WORK");
+    const std::string conf = work + "/reload.conf";
+    const std::string socket = work + "/reload.sock";
+    const std::string log = work + "/reload.log";
+    // 100 real servers without checkers (always up, as in keepalived).
+    const auto write = [&](int changed) {
+        std::ofstream out(conf);
+        out << "virtual_server 192.0.2.60 80 {\n    lb_algo wrr\n    lb_kind DR\n"
+               "    protocol TCP\n";
+        for (int i = 0; i < 100; ++i)
+            out << "    real_server 198.18.30." << i + 1 << " 80 {\n        weight "
+                << (i < changed ? 9 : 1) << "\n    }\n";
+        out << "}\n";
+    };
+    write(0);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, "198.18.30.100:80", "up", 10s).has_value());
+    write(10);
+    ::kill(daemon, SIGHUP);
+    bool reloaded = false;
+    for (int i = 0; i < 100 && !reloaded; ++i) {
+        std::this_thread::sleep_for(50ms);
+        const auto status = ask(socket, R"({"command":"status"})");
+        reloaded =
+            status.is_object() && status["virtual_servers"][0]["real_servers"][0]["weight"] == 9;
+    }
+    CHECK(reloaded);
+    stop(daemon);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string after = text.substr(text.find("reload:"));
+    INFO(after);
+    std::size_t edits = 0, others = 0;
+    for (std::size_t at = after.find("destination"); at != std::string::npos;
+         at = after.find("destination", at + 1)) {
+        if (after.compare(at - 5, 5, "edit ") == 0)
+            ++edits;
+        else
+            ++others;
+    }
+    CHECK(edits == 10);
+    CHECK(others == 0);
+    CHECK(after.find("service") == std::string::npos);
+}
+
+TEST_CASE("healthcheckd: backup servers, then the sorry server", "[netns][daemon][backup]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/backup.conf";
+    const std::string socket = work + "/backup.sock";
+    const std::string log = work + "/backup.log";
+    std::ofstream(conf) << "virtual_server 192.0.2.70 80 {\n"
+                           "    delay_loop 0.5\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                           "    sorry_server 192.0.2.99 80\n"
+                           "    real_server "
+                        << server
+                        << " 8094 {\n        TCP_CHECK {\n            connect_timeout 1\n"
+                           "        }\n    }\n"
+                           "    real_server "
+                        << server
+                        << " 8095 {\n        backup\n        TCP_CHECK {\n"
+                           "            connect_timeout 1\n        }\n    }\n}\n";
+    const auto start_backend = [&](const char* port) {
+        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
+                      "--bind", server, port},
+                     work + "/backup-backend.log");
+    };
+    pid_t primary = start_backend("8094");
+    pid_t backup = start_backend("8095");
+    std::this_thread::sleep_for(700ms);
+    const pid_t daemon =
+        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    REQUIRE(wait_for(socket, server + ":8094", "up", 10s).has_value());
+    stop(primary);
+    REQUIRE(wait_for(socket, server + ":8094", "down", 10s).has_value());
+    stop(backup);
+    REQUIRE(wait_for(socket, server + ":8095", "down", 10s).has_value());
+    std::this_thread::sleep_for(300ms);
+    stop(daemon);
+
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    const std::string prefix = "<6>add destination TCP 192.0.2.70:80 -> ";
+    const auto primary_in = text.find(prefix + server + ":8094");
+    const auto backup_in = text.find(prefix + server + ":8095");
+    const auto sorry_in = text.find(prefix + "192.0.2.99:80");
+    // The primary first, the backup only once it failed, the sorry server last.
+    REQUIRE(primary_in != std::string::npos);
+    REQUIRE(backup_in != std::string::npos);
+    REQUIRE(sorry_in != std::string::npos);
+    CHECK(primary_in < backup_in);
+    CHECK(backup_in < sorry_in);
+    CHECK(text.find("<6>delete destination TCP 192.0.2.70:80 -> " + server + ":8095") > backup_in);
 }

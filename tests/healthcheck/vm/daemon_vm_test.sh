@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # healthcheckd against the real IPVS of the QEMU guest (label vm): a real
 # server in a namespace joins the kernel table, leaves when killed, returns
-# when restarted; stopping the daemon leaves the table as it is.
+# when restarted; drift is repaired; drain/undrain over the control socket;
+# a restarted daemon adopts the table without removals; stopping the daemon
+# leaves the table as it is.
 #   daemon_vm_test.sh HEALTHCHECKD
 set -euo pipefail
 healthcheckd=$1
@@ -75,8 +77,43 @@ start_server
 wait_table PRESENT 120 || fail "restarted server did not come back"
 ipvsadm -L -n | grep -q "198.18.20.2:8080 *Masq *3" || fail "weight 3 expected"
 
+# Drift: a server deleted by hand is back within about one interval.
+ipvsadm -d -t 192.0.2.10:80 -r 198.18.20.2:8080
+start=$(date +%s)
+wait_table PRESENT 60 || fail "deleted server not repaired"
+echo "drift repaired after $(( $(date +%s) - start )) s"
+
+# Drain over the control socket: weight 0 at once, removal when no
+# connections are left, undrain restores weight 3.
+ask() {
+    python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n")
+print(s.makefile().readline().strip())' "$work/hc.sock" "$1"
+}
+target='"service":"tcp:192.0.2.10:80","server":"198.18.20.2:8080"'
+reply=$(ask "{\"command\":\"drain\",$target,\"timeout\":300}")
+[ "$reply" = '{"ok":true,"state":"draining"}' ] || fail "drain reply: $reply"
+wait_table ABSENT 60 || fail "drained server stayed in the table"
+grep -q "edit destination TCP 192.0.2.10:80 -> 198.18.20.2:8080 weight 0" "$work/daemon.log" ||
+    fail "drain did not set weight 0 first"
+reply=$(ask "{\"command\":\"undrain\",$target}")
+[ "$reply" = '{"ok":true,"state":"none"}' ] || fail "undrain reply: $reply"
+wait_table PRESENT 60 || fail "undrained server did not come back"
+ipvsadm -L -n | grep -q "198.18.20.2:8080 *Masq *3" || fail "weight 3 expected after undrain"
+reply=$(ask '{"command":"drain","service":"tcp:192.0.2.99:80","server":"198.18.20.2:8080"}')
+[ "$reply" = '{"error":"unknown service tcp:192.0.2.99:80","ok":false}' ] || fail "error reply: $reply"
+
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || fail "daemon exit status $?"
 daemon_pid=
 ipvsadm -L -n | grep -q "198.18.20.2:8080" || fail "stop must leave the table as it is"
 grep -q "stopping" "$work/daemon.log" || fail "no stop message"
+
+# Adoption: a restarted daemon keeps what the kernel has, removing nothing.
+"$healthcheckd" -f "$work/ipvsctl.conf" --control-socket "$work/hc.sock" 2>"$work/daemon2.log" &
+daemon_pid=$!
+sleep 5
+ipvsadm -L -n | grep -q "198.18.20.2:8080 *Masq *3" || fail "adopted server lost"
+if grep -q "delete" "$work/daemon2.log"; then cat "$work/daemon2.log" >&2; fail "restart removed something"; fi
+kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
+daemon_pid=
 echo PASS
