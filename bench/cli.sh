@@ -6,18 +6,24 @@
 #   apply    a 1% change to SERVICES x DESTS: `ipvsctl apply` against
 #            `ipvsadm -C` + `ipvsadm -R` of the changed table
 # Every pair must leave identical tables (checked with sorted `ipvsadm -S -n`).
-#   bench/cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES]
+#   bench/cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES] [PARTS]
+# PARTS: any of restore, apply, save (default all three); apply starts from
+# the table restore left.
 set -euo pipefail
-build=${1:?usage: cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES]}
+build=${1:?usage: cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES] [PARTS]}
 services=${2:-2000}
 dests=${3:-4}
 save_services=${4:-16000}
+parts=${5:-restore apply save}
+wants() { [[ " $parts " == *" $1 "* ]]; }
 ipvsctl="$build/bin/ipvsctl"
 gen="$build/bin/bench_batch"
 work=$(mktemp -d)
 trap 'rm -rf "$work"; ipvsadm -C' EXIT
 
-now() { date +%s.%N; }
+# bash's own clock: a `date` process per reading would add its start-up (a
+# large share of a second in the emulated guest) to every measurement.
+now() { echo "$EPOCHREALTIME"; }
 # timed VAR COMMAND...: runs COMMAND, stores its wall time in VAR.
 timed() {
     local var=$1 t0 t1
@@ -41,6 +47,7 @@ report() {  # report WHAT REFERENCE_TIME OURS_TIME
 # --- restore
 "$gen" gen "$services" "$dests" > "$work/table.restore"
 ipvsadm -C
+if wants restore || wants apply; then
 timed t_ref ipvsadm -R < "$work/table.restore"
 ipvsadm -S -n | sort > "$work/ref.save"
 ipvsadm -C
@@ -48,9 +55,11 @@ timed t_ours "$ipvsctl" -R < "$work/table.restore"
 ipvsadm -S -n | sort > "$work/ours.save"
 same_tables "$work/ref.save" "$work/ours.save" restore
 report "restore ${services}x${dests} (-R)" "$t_ref" "$t_ours"
+fi
 
 # --- apply a 1% change: weights of 1% of the services' real servers change,
 # and 1% of the services are replaced by new ones.
+if wants apply; then
 "$ipvsctl" -S -n --json > "$work/current.json"
 python3 - "$work/current.json" "$work/desired.json" "$work/desired.restore" <<'PY'
 import json, sys
@@ -81,8 +90,10 @@ ipvsadm -S -n | sort > "$work/ref.save"
 same_tables "$work/ref.save" "$work/ours.save" apply
 report "apply 1% change to ${services}x${dests}" "$t_ref" "$t_ours"
 echo "  (ipvsctl apply sent $(grep -c . "$work/apply.out") operations)"
+fi
 
 # --- save
+wants save || exit 0
 ipvsadm -C
 "$gen" gen "$save_services" 1 > "$work/save.restore"
 "$ipvsctl" -R < "$work/save.restore"

@@ -292,8 +292,8 @@ bool parse_top(const Message& message, nlattr** table, int max, const nla_policy
 // ---- Requests.
 
 Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t seq,
-                              const Operation& op) {
-    const int flags = NLM_F_REQUEST | NLM_F_ACK;
+                              const Operation& op, bool ack) {
+    const int flags = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
     MsgPtr msg;
     switch (op.kind) {
         case OpKind::AddService:

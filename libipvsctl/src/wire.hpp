@@ -22,10 +22,11 @@ using Bytes = std::vector<std::uint8_t>;
 /// IPVS_GENL_VERSION
 inline constexpr std::uint8_t genl_version = 1;
 
-/// Appends a request for `op` (flags NLM_F_REQUEST | NLM_F_ACK) to `out`.
+/// Appends a request for `op` (flags NLM_F_REQUEST, and NLM_F_ACK when `ack`)
+/// to `out`. Without NLM_F_ACK the kernel answers only a refusal.
 /// Fails only for operations that cannot be expressed (e.g. no service key).
 Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t seq,
-                              const Operation& op);
+                              const Operation& op, bool ack = true);
 
 /// Appends a GET request. `dump` adds NLM_F_DUMP; `service` adds the
 /// service key attribute (needed for GET_DEST and for one GET_SERVICE).
