@@ -337,7 +337,7 @@ if failed:
     line += (f", failure window {j['failure_window']:.2f} s"
              f" (first failure at +{first:.2f} s, last ended at +{last:.2f} s after the event), errors {j['errors']},"
              f" then {after} requests without failure")
-    ok = first >= -0.5 and last <= bound and bound > 0 and after >= 20
+    ok = first >= -0.5 and last <= bound and bound > 0 and after >= 10
 else:
     ok = sent > 0
 line += f"; allowed: {'failures within ' + format(bound, '.1f') + ' s of the event' if bound > 0 else 'none'}"
