@@ -171,6 +171,21 @@ void Instance::send_advert(std::uint8_t priority) {
     }
 }
 
+void Instance::master_down_expired() {
+    // Late-timer guard: adverts the kernel queued while we were not scheduled
+    // are processed first; one that re-arms the timer (RFC 5798 section
+    // 6.4.2: a valid advert resets Master_Down_Timer) cancels this expiry.
+    if (drain_) drain_();
+    if (master_down_timer_->armed()) {
+        ++counters_.late_expiries_averted;
+        log_.log(kLogDebug, log_prefix() +
+                                " master down timer expired with an advert queued: "
+                                "no takeover");
+        return;
+    }
+    dispatch(MasterDownTimerFired{});
+}
+
 void Instance::arm_garp_refresh() {
     if (settings_.garp_master_refresh.count() <= 0) return;
     garp_refresh_timer_->arm(clock_.now() + settings_.garp_master_refresh, [this] {
@@ -200,8 +215,7 @@ void Instance::run(const Action& action) {
                 adver_timer_->arm(now + a.after, [this] { dispatch(AdverTimerFired{}); });
             },
             [&](const ArmMasterDownTimer& a) {
-                master_down_timer_->arm(now + a.after,
-                                        [this] { dispatch(MasterDownTimerFired{}); });
+                master_down_timer_->arm(now + a.after, [this] { master_down_expired(); });
             },
             [&](const CancelAdverTimer&) { adver_timer_->cancel(); },
             [&](const CancelMasterDownTimer&) { master_down_timer_->cancel(); },

@@ -127,6 +127,8 @@ struct Counters {
     std::uint64_t became_master = 0;
     std::uint64_t send_errors = 0;
     std::uint64_t address_errors = 0;
+    /// Master-down expiries cancelled by an advert found queued on the socket.
+    std::uint64_t late_expiries_averted = 0;
     RejectCounters rejected;
 };
 
@@ -160,6 +162,11 @@ class Instance {
     /// Moves with the sync group (see sync_group.hpp): to master from
     /// backup, or to backup from master; anything else is ignored.
     void follow_group(State to) { dispatch(FollowGroup{to}); }
+    /// Reads every advert already queued on the receive socket (without
+    /// blocking) and feeds each to receive(). Called when the master-down
+    /// timer fires, before the expiry is acted on: a starved process may be
+    /// woken by the timer with an in-time advert still unread (issue 5).
+    void set_receive_drain(std::function<void()> drain) { drain_ = std::move(drain); }
     /// Called after every state change (the daemon runs notify scripts).
     void on_transition(std::function<void(const LastTransition&)> hook) {
         on_transition_ = std::move(hook);
@@ -181,6 +188,7 @@ class Instance {
     void dispatch(const Event& event);
     void run(const Action& action);
     void send_advert(std::uint8_t priority);
+    void master_down_expired();
     void announce_all(int count);
     void arm_garp_refresh();
     [[nodiscard]] Expectation expectation() const;
@@ -199,6 +207,7 @@ class Instance {
     std::optional<LastTransition> last_transition_;
     std::uint8_t base_priority_ = 0;
     std::function<void(const LastTransition&)> on_transition_;
+    std::function<void()> drain_;
     bool transitioned_ = false;
 };
 

@@ -266,6 +266,7 @@ class Daemon {
         r->instance = std::make_unique<Instance>(s, clock_, timers_, *r->socket, addresses_, log_);
         r->watch = std::make_unique<asio::posix::stream_descriptor>(io_, r->socket->receive_fd());
         wait_readable(r.get());
+        r->instance->set_receive_drain([this, rp = r.get()] { drain(rp); });
         log_.log(kLogInfo, prefix + " starting on " + s.interface + " from " + source.to_string() +
                                ", priority " + std::to_string(s.protocol.priority) + ", version " +
                                std::to_string(s.protocol.version));
@@ -316,20 +317,24 @@ class Daemon {
         }
     }
 
+    /// Processes every datagram queued on r's receive socket, never blocking.
+    void drain(Running* r) {
+        while (r->socket->receive([r](std::span<const std::uint8_t> m,
+                                      const IpContext& ip) { r->instance->receive(m, ip); },
+                                  [this, r](const Rejection& why) {
+                                      log_.log(kLogDebug, r->instance->log_prefix() +
+                                                              " dropped: " + why.detail);
+                                  })) {
+        }
+    }
+
     void wait_readable(Running* r) {
-        r->watch->async_wait(
-            asio::posix::stream_descriptor::wait_read,
-            [this, r](const boost::system::error_code& ec) {
-                if (ec) return;  // cancelled: r may be gone
-                while (r->socket->receive([r](std::span<const std::uint8_t> m,
-                                              const IpContext& ip) { r->instance->receive(m, ip); },
-                                          [this, r](const Rejection& why) {
-                                              log_.log(kLogDebug, r->instance->log_prefix() +
-                                                                      " dropped: " + why.detail);
-                                          })) {
-                }
-                wait_readable(r);
-            });
+        r->watch->async_wait(asio::posix::stream_descriptor::wait_read,
+                             [this, r](const boost::system::error_code& ec) {
+                                 if (ec) return;  // cancelled: r may be gone
+                                 drain(r);
+                                 wait_readable(r);
+                             });
     }
 
     /// Addresses removed behind our back (a network manager, an operator)

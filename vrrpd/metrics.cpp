@@ -86,6 +86,9 @@ std::string render_metrics(const MetricsView& view) {
     per_instance(w, view, "vrrpd_address_errors_total", Type::counter,
                  "Virtual address additions, removals or announcements that failed.",
                  [](const Instance& i) { return as_double(i.counters().address_errors); });
+    per_instance(w, view, "vrrpd_late_expiries_averted_total", Type::counter,
+                 "Master-down timer expiries cancelled by an advert found queued on the socket.",
+                 [](const Instance& i) { return as_double(i.counters().late_expiries_averted); });
     w.family("vrrpd_adverts_rejected_total", Type::counter,
              "Received advertisements dropped, by the check that failed (RFC 5798 section 7.1).");
     for (const auto* i : view.instances) {

@@ -46,6 +46,7 @@ nlohmann::json status_json(const Instance& instance, TimePoint now) {
           {"became_master", c.became_master},
           {"send_errors", c.send_errors},
           {"address_errors", c.address_errors},
+          {"late_expiries_averted", c.late_expiries_averted},
           {"rejected", rejected},
           {"rejected_total", c.rejected.total()}}},
     };

@@ -366,3 +366,99 @@ TEST_CASE("repeated rejections are rate-limited in the log", "[vrrp][instance]")
     CHECK(r.log.has("[100 so far]"));
     CHECK(r.instance.counters().rejected[RejectReason::auth_failure] == 150);
 }
+
+namespace {
+
+/// An advert from kB as a master would send it, for the socket queue below.
+std::vector<std::uint8_t> advert_from_b(std::uint8_t priority) {
+    Advert a;
+    a.vrid = 51;
+    a.priority = priority;
+    a.advert_interval = Centiseconds(100);
+    a.addresses = {Address::v4(192, 0, 2, 100)};
+    return encode(a, kB, vrrp_group_v4());
+}
+
+/// A backup whose receive socket holds `queued` adverts the event loop has
+/// not read yet (the process was not scheduled); the drain hook reads them.
+struct StarvedBackup {
+    explicit StarvedBackup(FakeClock& clock) : lan(clock), router(clock, lan, 100, kA) {
+        router.instance.set_receive_drain([this] {
+            while (!queued.empty()) {
+                auto m = std::move(queued.front());
+                queued.erase(queued.begin());
+                router.instance.receive(m, IpContext{Family::inet, kB, vrrp_group_v4(), 255});
+            }
+        });
+    }
+    Lan lan;
+    Router router;
+    std::vector<std::vector<std::uint8_t>> queued;
+};
+
+}  // namespace
+
+TEST_CASE("late timer: a queued in-time advert prevents the takeover", "[vrrp][instance][late]") {
+    FakeClock clock;
+    StarvedBackup b(clock);
+    b.router.instance.start();
+    b.router.instance.receive(advert_from_b(200),
+                              IpContext{Family::inet, kB, vrrp_group_v4(), 255});
+    // The master's next advert reaches the socket at +1 s, but the process
+    // sleeps through the 3.6 s Master_Down_Interval and wakes on the timer.
+    b.queued.push_back(advert_from_b(200));
+    clock.advance(3600ms);
+    CHECK(b.router.instance.state() == State::backup);
+    CHECK(b.queued.empty());
+    CHECK(b.router.instance.counters().adverts_received == 2);
+    CHECK(b.router.instance.counters().late_expiries_averted == 1);
+    CHECK(b.router.instance.counters().transitions == 1);  // INIT -> BACKUP only
+    CHECK_FALSE(b.router.addresses.has("192.0.2.100"));
+    // The advert re-armed the timer from when it was read: the master is
+    // really gone after another Master_Down_Interval with nothing queued.
+    clock.advance(3590ms);
+    CHECK(b.router.instance.state() == State::backup);
+    clock.advance(20ms);
+    CHECK(b.router.instance.state() == State::master);
+    CHECK(b.router.instance.counters().late_expiries_averted == 1);
+}
+
+TEST_CASE("late timer: with nothing queued the backup takes over", "[vrrp][instance][late]") {
+    FakeClock clock;
+    StarvedBackup b(clock);
+    b.router.instance.start();
+    b.router.instance.receive(advert_from_b(200),
+                              IpContext{Family::inet, kB, vrrp_group_v4(), 255});
+    clock.advance(3600ms);
+    CHECK(b.router.instance.state() == State::master);
+    CHECK(b.router.instance.counters().late_expiries_averted == 0);
+}
+
+TEST_CASE("late timer: a queued lower-priority advert does not hold off a preempting backup",
+          "[vrrp][instance][late]") {
+    FakeClock clock;
+    StarvedBackup b(clock);
+    b.router.instance.start();
+    // RFC 5798 section 6.4.2: with preempt, a lower-priority advert is
+    // discarded and does not reset Master_Down_Timer.
+    b.queued.push_back(advert_from_b(50));
+    clock.advance(3600ms);
+    CHECK(b.queued.empty());
+    CHECK(b.router.instance.counters().adverts_received == 1);
+    CHECK(b.router.instance.state() == State::master);
+    CHECK(b.router.instance.counters().late_expiries_averted == 0);
+}
+
+TEST_CASE("late timer: a queued priority 0 advert leads to takeover after Skew_Time",
+          "[vrrp][instance][late]") {
+    FakeClock clock;
+    StarvedBackup b(clock);
+    b.router.instance.start();
+    b.router.instance.receive(advert_from_b(200),
+                              IpContext{Family::inet, kB, vrrp_group_v4(), 255});
+    b.queued.push_back(advert_from_b(0));
+    clock.advance(3600ms);
+    CHECK(b.router.instance.state() == State::backup);
+    clock.advance(700ms);  // Skew_Time = (256 - 100) * 100 / 256 cs = 0.609 s
+    CHECK(b.router.instance.state() == State::master);
+}
