@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ Status spawn_detached(const std::string& command, const std::vector<std::string>
         const pid_t grandchild = fork();
         if (grandchild != 0) _exit(grandchild < 0 ? 1 : 0);
         if (!prepare_child(ids)) _exit(126);
+        // Scripts must not inherit the ambient NET_ADMIN/NET_RAW the unit grants the daemon.
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         execv("/bin/sh", const_cast<char* const*>(argv.data()));
         _exit(127);
     }
@@ -128,6 +131,8 @@ void ScriptRunner::run_once() {
             (setgroups(0, nullptr) != 0 || setgid(ids->second) != 0 || setuid(ids->first) != 0)) {
             _exit(126);
         }
+        // Scripts must not inherit the ambient NET_ADMIN/NET_RAW the unit grants the daemon.
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         execl("/bin/sh", "sh", "-c", settings_.command.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,6 +122,8 @@ void ScriptRunner::run(const ScriptJob& job) {
         if (run_as && (::setgroups(0, nullptr) != 0 || ::setgid(run_as->gid) != 0 ||
                        ::setuid(run_as->uid) != 0))
             ::_exit(126);
+        // Scripts must not inherit the ambient NET_ADMIN/NET_RAW the unit grants the daemon.
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         ::execle("/bin/sh", "sh", "-c", command, static_cast<char*>(nullptr), envp.data());
         ::_exit(127);
     }

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +92,8 @@ class MiscCheck final : public ProbeSession {
                 ::setuid(run_as->uid) != 0)
                 ::_exit(126);
         }
+        // Scripts must not inherit the ambient NET_ADMIN/NET_RAW the unit grants the daemon.
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         ::execl("/bin/sh", "sh", "-c", misc_.path.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }

@@ -90,6 +90,12 @@ run_checks() {
     offers "ipvsctl apply --" --file --prune --netns --help --dry-run
     offers "ipvsctl diff --" --file --prune --netns --help
     includes "ipvsctl drain -" -t -u -f -r --timeout
+    includes "ipvsctl " realserver vrrp check
+    offers "ipvsctl realserver setup --mode " dr tun
+    includes "ipvsctl realserver setup -" --mode --vip --interface --dry-run
+    offers "ipvsctl check " drain status undrain --socket -h --help
+    includes "ipvsctl check drain tcp:192.0.2.1:80 10.0.0.1:80 -" --timeout --wait
+    includes "ipvsctl vrrp status -" --json --socket
     offers "ipvsctl -A -t "
     return $failed
 }
