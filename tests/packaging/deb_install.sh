@@ -200,13 +200,33 @@ virtual_server 10.1.2.4 80 {
         }
     }
 }
+virtual_server 10.1.2.5 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind FNAT
+    protocol TCP
+    real_server 10.0.0.9 80 {
+        weight 1
+        MISC_CHECK {
+            misc_path /bin/true
+        }
+    }
+}
 CONF
+# FULLNAT needs net.ipv4.vs.conntrack=1, which the unprivileged daemon cannot
+# write: the unit's ExecReload=+ (healthcheckd --prepare, as root) does.
+echo 0 > /proc/sys/net/ipv4/vs/conntrack
 check "test config is valid" /usr/sbin/vrrpd --check -f /etc/ipvsctl/ipvsctl.conf
 check "systemctl reload with the test config" in_systemd systemctl reload vrrpd healthcheckd
 check "vrrpd (unit) added the virtual address" \
     eventually 20 sh -c "ip -o addr show dev pkv0 | grep -q '198.18.77.77/32'" || diagnose vrrpd
 check "healthcheckd (unit) added the checked real server" \
     eventually 20 sh -c "/usr/sbin/ipvsctl -L -n | grep -q '10.0.0.8:80'" || diagnose healthcheckd
+check "FULLNAT: the unit's --prepare set net.ipv4.vs.conntrack to 1" \
+    grep -qx 1 /proc/sys/net/ipv4/vs/conntrack
+check "FULLNAT: healthcheckd (unit) saw net.ipv4.vs.conntrack=1" \
+    eventually 20 sh -c "nsenter -t $sd -m -p journalctl -u healthcheckd | grep -q 'FULLNAT: net.ipv4.vs.conntrack=1'" ||
+    diagnose healthcheckd
 check "notify script ran as ipvsctl" eventually 20 grep -qx ipvsctl /run/ipvsctl/notify.user
 check "MISC_CHECK script ran as ipvsctl" eventually 20 grep -qx ipvsctl /run/ipvsctl/misc.user
 # The daemons clear their ambient capabilities before exec, so a script
@@ -218,6 +238,16 @@ done
 in_systemd systemctl stop vrrpd healthcheckd
 check "vrrpd released the virtual address on stop" \
     eventually 20 sh -c "! ip -o addr show dev pkv0 | grep -q '198.18.77.77/32'"
+# Without --prepare (the daemon alone, as the unit's user with its one
+# capability) a FULLNAT config with conntrack 0 must say so clearly.
+echo 0 > /proc/sys/net/ipv4/vs/conntrack
+timeout 10 setpriv --reuid ipvsctl --regid ipvsctl --clear-groups --inh-caps +net_admin \
+    --ambient-caps +net_admin /usr/sbin/healthcheckd -f /etc/ipvsctl/ipvsctl.conf \
+    --control-socket /tmp/pk-healthcheckd.sock > /tmp/hc-noprepare.log 2>&1
+check "FULLNAT: healthcheckd without --prepare reports conntrack 0 as an error" \
+    grep -q "conntrack is 0 and cannot be set to 1 (Permission denied); FULLNAT SNAT will not apply" \
+    /tmp/hc-noprepare.log || cat /tmp/hc-noprepare.log
+/usr/sbin/ipvsctl -C
 cp /tmp/packaged.conf /etc/ipvsctl/ipvsctl.conf
 
 # -- the developer files --
