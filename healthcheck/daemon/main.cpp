@@ -28,6 +28,7 @@ struct Options {
     std::string config_file{config::defaults::kConfigFile};
     bool check = false;
     bool dump = false;
+    bool prepare = false;
     bool dry_run = false;
     std::optional<std::string> control_socket;
     bool tls_verify = false;
@@ -37,8 +38,8 @@ struct Options {
 };
 
 constexpr const char* kUsage =
-    "usage: healthcheckd [-f FILE] [-i ID] [--check | --dump] [--dry-run] [--control-socket PATH]\n"
-    "                    [--tls-verify] [--ca-file FILE]\n";
+    "usage: healthcheckd [-f FILE] [-i ID] [--check | --dump | --prepare] [--dry-run]\n"
+    "                    [--control-socket PATH] [--tls-verify] [--ca-file FILE]\n";
 
 std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
@@ -59,6 +60,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
             options.config_id = *v;
         } else if (arg == "--check") {
             options.check = true;
+        } else if (arg == "--prepare") {
+            options.prepare = true;
         } else if (arg == "--dump") {
             options.dump = true;
         } else if (arg == "--dry-run") {
@@ -220,7 +223,7 @@ int main(int argc, char** argv) {
         std::cerr << kUsage;
         return 2;
     }
-    if (options->check || options->dump) {
+    if (options->check || options->dump || options->prepare) {
         config::LoadOptions load_options;
         load_options.config_id = options->config_id;
         auto loaded = config::load_config(options->config_file, load_options);
@@ -228,6 +231,7 @@ int main(int argc, char** argv) {
             std::cerr << diagnostic.to_string() << '\n';
         if (!loaded.ok()) return 1;
         if (options->dump) std::cout << config::json_text(config::to_json(*loaded.config)) << '\n';
+        if (options->prepare) return prepare_ipvs_conntrack(*loaded.config);
         return 0;
     }
     try {

@@ -10,6 +10,19 @@
 
 namespace ipvsctl::healthcheck {
 
+/// The sysctl FULLNAT's SNAT needs at 1: without it the postrouting rules
+/// never see IPVS-forwarded packets as conntrack flows.
+inline constexpr const char* kIpvsConntrack = "/proc/sys/net/ipv4/vs/conntrack";
+
+/// Whether `config` has a FULLNAT real server (so needs kIpvsConntrack=1).
+bool needs_ipvs_conntrack(const config::Config& config);
+
+/// `healthcheckd --prepare`: the one privileged step the unprivileged daemon
+/// cannot do itself (the unit runs it as root, ExecStartPre=+). Sets
+/// kIpvsConntrack to 1 when `config` needs it; prints what it did, or an
+/// error naming the file and the reason. Returns the exit status.
+int prepare_ipvs_conntrack(const config::Config& config);
+
 class NftSync {
   public:
     /// In a dry run the rules are only logged.
