@@ -22,7 +22,7 @@
 #include "config/config.hpp"
 #include "config/json.hpp"
 #include "config_adapter.hpp"
-#include "control.hpp"
+#include "control/server.hpp"
 #include "lvs_sync_kernel.hpp"
 #include "metrics.hpp"
 #include "metrics/metrics.hpp"
@@ -544,16 +544,16 @@ int main(int argc, char** argv) {
         const auto found = sockets.find(ipvsctl::config::Daemon::vrrpd);
         control_path = found != sockets.end() ? found->second : "/run/ipvsctl/vrrpd.sock";
     }
-    std::unique_ptr<ControlSocket> control;
-    auto opened = ControlSocket::open(io, control_path, [&](const nlohmann::json& request) {
-        const auto command = request.value("command", std::string());
-        if (command == "status") return daemon.status();
-        return nlohmann::json{{"ok", false}, {"error", "unknown command '" + command + "'"}};
-    });
-    if (auto* e = std::get_if<Error>(&opened)) {
-        log.log(kLogWarning, "vrrpd: " + e->to_string() + "; running without it");
-    } else {
-        control = std::move(std::get<0>(opened));
+    std::unique_ptr<ipvsctl::control::Server> control;
+    try {
+        control = std::make_unique<
+            ipvsctl::control::Server>(io, control_path, [&](const nlohmann::json& request) {
+            const auto command = request.value("command", std::string());
+            if (command == "status") return daemon.status();
+            return nlohmann::json{{"ok", false}, {"error", "unknown command '" + command + "'"}};
+        });
+    } catch (const std::exception& e) {
+        log.log(kLogWarning, std::string("vrrpd: ") + e.what() + "; running without it");
     }
 
     // metrics_listen vrrpd ADDR:PORT: opt-in Prometheus endpoint; a reload

@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "config/diff.hpp"
 #include "config/json.hpp"
-#include "control.hpp"
+#include "control/server.hpp"
 #include "log.hpp"
 #include "metrics/metrics.hpp"
 #include "monitor.hpp"
@@ -131,10 +131,10 @@ int run(const Options& options) {
                           ? found->second
                           : std::string(config::defaults::kHealthcheckdControlSocket);
     }
-    std::unique_ptr<ControlServer> control;
+    std::unique_ptr<control::Server> control;
     try {
         control = std::make_unique<
-            ControlServer>(io, socket_path, [&](const nlohmann::json& request) {
+            control::Server>(io, socket_path, [&](const nlohmann::json& request) {
             const std::string command = request.value("command", "");
             if (command == "status") {
                 nlohmann::json reply = monitor.status();
@@ -146,7 +146,7 @@ int run(const Options& options) {
             return nlohmann::json{{"ok", false}, {"error", "unknown command '" + command + "'"}};
         });
     } catch (const std::exception& e) {
-        log(Priority::warning, "control socket " + socket_path + ": " + e.what());
+        log(Priority::warning, e.what());
     }
 
     // Metrics: opt-in (metrics_listen healthcheckd ADDR:PORT); a reload may move them.
