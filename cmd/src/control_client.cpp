@@ -14,25 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include "sys/unique_fd.hpp"
+
 namespace ipvsctl::cli {
 namespace {
 
 constexpr std::size_t kMaxReplyBytes = 64 * 1024 * 1024;
-
-/// Closes the descriptor on every path out.
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 std::string errno_text(int errnum) {
     return std::strerror(errnum);
@@ -178,8 +165,8 @@ std::variant<nlohmann::json, std::string> control_request(const std::string& pat
     address.sun_family = AF_UNIX;
     if (path.size() >= sizeof address.sun_path) return "socket path " + path + " is too long";
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (fd.get() < 0) return "socket: " + errno_text(errno);
+    const sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return "socket: " + errno_text(errno);
     timeval limit{};
     limit.tv_sec = static_cast<time_t>(timeout.count() / 1000);
     limit.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);

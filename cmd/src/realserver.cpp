@@ -19,6 +19,8 @@
 #include <memory>
 #include <sstream>
 
+#include "sys/unique_fd.hpp"
+
 namespace ipvsctl::cli {
 namespace {
 
@@ -239,14 +241,11 @@ std::optional<std::string> read_sysctl(const std::string& path) {
 
 std::optional<std::string> write_sysctl(const std::string& path, const std::string& value) {
     const std::string file = "/proc/sys/" + path;
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return "cannot open " + file + ": " + std::strerror(errno);
+    const sys::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) return "cannot open " + file + ": " + std::strerror(errno);
     const std::string line = value + "\n";
-    const auto n = ::write(fd, line.data(), line.size());
-    const int saved = errno;
-    ::close(fd);
-    if (n != static_cast<ssize_t>(line.size()))
-        return "cannot write " + file + ": " + std::strerror(saved);
+    if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        return "cannot write " + file + ": " + std::strerror(errno);
     return std::nullopt;
 }
 
@@ -384,12 +383,9 @@ class Kernel {
 std::optional<std::string> enter_netns(const std::string& netns) {
     if (netns.empty()) return std::nullopt;
     const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return "network namespace " + netns + ": " + std::strerror(errno);
-    const int rc = ::setns(fd, CLONE_NEWNET);
-    const int saved = errno;
-    ::close(fd);
-    if (rc != 0) return "network namespace " + netns + ": " + std::strerror(saved);
+    const sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid() || ::setns(fd.get(), CLONE_NEWNET) != 0)
+        return "network namespace " + netns + ": " + std::strerror(errno);
     return std::nullopt;
 }
 
