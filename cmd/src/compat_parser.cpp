@@ -25,135 +25,96 @@ namespace ipvsctl::cli {
 
 namespace {
 
-enum class Tag {
-    AddService,
-    EditService,
-    DeleteService,
-    Clear,
-    List,
-    Zero,
-    AddServer,
-    EditServer,
-    DeleteServer,
-    Set,
-    Help,
-    Version,
-    Restore,
-    Save,
-    StartDaemon,
-    StopDaemon,
-    TcpService,
-    UdpService,
-    SctpService,
-    FwmarkService,
-    Scheduler,
-    Persistent,
-    Netmask,
-    RealServer,
-    Masquerading,
-    Ipip,
-    Gatewaying,
-    Weight,
-    UThreshold,
-    LThreshold,
-    Numeric,
-    Connection,
-    McastInterface,
-    SyncId,
-    Timeout,
-    Daemon,
-    Stats,
-    Rate,
-    Thresholds,
-    PersistentConn,
-    NoSort,
-    Sort,
-    Exact,
-    Ipv6,
-    Ops,
-    Pe,
-    SchedFlags,
-    McastGroup,
-    McastPort,
-    McastTtl,
-    SyncMaxLen,
-    TunInfo,
-    TunType,
-    TunPort,
-    TunNoCsum,
-    TunCsum,
-    TunRemCsum,
-};
-
 enum class Argument { None, Required, Optional };
 
+/// Spellings that share an option class (the service's protocol, the
+/// forwarding method), and the two options outside every class.
+enum class Variant { None, Tcp, Udp, Sctp, Fwmark, Masquerading, Ipip, Gatewaying, Sort, Ipv6 };
+
+/// One option word: a command, or a member of one of ipvsadm's option classes.
 struct OptionSpec {
     char short_name;  ///< 0 when there is none
     std::string_view long_name;
     Argument argument;
-    Tag tag;
+    CompatCommand command;  ///< None for the options
+    std::optional<OptionClass> option_class;
+    Variant variant;
 };
 
-// ipvsadm 1.31's option table (spellings and argument kinds).
+constexpr OptionSpec command(char short_name, std::string_view long_name, CompatCommand command,
+                             Argument argument = Argument::None) {
+    return {short_name, long_name, argument, command, std::nullopt, Variant::None};
+}
+
+constexpr OptionSpec option(char short_name, std::string_view long_name, Argument argument,
+                            OptionClass option_class, Variant variant = Variant::None) {
+    return {short_name, long_name, argument, CompatCommand::None, option_class, variant};
+}
+
+constexpr OptionSpec unclassed(char short_name, std::string_view long_name, Variant variant) {
+    return {short_name, long_name, Argument::None, CompatCommand::None, std::nullopt, variant};
+}
+
+// ipvsadm 1.31's option table (spellings, argument kinds and option classes).
 constexpr std::array kOptions = {
-    OptionSpec{'A', "add-service", Argument::None, Tag::AddService},
-    OptionSpec{'E', "edit-service", Argument::None, Tag::EditService},
-    OptionSpec{'D', "delete-service", Argument::None, Tag::DeleteService},
-    OptionSpec{'C', "clear", Argument::None, Tag::Clear},
-    OptionSpec{'L', "list", Argument::None, Tag::List},
-    OptionSpec{'l', "list", Argument::None, Tag::List},
-    OptionSpec{'Z', "zero", Argument::None, Tag::Zero},
-    OptionSpec{'a', "add-server", Argument::None, Tag::AddServer},
-    OptionSpec{'e', "edit-server", Argument::None, Tag::EditServer},
-    OptionSpec{'d', "delete-server", Argument::None, Tag::DeleteServer},
-    OptionSpec{0, "set", Argument::None, Tag::Set},
-    OptionSpec{'h', "help", Argument::None, Tag::Help},
-    OptionSpec{'v', "version", Argument::None, Tag::Version},
-    OptionSpec{'R', "restore", Argument::None, Tag::Restore},
-    OptionSpec{'S', "save", Argument::None, Tag::Save},
-    OptionSpec{0, "start-daemon", Argument::Required, Tag::StartDaemon},
-    OptionSpec{0, "stop-daemon", Argument::Required, Tag::StopDaemon},
-    OptionSpec{'t', "tcp-service", Argument::Required, Tag::TcpService},
-    OptionSpec{'u', "udp-service", Argument::Required, Tag::UdpService},
-    OptionSpec{0, "sctp-service", Argument::Required, Tag::SctpService},
-    OptionSpec{'f', "fwmark-service", Argument::Required, Tag::FwmarkService},
-    OptionSpec{'s', "scheduler", Argument::Required, Tag::Scheduler},
-    OptionSpec{'p', "persistent", Argument::Optional, Tag::Persistent},
-    OptionSpec{'M', "netmask", Argument::Required, Tag::Netmask},
-    OptionSpec{'r', "real-server", Argument::Required, Tag::RealServer},
-    OptionSpec{'m', "masquerading", Argument::None, Tag::Masquerading},
-    OptionSpec{'i', "ipip", Argument::None, Tag::Ipip},
-    OptionSpec{'g', "gatewaying", Argument::None, Tag::Gatewaying},
-    OptionSpec{'w', "weight", Argument::Required, Tag::Weight},
-    OptionSpec{'x', "u-threshold", Argument::Required, Tag::UThreshold},
-    OptionSpec{'y', "l-threshold", Argument::Required, Tag::LThreshold},
-    OptionSpec{'n', "numeric", Argument::None, Tag::Numeric},
-    OptionSpec{'c', "connection", Argument::None, Tag::Connection},
-    OptionSpec{0, "mcast-interface", Argument::Required, Tag::McastInterface},
-    OptionSpec{0, "syncid", Argument::Required, Tag::SyncId},
-    OptionSpec{0, "timeout", Argument::None, Tag::Timeout},
-    OptionSpec{0, "daemon", Argument::None, Tag::Daemon},
-    OptionSpec{0, "stats", Argument::None, Tag::Stats},
-    OptionSpec{0, "rate", Argument::None, Tag::Rate},
-    OptionSpec{0, "thresholds", Argument::None, Tag::Thresholds},
-    OptionSpec{0, "persistent-conn", Argument::None, Tag::PersistentConn},
-    OptionSpec{0, "nosort", Argument::None, Tag::NoSort},
-    OptionSpec{0, "sort", Argument::None, Tag::Sort},
-    OptionSpec{'X', "exact", Argument::None, Tag::Exact},
-    OptionSpec{'6', "ipv6", Argument::None, Tag::Ipv6},
-    OptionSpec{'o', "ops", Argument::None, Tag::Ops},
-    OptionSpec{0, "pe", Argument::Required, Tag::Pe},
-    OptionSpec{'b', "sched-flags", Argument::Required, Tag::SchedFlags},
-    OptionSpec{0, "mcast-group", Argument::Required, Tag::McastGroup},
-    OptionSpec{0, "mcast-port", Argument::Required, Tag::McastPort},
-    OptionSpec{0, "mcast-ttl", Argument::Required, Tag::McastTtl},
-    OptionSpec{0, "sync-maxlen", Argument::Required, Tag::SyncMaxLen},
-    OptionSpec{0, "tun-info", Argument::None, Tag::TunInfo},
-    OptionSpec{0, "tun-type", Argument::Required, Tag::TunType},
-    OptionSpec{0, "tun-port", Argument::Required, Tag::TunPort},
-    OptionSpec{0, "tun-nocsum", Argument::None, Tag::TunNoCsum},
-    OptionSpec{0, "tun-csum", Argument::None, Tag::TunCsum},
-    OptionSpec{0, "tun-remcsum", Argument::None, Tag::TunRemCsum},
+    command('A', "add-service", CompatCommand::AddService),
+    command('E', "edit-service", CompatCommand::EditService),
+    command('D', "delete-service", CompatCommand::DeleteService),
+    command('C', "clear", CompatCommand::Flush),
+    command('L', "list", CompatCommand::List),
+    command('l', "list", CompatCommand::List),
+    command('Z', "zero", CompatCommand::Zero),
+    command('a', "add-server", CompatCommand::AddServer),
+    command('e', "edit-server", CompatCommand::EditServer),
+    command('d', "delete-server", CompatCommand::DeleteServer),
+    command(0, "set", CompatCommand::SetTimeouts),
+    command('h', "help", CompatCommand::Help),
+    command('v', "version", CompatCommand::Version),
+    command('R', "restore", CompatCommand::Restore),
+    command('S', "save", CompatCommand::Save),
+    command(0, "start-daemon", CompatCommand::StartDaemon, Argument::Required),
+    command(0, "stop-daemon", CompatCommand::StopDaemon, Argument::Required),
+    option('t', "tcp-service", Argument::Required, OptionClass::Service, Variant::Tcp),
+    option('u', "udp-service", Argument::Required, OptionClass::Service, Variant::Udp),
+    option(0, "sctp-service", Argument::Required, OptionClass::Service, Variant::Sctp),
+    option('f', "fwmark-service", Argument::Required, OptionClass::Service, Variant::Fwmark),
+    option('s', "scheduler", Argument::Required, OptionClass::Scheduler),
+    option('p', "persistent", Argument::Optional, OptionClass::Persistent),
+    option('M', "netmask", Argument::Required, OptionClass::Netmask),
+    option('r', "real-server", Argument::Required, OptionClass::Server),
+    option('m', "masquerading", Argument::None, OptionClass::Forward, Variant::Masquerading),
+    option('i', "ipip", Argument::None, OptionClass::Forward, Variant::Ipip),
+    option('g', "gatewaying", Argument::None, OptionClass::Forward, Variant::Gatewaying),
+    option('w', "weight", Argument::Required, OptionClass::Weight),
+    option('x', "u-threshold", Argument::Required, OptionClass::UpperThreshold),
+    option('y', "l-threshold", Argument::Required, OptionClass::LowerThreshold),
+    option('n', "numeric", Argument::None, OptionClass::Numeric),
+    option('c', "connection", Argument::None, OptionClass::Connection),
+    option(0, "mcast-interface", Argument::Required, OptionClass::McastInterface),
+    option(0, "syncid", Argument::Required, OptionClass::SyncId),
+    option(0, "timeout", Argument::None, OptionClass::Timeout),
+    option(0, "daemon", Argument::None, OptionClass::Daemon),
+    option(0, "stats", Argument::None, OptionClass::Stats),
+    option(0, "rate", Argument::None, OptionClass::Rate),
+    option(0, "thresholds", Argument::None, OptionClass::Thresholds),
+    option(0, "persistent-conn", Argument::None, OptionClass::PersistentConn),
+    option(0, "nosort", Argument::None, OptionClass::NoSort),
+    unclassed(0, "sort", Variant::Sort),
+    option('X', "exact", Argument::None, OptionClass::Exact),
+    unclassed('6', "ipv6", Variant::Ipv6),
+    option('o', "ops", Argument::None, OptionClass::OnePacket),
+    option(0, "pe", Argument::Required, OptionClass::PersistenceEngine),
+    option('b', "sched-flags", Argument::Required, OptionClass::SchedFlags),
+    option(0, "mcast-group", Argument::Required, OptionClass::McastGroup),
+    option(0, "mcast-port", Argument::Required, OptionClass::McastPort),
+    option(0, "mcast-ttl", Argument::Required, OptionClass::McastTtl),
+    option(0, "sync-maxlen", Argument::Required, OptionClass::SyncMaxLen),
+    option(0, "tun-info", Argument::None, OptionClass::TunInfo),
+    option(0, "tun-type", Argument::Required, OptionClass::TunType),
+    option(0, "tun-port", Argument::Required, OptionClass::TunPort),
+    option(0, "tun-nocsum", Argument::None, OptionClass::TunNoCsum),
+    option(0, "tun-csum", Argument::None, OptionClass::TunCsum),
+    option(0, "tun-remcsum", Argument::None, OptionClass::TunRemCsum),
 };
 
 constexpr int kOptionCount = static_cast<int>(OptionClass::Count);
@@ -441,41 +402,45 @@ class RequestBuilder {
         Service& svc = request_.service;
         Destination& dest = request_.destination;
         SyncDaemon& daemon = request_.daemon;
-        switch (token.spec->tag) {
-            case Tag::TcpService:
-            case Tag::UdpService:
-            case Tag::SctpService: {
-                set_option(OptionClass::Service);
-                svc.key.protocol = token.spec->tag == Tag::TcpService   ? Protocol::TCP
-                                   : token.spec->tag == Tag::UdpService ? Protocol::UDP
-                                                                        : Protocol::SCTP;
-                bool is_v6 = false;
-                const auto parsed = parse_address_port(arg, svc.key.protocol, names_,
-                                                       svc.key.address, svc.key.port, is_v6);
-                if (!parsed) fail(2, "illegal virtual server address[:port] specified");
-                svc.key.family = is_v6 ? Family::Inet6 : Family::Inet;
-                if (is_v6) svc.netmask = 128;
+        const OptionSpec& spec = *token.spec;
+        // A second command word lands here, as in ipvsadm.
+        if (spec.command != CompatCommand::None) fail(2, "invalid option `" + token.text + "'");
+        if (spec.variant == Variant::Sort) return;  // the default; accepted for compatibility
+        if (spec.variant == Variant::Ipv6) {
+            if (svc.key.fwmark == 0) fail(2, "-6 used before -f\n");
+            svc.key.family = Family::Inet6;
+            svc.netmask = 128;
+            return;
+        }
+        set_option(*spec.option_class);
+        switch (*spec.option_class) {
+            case OptionClass::Service:
+                if (spec.variant == Variant::Fwmark) {
+                    svc.key.family = Family::Inet;
+                    svc.key.protocol = Protocol::TCP;
+                    errno = 0;
+                    char* end = nullptr;
+                    const long mark = std::strtol(arg.c_str(), &end, 10);
+                    if (*end != '\0' || end == arg.c_str() || errno == ERANGE || mark <= 0 ||
+                        static_cast<unsigned long>(mark) > UINT_MAX)
+                        fail(2, "invalid fwmark value `" + arg + "' specified");
+                    svc.key.fwmark = static_cast<std::uint32_t>(mark);
+                } else {
+                    svc.key.protocol = spec.variant == Variant::Tcp   ? Protocol::TCP
+                                       : spec.variant == Variant::Udp ? Protocol::UDP
+                                                                      : Protocol::SCTP;
+                    bool is_v6 = false;
+                    const auto parsed = parse_address_port(arg, svc.key.protocol, names_,
+                                                           svc.key.address, svc.key.port, is_v6);
+                    if (!parsed) fail(2, "illegal virtual server address[:port] specified");
+                    svc.key.family = is_v6 ? Family::Inet6 : Family::Inet;
+                    if (is_v6) svc.netmask = 128;
+                }
                 break;
-            }
-            case Tag::FwmarkService: {
-                set_option(OptionClass::Service);
-                svc.key.family = Family::Inet;
-                svc.key.protocol = Protocol::TCP;
-                errno = 0;
-                char* end = nullptr;
-                const long mark = std::strtol(arg.c_str(), &end, 10);
-                if (*end != '\0' || end == arg.c_str() || errno == ERANGE || mark <= 0 ||
-                    static_cast<unsigned long>(mark) > UINT_MAX)
-                    fail(2, "invalid fwmark value `" + arg + "' specified");
-                svc.key.fwmark = static_cast<std::uint32_t>(mark);
-                break;
-            }
-            case Tag::Scheduler:
-                set_option(OptionClass::Scheduler);
+            case OptionClass::Scheduler:
                 svc.scheduler = arg.substr(0, 15);
                 break;
-            case Tag::Persistent:
-                set_option(OptionClass::Persistent);
+            case OptionClass::Persistent:
                 svc.flags |= service_flags::persistent;
                 if (!token.argument) {
                     svc.timeout = kDefaultPersistence;
@@ -485,8 +450,7 @@ class RequestBuilder {
                     fail(2, "invalid timeout value `" + arg + "' specified");
                 }
                 break;
-            case Tag::Netmask:
-                set_option(OptionClass::Netmask);
+            case OptionClass::Netmask:
                 if (svc.key.family != Family::Inet6) {
                     auto mask = parse_ipv4_like_inet_aton(arg);
                     if (!mask) mask = names_.host_to_ipv4(arg);
@@ -500,8 +464,7 @@ class RequestBuilder {
                     svc.netmask = static_cast<std::uint32_t>(prefix);
                 }
                 break;
-            case Tag::RealServer: {
-                set_option(OptionClass::Server);
+            case OptionClass::Server: {
                 Address address = svc.key.address;
                 std::uint16_t port = svc.key.port;
                 bool is_v6 = svc.key.family == Family::Inet6;
@@ -516,108 +479,69 @@ class RequestBuilder {
                 if (!parsed->has_port) dest.port = svc.key.port;
                 break;
             }
-            case Tag::Ipip:
-                set_option(OptionClass::Forward);
-                dest.method = ForwardMethod::Tunnel;
+            case OptionClass::Forward:
+                dest.method = spec.variant == Variant::Ipip         ? ForwardMethod::Tunnel
+                              : spec.variant == Variant::Gatewaying ? ForwardMethod::Route
+                                                                    : ForwardMethod::Masquerade;
                 break;
-            case Tag::Gatewaying:
-                set_option(OptionClass::Forward);
-                dest.method = ForwardMethod::Route;
-                break;
-            case Tag::Masquerading:
-                set_option(OptionClass::Forward);
-                dest.method = ForwardMethod::Masquerade;
-                break;
-            case Tag::Weight:
-                set_option(OptionClass::Weight);
+            case OptionClass::Weight:
                 if (auto w = number_in_range(arg, 0, INT_MAX))
                     dest.weight = static_cast<std::int32_t>(*w);
                 else
                     fail(2, "illegal weight specified");
                 break;
-            case Tag::UThreshold:
-                set_option(OptionClass::UpperThreshold);
+            case OptionClass::UpperThreshold:
                 if (auto x = number_in_range(arg, 0, INT_MAX))
                     dest.upper_threshold = static_cast<std::uint32_t>(*x);
                 else
                     fail(2, "illegal u_threshold specified");
                 break;
-            case Tag::LThreshold:
-                set_option(OptionClass::LowerThreshold);
+            case OptionClass::LowerThreshold:
                 if (auto y = number_in_range(arg, 0, INT_MAX))
                     dest.lower_threshold = static_cast<std::uint32_t>(*y);
                 else
                     fail(2, "illegal l_threshold specified");
                 break;
-            case Tag::Connection:
-                set_option(OptionClass::Connection);
-                break;
-            case Tag::Numeric:
-                set_option(OptionClass::Numeric);
+            case OptionClass::Numeric:
                 request_.format.numeric = true;
                 break;
-            case Tag::McastInterface:
-                set_option(OptionClass::McastInterface);
+            case OptionClass::McastInterface:
                 daemon.interface = arg.substr(0, 15);
                 break;
-            case Tag::SyncId:
-                set_option(OptionClass::SyncId);
+            case OptionClass::SyncId:
                 if (auto id = number_in_range(arg, 0, 255))
                     daemon.sync_id = static_cast<std::uint32_t>(*id);
                 else
                     fail(2, "illegal syncid specified");
                 break;
-            case Tag::Timeout:
-                set_option(OptionClass::Timeout);
-                break;
-            case Tag::Daemon:
-                set_option(OptionClass::Daemon);
-                break;
-            case Tag::Stats:
-                set_option(OptionClass::Stats);
+            case OptionClass::Stats:
                 request_.format.stats = true;
                 break;
-            case Tag::Rate:
-                set_option(OptionClass::Rate);
+            case OptionClass::Rate:
                 request_.format.rate = true;
                 break;
-            case Tag::Thresholds:
-                set_option(OptionClass::Thresholds);
+            case OptionClass::Thresholds:
                 request_.format.thresholds = true;
                 break;
-            case Tag::PersistentConn:
-                set_option(OptionClass::PersistentConn);
+            case OptionClass::PersistentConn:
                 request_.format.persistent_conn = true;
                 break;
-            case Tag::NoSort:
-                set_option(OptionClass::NoSort);
+            case OptionClass::NoSort:
                 request_.format.nosort = true;
                 break;
-            case Tag::Sort:
-                break;  // the default; accepted for compatibility
-            case Tag::Exact:
-                set_option(OptionClass::Exact);
+            case OptionClass::Exact:
                 request_.format.exact = true;
                 break;
-            case Tag::Ipv6:
-                if (svc.key.fwmark == 0) fail(2, "-6 used before -f\n");
-                svc.key.family = Family::Inet6;
-                svc.netmask = 128;
-                break;
-            case Tag::Ops:
-                set_option(OptionClass::OnePacket);
+            case OptionClass::OnePacket:
                 svc.flags |= service_flags::one_packet;
                 break;
-            case Tag::Pe:
-                set_option(OptionClass::PersistenceEngine);
+            case OptionClass::PersistenceEngine:
                 svc.pe_name = arg.substr(0, 16);
                 break;
-            case Tag::SchedFlags:
-                set_option(OptionClass::SchedFlags);
+            case OptionClass::SchedFlags:
                 sched_flags_ = arg.substr(0, 127);
                 break;
-            case Tag::McastGroup: {
-                set_option(OptionClass::McastGroup);
+            case OptionClass::McastGroup: {
                 const bool v6 = arg.find(':') != std::string::npos;
                 auto group = Address::parse(arg);
                 const bool multicast =
@@ -629,33 +553,28 @@ class RequestBuilder {
                 daemon.group = group;
                 break;
             }
-            case Tag::McastPort:
-                set_option(OptionClass::McastPort);
+            case OptionClass::McastPort:
                 if (auto p = number_in_range(arg, 1, 65535))
                     daemon.port = static_cast<std::uint16_t>(*p);
                 else
                     fail(2, "illegal mcast-port specified");
                 break;
-            case Tag::McastTtl:
-                set_option(OptionClass::McastTtl);
+            case OptionClass::McastTtl:
                 if (auto t = number_in_range(arg, 1, 255))
                     daemon.ttl = static_cast<std::uint8_t>(*t);
                 else
                     fail(2, "illegal mcast-ttl specified");
                 break;
-            case Tag::SyncMaxLen:
-                set_option(OptionClass::SyncMaxLen);
+            case OptionClass::SyncMaxLen:
                 if (auto m = number_in_range(arg, 1, 65535 - 20 - 8))
                     daemon.max_len = static_cast<std::uint16_t>(*m);
                 else
                     fail(2, "illegal sync-maxlen specified");
                 break;
-            case Tag::TunInfo:
-                set_option(OptionClass::TunInfo);
+            case OptionClass::TunInfo:
                 request_.format.tun_info = true;
                 break;
-            case Tag::TunType:
-                set_option(OptionClass::TunType);
+            case OptionClass::TunType:
                 if (arg == "ipip")
                     dest.tunnel_type = TunnelType::IPIP;
                 else if (arg == "gue")
@@ -665,28 +584,26 @@ class RequestBuilder {
                 else
                     fail(2, "illegal tunnel type specified");
                 break;
-            case Tag::TunPort:
-                set_option(OptionClass::TunPort);
+            case OptionClass::TunPort:
                 if (auto p = number_in_range(arg, 1, 65535))
                     dest.tunnel_port = static_cast<std::uint16_t>(*p);
                 else
                     fail(2, "illegal tunnel port specified");
                 break;
-            case Tag::TunNoCsum:
-                set_option(OptionClass::TunNoCsum);
+            case OptionClass::TunNoCsum:
                 dest.tunnel_flags |= tunnel_flags::nocsum;
                 break;
-            case Tag::TunCsum:
-                set_option(OptionClass::TunCsum);
+            case OptionClass::TunCsum:
                 dest.tunnel_flags |= tunnel_flags::csum;
                 break;
-            case Tag::TunRemCsum:
-                set_option(OptionClass::TunRemCsum);
+            case OptionClass::TunRemCsum:
                 dest.tunnel_flags |= tunnel_flags::remcsum;
                 break;
-            default:
-                // A second command word lands here, as in ipvsadm.
-                fail(2, "invalid option `" + token.text + "'");
+            case OptionClass::Connection:  // these three only select what -L lists
+            case OptionClass::Timeout:
+            case OptionClass::Daemon:
+            case OptionClass::Count:
+                break;
         }
     }
 
@@ -859,45 +776,6 @@ class RequestBuilder {
     std::string sched_flags_;
 };
 
-std::optional<CompatCommand> command_of(Tag tag) {
-    switch (tag) {
-        case Tag::AddService:
-            return CompatCommand::AddService;
-        case Tag::EditService:
-            return CompatCommand::EditService;
-        case Tag::DeleteService:
-            return CompatCommand::DeleteService;
-        case Tag::AddServer:
-            return CompatCommand::AddServer;
-        case Tag::EditServer:
-            return CompatCommand::EditServer;
-        case Tag::DeleteServer:
-            return CompatCommand::DeleteServer;
-        case Tag::Clear:
-            return CompatCommand::Flush;
-        case Tag::List:
-            return CompatCommand::List;
-        case Tag::Zero:
-            return CompatCommand::Zero;
-        case Tag::Set:
-            return CompatCommand::SetTimeouts;
-        case Tag::Restore:
-            return CompatCommand::Restore;
-        case Tag::Save:
-            return CompatCommand::Save;
-        case Tag::StartDaemon:
-            return CompatCommand::StartDaemon;
-        case Tag::StopDaemon:
-            return CompatCommand::StopDaemon;
-        case Tag::Help:
-            return CompatCommand::Help;
-        case Tag::Version:
-            return CompatCommand::Version;
-        default:
-            return std::nullopt;
-    }
-}
-
 CompatExit try_help(const std::string& program) {
     return CompatExit{
         255, "Try `" + program + " -h' or '" + program + " --help' for more information.\n"};
@@ -933,21 +811,21 @@ CompatParse parse_compat(const std::vector<std::string>& args, const std::string
     try {
         const Token first = tokens.next();
         if (first.kind != Token::Kind::Option) return try_help(program);
-        const auto command = command_of(first.spec->tag);
-        if (!command) return try_help(program);
-        builder.set_command(*command);
-        if (*command == CompatCommand::StartDaemon || *command == CompatCommand::StopDaemon) {
+        const auto command = first.spec->command;
+        if (command == CompatCommand::None) return try_help(program);
+        builder.set_command(command);
+        if (command == CompatCommand::StartDaemon || command == CompatCommand::StopDaemon) {
             const std::string state = first.argument.value_or("");
             if (state == "master")
                 builder.request().daemon.state = SyncState::Master;
             else if (state == "backup")
                 builder.request().daemon.state = SyncState::Backup;
-            else if (*command == CompatCommand::StartDaemon)
+            else if (command == CompatCommand::StartDaemon)
                 fail(2, "illegal start-daemon parameter specified");
             else
                 fail(2, "illegal start_daemon specified");
         }
-        if (*command == CompatCommand::Help || *command == CompatCommand::Version) {
+        if (command == CompatCommand::Help || command == CompatCommand::Version) {
             builder.request().json = json;
             return builder.request();
         }
