@@ -6,19 +6,14 @@
 #include "healthcheck/reconcile.hpp"
 #include "ipvsctl/plan.hpp"
 
+#include "config_fixture.hpp"
+
 using namespace ipvsctl;
 using namespace ipvsctl::healthcheck;
 
-namespace {
+using test_support::parse_ok;
 
-std::shared_ptr<const config::Config> parse(const std::string& text) {
-    auto result = config::parse_config(text, "test.conf");
-    std::string errors;
-    for (const auto& d : result.diagnostics) errors += d.to_string() + "\n";
-    INFO(errors);
-    REQUIRE(result.ok());
-    return result.config;
-}
+namespace {
 
 const char* kWeb = R"(
 virtual_server 192.0.2.10 80 {
@@ -58,7 +53,7 @@ virtual_server 192.0.2.10 80 {
 )";
 
 struct Fixture {
-    std::shared_ptr<const config::Config> config = parse(kWeb);
+    std::shared_ptr<const config::Config> config = parse_ok(kWeb);
     HealthMap health;
     std::map<std::string, bool> quorum;
     Table current;
@@ -178,7 +173,7 @@ TEST_CASE("alive weight for quorum counts primaries, else backups", "[reconcile]
 }
 
 TEST_CASE("virtual server groups expand to several services", "[reconcile]") {
-    const auto config = parse(R"(
+    const auto config = parse_ok(R"(
 virtual_server_group web {
     192.0.2.10-12 80
     fwmark 7
@@ -206,7 +201,7 @@ virtual_server group web {
 }
 
 TEST_CASE("a real server in two virtual servers shares one probe", "[reconcile][probe]") {
-    const auto config = parse(R"(
+    const auto config = parse_ok(R"(
 virtual_server 192.0.2.10 80 {
     delay_loop 3
     protocol TCP

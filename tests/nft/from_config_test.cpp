@@ -5,19 +5,14 @@
 #include "healthcheck/reconcile.hpp"
 #include "nft/from_config.hpp"
 
+#include "config_fixture.hpp"
+
 using namespace ipvsctl;
 using namespace ipvsctl::nft;
 
-namespace {
+using test_support::parse_ok;
 
-std::shared_ptr<const config::Config> parse(const std::string& text) {
-    auto result = config::parse_config(text, "test.conf");
-    std::string errors;
-    for (const auto& d : result.diagnostics) errors += d.to_string() + "\n";
-    INFO(errors);
-    REQUIRE(result.ok());
-    return result.config;
-}
+namespace {
 
 const char* kGroupAndFnat = R"(
 virtual_server_group web {
@@ -70,16 +65,16 @@ IpAddress ip(const char* text) {
 }  // namespace
 
 TEST_CASE("a group with address lines gets a stable mark outside the configured ones") {
-    const auto config = parse(kGroupAndFnat);
+    const auto config = parse_ok(kGroupAndFnat);
     const auto marks = group_marks(*config);
     REQUIRE(marks.size() == 1);
     const std::uint32_t mark = marks.at("group web/tcp");
     CHECK((mark & 0xffff0000u) == kGroupMarkBase);
-    CHECK(group_marks(*parse(kGroupAndFnat)) == marks);
+    CHECK(group_marks(*parse_ok(kGroupAndFnat)) == marks);
 }
 
 TEST_CASE("marks of two users of one group differ and skip configured marks") {
-    const auto config = parse(R"(
+    const auto config = parse_ok(R"(
 virtual_server_group dns {
     192.0.2.53 53
 }
@@ -105,7 +100,7 @@ virtual_server group dns {
 }
 
 TEST_CASE("the collapsed group becomes one fwmark service in the reconciler's table") {
-    const auto config = parse(kGroupAndFnat);
+    const auto config = parse_ok(kGroupAndFnat);
     const auto marks = group_marks(*config);
     const std::uint32_t mark = marks.at("group web/tcp");
     const config::Config collapsed = collapse_groups(*config, marks);
@@ -136,7 +131,7 @@ TEST_CASE("the collapsed group becomes one fwmark service in the reconciler's ta
 }
 
 TEST_CASE("mark rules cover the group's address lines with the virtual server's protocol") {
-    const auto config = parse(kGroupAndFnat);
+    const auto config = parse_ok(kGroupAndFnat);
     const auto marks = group_marks(*config);
     const std::uint32_t mark = marks.at("group web/tcp");
     const Ruleset ruleset = desired_ruleset(*config, marks);
@@ -149,7 +144,7 @@ TEST_CASE("mark rules cover the group's address lines with the virtual server's 
 }
 
 TEST_CASE("FNAT real servers get SNAT rules for each service of their virtual server") {
-    const auto config = parse(kGroupAndFnat);
+    const auto config = parse_ok(kGroupAndFnat);
     const auto marks = group_marks(*config);
     const std::uint32_t mark = marks.at("group web/tcp");
     const Ruleset ruleset = desired_ruleset(*config, marks);
@@ -171,7 +166,7 @@ TEST_CASE("FNAT real servers get SNAT rules for each service of their virtual se
 }
 
 TEST_CASE("a configuration without groups or FNAT needs no rules and is not changed") {
-    const auto config = parse(R"(
+    const auto config = parse_ok(R"(
 virtual_server 192.0.2.40 80 {
     real_server 10.1.0.3 80 {
     }

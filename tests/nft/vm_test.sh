@@ -10,6 +10,7 @@
 #   vm_test.sh HEALTHCHECKD
 set -euo pipefail
 healthcheckd=$1
+source "$(dirname "$0")/../support/healthcheckd_guest.sh"
 work=$(mktemp -d /tmp/nft-vm.XXXXXX)
 daemon_pid=
 server_pids=()
@@ -22,17 +23,10 @@ cleanup() {
     ipvsadm -C 2>/dev/null || true
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- daemon log" >&2; cat "$work/daemon.log" >&2 || true; exit 1; }
 
 sysctl -qw net.ipv4.ip_forward=1
 # Client: its default route is the director.
-ip netns add nfcl
-ip link add nfc0 type veth peer name nfc1 netns nfcl
-ip addr add 10.92.1.1/24 dev nfc0
-ip link set nfc0 up
-ip -n nfcl addr add 10.92.1.2/24 dev nfc1
-ip -n nfcl link set nfc1 up
-ip -n nfcl link set lo up
+veth_netns nfcl nfc0 nfc1 10.92.1.1/24 10.92.1.2/24
 ip -n nfcl route add default via 10.92.1.1
 # Real servers on a bridge, with no route beyond their own subnet.
 ip link add nfbr0 type bridge
@@ -57,6 +51,20 @@ for vip in 192.0.2.80 192.0.2.90 192.0.2.91 192.0.2.92 192.0.2.95; do
     ip addr add $vip/32 dev lo
 done
 
+# Both virtual servers balance over the same two real servers.
+real_servers() {
+    local n
+    for n in 1 2; do
+        cat <<CONF
+    real_server 10.92.2.1$n 8080 {
+        TCP_CHECK {
+            connect_timeout 2
+        }
+    }
+CONF
+    done
+}
+
 write_config() {  # METHOD_OF_192.0.2.80 METHOD_OF_GROUP
     cat > "$work/ipvsctl.conf" <<CONF
 virtual_server 192.0.2.80 80 {
@@ -64,16 +72,7 @@ virtual_server 192.0.2.80 80 {
     lb_algo rr
     lb_kind $1
     protocol TCP
-    real_server 10.92.2.11 8080 {
-        TCP_CHECK {
-            connect_timeout 2
-        }
-    }
-    real_server 10.92.2.12 8080 {
-        TCP_CHECK {
-            connect_timeout 2
-        }
-    }
+$(real_servers)
 }
 virtual_server_group web {
     192.0.2.90-92 80
@@ -84,16 +83,7 @@ virtual_server group web {
     lb_algo rr
     lb_kind $2
     protocol TCP
-    real_server 10.92.2.11 8080 {
-        TCP_CHECK {
-            connect_timeout 2
-        }
-    }
-    real_server 10.92.2.12 8080 {
-        TCP_CHECK {
-            connect_timeout 2
-        }
-    }
+$(real_servers)
 }
 CONF
 }
@@ -102,20 +92,12 @@ fetch() {  # URL -> body or "failed"
     ip netns exec nfcl curl -s --max-time 3 "$1" || echo failed
 }
 
-# wait_servers COUNT SECONDS: until COUNT destinations are in the table.
-wait_servers() {
-    local i
-    for i in $(seq 1 $(($2 * 2))); do
-        [ "$(ipvsadm -L -n | grep -c -- '-> 10.92.2.1')" -ge "$1" ] && return 0
-        sleep 0.5
-    done
-    return 1
-}
+# servers_in_table COUNT: at least COUNT destinations are in the table.
+servers_in_table() { [ "$(ipvsadm -L -n | grep -c -- '-> 10.92.2.1')" -ge "$1" ]; }
 
 write_config 'FNAT source 10.92.2.254' FNAT
-"$healthcheckd" -f "$work/ipvsctl.conf" --control-socket "$work/hc.sock" 2>"$work/daemon.log" &
-daemon_pid=$!
-wait_servers 4 120 || fail "real servers never joined"
+start_healthcheckd
+wait_until 120 servers_in_table 4 || fail "real servers never joined"
 ipvsadm -L -n
 nft list table inet ipvsctl
 
@@ -149,11 +131,8 @@ echo "requests seen by the servers: $from_source from 10.92.2.254, $from_masq fr
 # Reload to plain NAT: the rules lose their SNAT, the servers cannot answer.
 write_config NAT NAT
 kill -HUP "$daemon_pid"
-for i in $(seq 1 60); do
-    nft list table inet ipvsctl | grep -q masquerade || break
-    sleep 0.5
-done
-nft list table inet ipvsctl | grep -q masquerade && fail "reload kept the SNAT rules"
+no_snat_rules() { ! nft list table inet ipvsctl | grep -q masquerade; }
+wait_until 30 no_snat_rules || fail "reload kept the SNAT rules"
 nft list table inet ipvsctl | grep -q "meta mark set" || fail "reload lost the mark rules"
 body=$(fetch http://192.0.2.80/)
 [ "$body" = failed ] || fail "NAT without a route back answered: $body"

@@ -8,6 +8,7 @@
 #   daemon_vm_test.sh HEALTHCHECKD
 set -euo pipefail
 healthcheckd=$1
+source "$(dirname "$0")/../../support/healthcheckd_guest.sh"
 work=$(mktemp -d /tmp/healthcheck-vm.XXXXXX)
 daemon_pid= server_pid=
 
@@ -18,15 +19,8 @@ cleanup() {
     ipvsadm -C 2>/dev/null || true
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- daemon log" >&2; cat "$work/daemon.log" >&2 || true; exit 1; }
 
-ip netns add hcrs
-ip link add hcv0 type veth peer name hcv1 netns hcrs
-ip addr add 198.18.20.1/24 dev hcv0
-ip link set hcv0 up
-ip -n hcrs addr add 198.18.20.2/24 dev hcv1
-ip -n hcrs link set hcv1 up
-ip -n hcrs link set lo up
+veth_netns hcrs hcv0 hcv1 198.18.20.1/24 198.18.20.2/24
 
 start_server() {
     ip netns exec hcrs python3 -m http.server --bind 198.18.20.2 8080 >/dev/null 2>&1 &
@@ -49,23 +43,15 @@ virtual_server 192.0.2.10 80 {
 }
 CONF
 
-# wait_table PRESENT|ABSENT SECONDS: polls ipvsadm every half second.
+in_table() { ipvsadm -L -n | grep -q "198.18.20.2:8080"; }
+not_in_table() { ! in_table; }
+# wait_table PRESENT|ABSENT SECONDS
 wait_table() {
-    local want=$1 limit=$2 i
-    for i in $(seq 1 $((limit * 2))); do
-        if ipvsadm -L -n | grep -q "198.18.20.2:8080"; then
-            [ "$want" = PRESENT ] && return 0
-        else
-            [ "$want" = ABSENT ] && return 0
-        fi
-        sleep 0.5
-    done
-    return 1
+    if [ "$1" = PRESENT ]; then wait_until "$2" in_table; else wait_until "$2" not_in_table; fi
 }
 
 start_server
-"$healthcheckd" -f "$work/ipvsctl.conf" --control-socket "$work/hc.sock" 2>"$work/daemon.log" &
-daemon_pid=$!
+start_healthcheckd
 
 wait_table PRESENT 120 || fail "server never joined the table"
 ipvsadm -L -n
@@ -109,8 +95,7 @@ ipvsadm -L -n | grep -q "198.18.20.2:8080" || fail "stop must leave the table as
 grep -q "stopping" "$work/daemon.log" || fail "no stop message"
 
 # Adoption: a restarted daemon keeps what the kernel has, removing nothing.
-"$healthcheckd" -f "$work/ipvsctl.conf" --control-socket "$work/hc.sock" 2>"$work/daemon2.log" &
-daemon_pid=$!
+start_healthcheckd "$work/daemon2.log"
 sleep 5
 ipvsadm -L -n | grep -q "198.18.20.2:8080 *Masq *3" || fail "adopted server lost"
 if grep -q "delete" "$work/daemon2.log"; then cat "$work/daemon2.log" >&2; fail "restart removed something"; fi
