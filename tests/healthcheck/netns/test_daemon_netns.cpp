@@ -19,6 +19,8 @@
 #include <fstream>
 #include <thread>
 
+#include "sys/unique_fd.hpp"
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -32,28 +34,23 @@ std::string env(const char* name) {
 
 /// One request on the control socket; null when the daemon is not there.
 nlohmann::json ask(const std::string& path, const std::string& request) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return nullptr;
+    const ipvsctl::sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return nullptr;
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     path.copy(address.sun_path, sizeof(address.sun_path) - 1);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-        ::close(fd);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
         return nullptr;
-    }
     const std::string line = request + "\n";
-    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-        ::close(fd);
+    if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
         return nullptr;
-    }
     std::string reply;
     char buffer[4096];
     for (int reads = 0; reads < 1000 && reply.find('\n') == std::string::npos; ++reads) {
-        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
         if (n <= 0) break;
         reply.append(buffer, static_cast<std::size_t>(n));
     }
-    ::close(fd);
     return nlohmann::json::parse(reply, nullptr, false);
 }
 
@@ -69,6 +66,20 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
         ::_exit(127);
     }
     return pid;
+}
+
+/// healthcheckd in --dry-run (the host has no IPVS) on `conf`, answering on `socket`.
+pid_t start_daemon(const std::string& conf, const std::string& socket, const std::string& log) {
+    return spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
+                 log);
+}
+
+/// python's http.server in the server namespace, on ADDRESS:PORT.
+pid_t start_http_server(const std::string& address, const std::string& port,
+                        const std::string& log) {
+    return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
+                  "--bind", address, port},
+                 log);
 }
 
 void stop(pid_t pid) {
@@ -126,15 +137,12 @@ TEST_CASE("healthcheckd: a server that dies leaves, and comes back", "[netns][da
 
     // A real server the test can kill: python's http.server on 8091.
     const auto start_backend = [&] {
-        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
-                      "--bind", server, "8091"},
-                     work + "/backend.log");
+        return start_http_server(server, "8091", work + "/backend.log");
     };
     pid_t backend = start_backend();
     std::this_thread::sleep_for(500ms);
 
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const pid_t daemon = start_daemon(conf, socket, log);
     const auto up = wait_for(socket, server + ":8091", "up", 10s);
     CHECK(up.has_value());
     CHECK(wait_for(socket, server + ":8080", "up", 5s).has_value());
@@ -215,8 +223,7 @@ TEST_CASE("healthcheckd: drain and undrain over the control socket", "[netns][da
         << server
         << " 8080 {\n        weight 4\n"
            "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}\n";
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const pid_t daemon = start_daemon(conf, socket, log);
     REQUIRE(wait_for(socket, server + ":8080", "up", 10s).has_value());
 
     const std::string target = R"("service":"tcp:192.0.2.20:80","server":")" + server + R"(:8080")";
@@ -316,14 +323,11 @@ TEST_CASE("healthcheckd: notify and quorum scripts run as the script user",
                         << " 8080 {\n        TCP_CHECK {\n            connect_timeout 1\n"
                            "        }\n    }\n}\n";
     const auto start_backend = [&] {
-        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
-                      "--bind", server, "8092"},
-                     work + "/notify-backend.log");
+        return start_http_server(server, "8092", work + "/notify-backend.log");
     };
     pid_t backend = start_backend();
     std::this_thread::sleep_for(500ms);
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const pid_t daemon = start_daemon(conf, socket, log);
     REQUIRE(wait_for(socket, server + ":8092", "up", 10s).has_value());
 
     const auto events = [&] {
@@ -404,8 +408,7 @@ TEST_CASE("healthcheckd: weights from an agent on the real server", "[netns][dae
            "            interval 0.3\n            timeout 0.3\n        }\n"
            "        TCP_CHECK {\n            connect_timeout 1\n        }\n    }\n}\n";
     std::this_thread::sleep_for(300ms);
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const pid_t daemon = start_daemon(conf, socket, log);
     const auto weight_becomes = [&](int weight) {
         for (int i = 0; i < 100; ++i) {
             const auto entry =
@@ -465,9 +468,7 @@ TEST_CASE("healthcheckd: weights from response time", "[netns][daemon][response_
            "            target_response_time 5\n        }\n"
            "        TCP_CHECK {\n            connect_port 8080\n"
            "            connect_timeout 1\n        }\n    }\n}\n";
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
-              work + "/rt.log");
+    const pid_t daemon = start_daemon(conf, socket, work + "/rt.log");
     std::this_thread::sleep_for(2s);
     const auto status = ask(socket, R"({"command":"status"})");
     const auto slow = server_entry(status, server + ":8080");
@@ -484,29 +485,22 @@ namespace {
 
 /// GET /metrics from ADDR:PORT over plain HTTP/1.0; "" when unreachable.
 std::string fetch_metrics(const std::string& address, std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return "";
+    const ipvsctl::sys::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return "";
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(port);
     ::inet_pton(AF_INET, address.c_str(), &to.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
-        ::close(fd);
-        return "";
-    }
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) return "";
     const std::string request = "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
-    if (::write(fd, request.data(), request.size()) < 0) {
-        ::close(fd);
-        return "";
-    }
+    if (::write(fd.get(), request.data(), request.size()) < 0) return "";
     std::string reply;
     char buffer[8192];
     for (int reads = 0; reads < 10000; ++reads) {
-        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
         if (n <= 0) break;
         reply.append(buffer, static_cast<std::size_t>(n));
     }
-    ::close(fd);
     return reply;
 }
 
@@ -529,9 +523,7 @@ TEST_CASE("healthcheckd: Prometheus metrics when metrics_listen is set",
                         << server
                         << " 8099 {\n        TCP_CHECK {\n            connect_timeout 1\n"
                            "        }\n    }\n}\n";
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket},
-              work + "/metrics.log");
+    const pid_t daemon = start_daemon(conf, socket, work + "/metrics.log");
     REQUIRE(wait_for(socket, server + ":8099", "down", 10s).has_value());
     std::this_thread::sleep_for(1500ms);  // a loop-lag sample
     const std::string text = fetch_metrics("127.0.0.1", 19117);
@@ -573,8 +565,7 @@ TEST_CASE("healthcheckd: a reload changing 10% of the servers applies only that"
         out << "}\n";
     };
     write(0);
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const pid_t daemon = start_daemon(conf, socket, log);
     REQUIRE(wait_for(socket, "198.18.30.100:80", "up", 10s).has_value());
     write(10);
     ::kill(daemon, SIGHUP);
@@ -622,15 +613,12 @@ TEST_CASE("healthcheckd: backup servers, then the sorry server", "[netns][daemon
                         << " 8095 {\n        backup\n        TCP_CHECK {\n"
                            "            connect_timeout 1\n        }\n    }\n}\n";
     const auto start_backend = [&](const char* port) {
-        return spawn({"ip", "netns", "exec", env("HC_SERVER_NETNS"), "python3", "-m", "http.server",
-                      "--bind", server, port},
-                     work + "/backup-backend.log");
+        return start_http_server(server, port, work + "/backup-backend.log");
     };
     pid_t primary = start_backend("8094");
     pid_t backup = start_backend("8095");
     std::this_thread::sleep_for(700ms);
-    const pid_t daemon =
-        spawn({env("HC_HEALTHCHECKD"), "-f", conf, "--dry-run", "--control-socket", socket}, log);
+    const pid_t daemon = start_daemon(conf, socket, log);
     REQUIRE(wait_for(socket, server + ":8094", "up", 10s).has_value());
     stop(primary);
     REQUIRE(wait_for(socket, server + ":8094", "down", 10s).has_value());
