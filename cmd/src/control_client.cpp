@@ -335,24 +335,28 @@ std::variant<CheckServer, std::string> parse_check_server(std::string_view text)
     return CheckServer{canonical};
 }
 
-int vrrp_status(const ControlIo& io) {
+namespace {
+
+/// Asks the daemon for its status and prints the reply as JSON or through `format`.
+int print_status(const ControlIo& io, const char* what,
+                 std::string (*format)(const nlohmann::json& reply)) {
     nlohmann::json reply;
-    if (!exchange(io, "vrrp status", {{"command", "status"}}, reply)) return 1;
+    if (!exchange(io, what, {{"command", "status"}}, reply)) return 1;
     if (io.json)
         io.out << reply.dump(2) << "\n";
     else
-        io.out << format_vrrp_status(reply);
+        io.out << format(reply);
     return 0;
 }
 
+}  // namespace
+
+int vrrp_status(const ControlIo& io) {
+    return print_status(io, "vrrp status", format_vrrp_status);
+}
+
 int check_status(const ControlIo& io) {
-    nlohmann::json reply;
-    if (!exchange(io, "check status", {{"command", "status"}}, reply)) return 1;
-    if (io.json)
-        io.out << reply.dump(2) << "\n";
-    else
-        io.out << format_check_status(reply);
-    return 0;
+    return print_status(io, "check status", format_check_status);
 }
 
 namespace {
