@@ -215,6 +215,15 @@ std::optional<long> number_in_range(const std::string& text, long min, long max)
     return std::nullopt;
 }
 
+/// `arg` as a number in [min, max] for an option's value, or ipvsadm's
+/// "illegal WHAT specified".
+template <class T>
+T number_or_fail(const std::string& arg, long min, long max, const char* what) {
+    const auto number = number_in_range(arg, min, max);
+    if (!number) fail(2, std::string("illegal ") + what + " specified");
+    return static_cast<T>(*number);
+}
+
 bool all_digits(const std::string& text) {
     for (char c : text)
         if (!std::isdigit(static_cast<unsigned char>(c))) return false;
@@ -485,22 +494,15 @@ class RequestBuilder {
                                                                     : ForwardMethod::Masquerade;
                 break;
             case OptionClass::Weight:
-                if (auto w = number_in_range(arg, 0, INT_MAX))
-                    dest.weight = static_cast<std::int32_t>(*w);
-                else
-                    fail(2, "illegal weight specified");
+                dest.weight = number_or_fail<std::int32_t>(arg, 0, INT_MAX, "weight");
                 break;
             case OptionClass::UpperThreshold:
-                if (auto x = number_in_range(arg, 0, INT_MAX))
-                    dest.upper_threshold = static_cast<std::uint32_t>(*x);
-                else
-                    fail(2, "illegal u_threshold specified");
+                dest.upper_threshold =
+                    number_or_fail<std::uint32_t>(arg, 0, INT_MAX, "u_threshold");
                 break;
             case OptionClass::LowerThreshold:
-                if (auto y = number_in_range(arg, 0, INT_MAX))
-                    dest.lower_threshold = static_cast<std::uint32_t>(*y);
-                else
-                    fail(2, "illegal l_threshold specified");
+                dest.lower_threshold =
+                    number_or_fail<std::uint32_t>(arg, 0, INT_MAX, "l_threshold");
                 break;
             case OptionClass::Numeric:
                 request_.format.numeric = true;
@@ -509,10 +511,7 @@ class RequestBuilder {
                 daemon.interface = arg.substr(0, 15);
                 break;
             case OptionClass::SyncId:
-                if (auto id = number_in_range(arg, 0, 255))
-                    daemon.sync_id = static_cast<std::uint32_t>(*id);
-                else
-                    fail(2, "illegal syncid specified");
+                daemon.sync_id = number_or_fail<std::uint32_t>(arg, 0, 255, "syncid");
                 break;
             case OptionClass::Stats:
                 request_.format.stats = true;
@@ -554,22 +553,14 @@ class RequestBuilder {
                 break;
             }
             case OptionClass::McastPort:
-                if (auto p = number_in_range(arg, 1, 65535))
-                    daemon.port = static_cast<std::uint16_t>(*p);
-                else
-                    fail(2, "illegal mcast-port specified");
+                daemon.port = number_or_fail<std::uint16_t>(arg, 1, 65535, "mcast-port");
                 break;
             case OptionClass::McastTtl:
-                if (auto t = number_in_range(arg, 1, 255))
-                    daemon.ttl = static_cast<std::uint8_t>(*t);
-                else
-                    fail(2, "illegal mcast-ttl specified");
+                daemon.ttl = number_or_fail<std::uint8_t>(arg, 1, 255, "mcast-ttl");
                 break;
             case OptionClass::SyncMaxLen:
-                if (auto m = number_in_range(arg, 1, 65535 - 20 - 8))
-                    daemon.max_len = static_cast<std::uint16_t>(*m);
-                else
-                    fail(2, "illegal sync-maxlen specified");
+                daemon.max_len =
+                    number_or_fail<std::uint16_t>(arg, 1, 65535 - 20 - 8, "sync-maxlen");
                 break;
             case OptionClass::TunInfo:
                 request_.format.tun_info = true;
@@ -585,10 +576,7 @@ class RequestBuilder {
                     fail(2, "illegal tunnel type specified");
                 break;
             case OptionClass::TunPort:
-                if (auto p = number_in_range(arg, 1, 65535))
-                    dest.tunnel_port = static_cast<std::uint16_t>(*p);
-                else
-                    fail(2, "illegal tunnel port specified");
+                dest.tunnel_port = number_or_fail<std::uint16_t>(arg, 1, 65535, "tunnel port");
                 break;
             case OptionClass::TunNoCsum:
                 dest.tunnel_flags |= tunnel_flags::nocsum;
