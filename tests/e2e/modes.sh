@@ -76,8 +76,7 @@ check "fnat: the real servers have no default route" \
     [ -z "$(ip -n e2rs1 route show default; ip -n e2rs2 route show default; ip -n e2rs3 route show default)" ]
 # The first requests after the live TUN -> FNAT switch are counted and
 # bounded, not required to be zero (one run lost 2 of 60, another 0 of 90:
-# not understood yet); a second round must
-# lose none and follow rr.
+# not understood yet); a second round must lose none and follow rr.
 out=$WORK/fnat-switch.json
 loadgen --count 30 --log "$WORK/fnat-switch.jsonl" > "$out"
 log "  right after the switch: sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), errors $(json "$out" "j['errors']")"
