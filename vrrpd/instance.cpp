@@ -68,8 +68,8 @@ std::string Instance::log_prefix() const {
            std::string(to_string(settings_.family)) + "]";
 }
 
-void Instance::start() {
-    dispatch(Startup{});
+void Instance::start(bool resume_master) {
+    dispatch(Startup{resume_master});
 }
 
 void Instance::stop() {

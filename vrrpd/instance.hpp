@@ -145,8 +145,8 @@ class Instance {
     Instance(InstanceSettings settings, Clock& clock, TimerFactory& timers, Transport& transport,
              AddressControl& addresses, Logger& log);
 
-    /// Startup event (RFC 5798 section 6.4.1).
-    void start();
+    /// Startup event (RFC 5798 section 6.4.1); `resume_master`: see Startup.
+    void start(bool resume_master = false);
     /// Shutdown event: a master sends priority 0 and drops its addresses.
     void stop();
     /// A received VRRP message (IP header already removed).

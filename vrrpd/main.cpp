@@ -4,13 +4,17 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -53,6 +57,62 @@ class StderrLogger : public Logger {
   private:
     bool verbose_;
 };
+
+/// Seconds since boot: comparable across the stopping and the starting
+/// process, unlike steady_clock, and immune to wall-clock steps.
+double boot_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+/// What a graceful stop (SIGUSR2) leaves for its successor: when it stopped
+/// and which instances were master. Plain text, one fact per line.
+struct RestartNote {
+    double stopped_at = 0;
+    std::set<std::string> masters;
+};
+constexpr const char* kRestartMagic = "vrrpd graceful restart v1";
+
+bool write_restart_note(const std::string& path, const RestartNote& note) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << kRestartMagic << "\nstopped_at " << std::fixed << note.stopped_at << '\n';
+        for (const auto& m : note.masters) out << "master " << m << '\n';
+        if (!out.flush()) return false;
+    }
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+/// Reads and removes the note: it is good for one start only.
+std::optional<RestartNote> take_restart_note(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return std::nullopt;
+    (void)std::remove(path.c_str());
+    std::string line;
+    if (!std::getline(in, line) || line != kRestartMagic) return std::nullopt;
+    RestartNote note;
+    bool have_time = false;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string key, value;
+        fields >> key >> std::ws;
+        std::getline(fields, value);
+        if (key == "stopped_at") {
+            try {
+                note.stopped_at = std::stod(value);
+                have_time = true;
+            } catch (const std::exception&) {
+                return std::nullopt;
+            }
+        } else if (key == "master" && !value.empty()) {
+            note.masters.insert(value);
+        }
+    }
+    if (!have_time) return std::nullopt;
+    return note;
+}
 
 class Daemon {
   public:
@@ -157,6 +217,31 @@ class Daemon {
         for (const auto& [name, g] : groups_) view.groups.push_back(g.get());
         view.lvs_sync = lvs_sync_.get();
         return render_metrics(view);
+    }
+
+    /// Instances that may resume as master at their first start (graceful
+    /// restart), with the seconds since the predecessor stopped.
+    void set_resume(std::set<std::string> masters, double age) {
+        resume_ = std::move(masters);
+        resume_age_ = age;
+    }
+
+    /// Graceful stop for a restart (SIGUSR2): no priority 0, no Shutdown
+    /// event, virtual addresses left in place; returns who was master.
+    RestartNote stop_for_restart() {
+        RestartNote note;
+        note.stopped_at = boot_seconds();
+        restore_timer_.cancel();
+        tracking_timer_.cancel();
+        if (lvs_sync_) lvs_sync_->end();
+        lvs_sync_.reset();
+        for (auto& [name, r] : running_) {
+            if (r->instance->state() == State::master) note.masters.insert(name);
+        }
+        groups_.clear();
+        running_.clear();  // timers cancelled with their instances
+        scripts_.clear();
+        return note;
     }
 
     void shutdown() {
@@ -276,13 +361,34 @@ class Daemon {
             if (auto* g = group_of(n.name)) g->member_transitioned(*inst, t);
             if (lvs_sync_ && lvs_sync_->settings().instance == n.name) lvs_sync_->follow(t.to);
         });
-        // Leftovers from a killed predecessor: a backup must not hold the
-        // virtual addresses.
-        for (const auto& v : s.addresses) {
-            (void)addresses_.remove(v.device.empty() ? s.interface : v.device, v);
+        // Graceful restart: the predecessor was master and stopped less than
+        // 3 x Advertisement_Interval ago (below every peer's
+        // Master_Down_Interval, RFC 5798 section 6.1), leaving the addresses:
+        // no backup can have taken over, so resume as master at once.
+        const bool resume =
+            resume_.erase(s.name) > 0 &&
+            resume_age_ < 3.0 * static_cast<double>(s.protocol.advert_interval.count()) / 100.0 &&
+            all_present(s);
+        if (resume) {
+            log_.log(kLogInfo, prefix + " graceful restart: predecessor was master " +
+                                   std::to_string(resume_age_) + " s ago, addresses in place");
+        } else {
+            // Leftovers from a killed predecessor: a backup must not hold the
+            // virtual addresses.
+            for (const auto& v : s.addresses) {
+                (void)addresses_.remove(v.device.empty() ? s.interface : v.device, v);
+            }
         }
-        r->instance->start();
+        r->instance->start(resume);
         return r;
+    }
+
+    bool all_present(const InstanceSettings& s) {
+        for (const auto& v : s.addresses) {
+            auto there = addresses_.present(v.device.empty() ? s.interface : v.device, v);
+            if (auto* b = std::get_if<bool>(&there); !b || !*b) return false;
+        }
+        return true;
     }
 
     /// keepalived's notify scripts: notify_<state> as written, and `notify`
@@ -427,6 +533,8 @@ class Daemon {
     std::map<std::string, std::unique_ptr<SyncGroup>> groups_;
     KernelSyncDaemonControl sync_control_;
     std::unique_ptr<LvsSyncBinding> lvs_sync_;
+    std::set<std::string> resume_;
+    double resume_age_ = 0;
 };
 
 struct Loaded {
@@ -482,6 +590,7 @@ int main(int argc, char** argv) {
     bool verbose = false;
     std::string control_path;
     int realtime = 0;
+    std::string restart_file;
     app.add_option("-f,--use-file", file, "configuration file (keepalived.conf dialect)");
     app.add_option("-i,--config-id", config_id,
                    "name matched by @NAME conditional lines (default: the host name up to its "
@@ -495,6 +604,9 @@ int main(int argc, char** argv) {
                    "run with SCHED_FIFO at this priority (1-99) and locked memory, so adverts "
                    "and timers stay on time when the CPUs are saturated")
         ->check(CLI::Range(1, 99));
+    app.add_option("--restart-file", restart_file,
+                   "where SIGUSR2 (graceful restart) leaves the instances that were master for "
+                   "the next start (default: the control socket path + \".restart\")");
     app.add_flag("-v,--verbose", verbose, "log debug lines (every rejected advert)");
     try {
         app.parse(argc, argv);
@@ -529,8 +641,17 @@ int main(int argc, char** argv) {
             log.log(kLogInfo, "vrrpd: SCHED_FIFO priority " + std::to_string(realtime));
         }
     }
+    if (control_path.empty()) {
+        const auto& sockets = loaded.config->global_defs.control_socket;
+        const auto found = sockets.find(ipvsctl::config::Daemon::vrrpd);
+        control_path = found != sockets.end() ? found->second : "/run/ipvsctl/vrrpd.sock";
+    }
+    if (restart_file.empty()) restart_file = control_path + ".restart";
     asio::io_context io;
     Daemon daemon(io, log);
+    if (auto note = take_restart_note(restart_file)) {
+        daemon.set_resume(note->masters, boot_seconds() - note->stopped_at);
+    }
     daemon.apply_scripts(loaded.scripts);
     const int started = daemon.apply(loaded.instances, loaded.groups, loaded.lvs_sync);
     if (started == 0 && !loaded.instances.empty()) {
@@ -539,11 +660,7 @@ int main(int argc, char** argv) {
     }
     log.log(kLogInfo, "vrrpd: " + std::to_string(started) + " instance(s) running from " + file);
 
-    if (control_path.empty()) {
-        const auto& sockets = loaded.config->global_defs.control_socket;
-        const auto found = sockets.find(ipvsctl::config::Daemon::vrrpd);
-        control_path = found != sockets.end() ? found->second : "/run/ipvsctl/vrrpd.sock";
-    }
+    daemon.set_resume({}, 0);  // only the first start may resume
     std::unique_ptr<ipvsctl::control::Server> control;
     try {
         control = std::make_unique<
@@ -584,6 +701,28 @@ int main(int argc, char** argv) {
 
     asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     asio::signal_set reload_signal(io, SIGHUP);
+    asio::signal_set restart_signal(io, SIGUSR2);
+    // SIGUSR2: stop for a restart. Masters keep their addresses and send no
+    // priority 0; the next start resumes them (see Daemon::start).
+    restart_signal.async_wait([&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        sd_notify(0, "STOPPING=1");
+        const auto note = daemon.stop_for_restart();
+        if (write_restart_note(restart_file, note)) {
+            log.log(kLogInfo, "vrrpd: SIGUSR2, stopping for a restart; " +
+                                  std::to_string(note.masters.size()) +
+                                  " master instance(s) keep their addresses (" + restart_file +
+                                  ")");
+        } else {
+            log.log(kLogErr, "vrrpd: SIGUSR2: cannot write " + restart_file + ": " +
+                                 std::strerror(errno) + "; the next start will not resume");
+        }
+        control.reset();
+        exporter.reset();
+        reload_signal.cancel();
+        stop_signals.cancel();
+        io.stop();
+    });
     stop_signals.async_wait([&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         sd_notify(0, "STOPPING=1");
@@ -593,6 +732,7 @@ int main(int argc, char** argv) {
         control.reset();
         exporter.reset();
         reload_signal.cancel();
+        restart_signal.cancel();
         io.stop();
     });
     std::function<void()> wait_reload = [&] {

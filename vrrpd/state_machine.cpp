@@ -61,6 +61,8 @@ StepResult on_initialize(Machine m, const Settings& s, const Event& e, TimePoint
     // Master_Down_Timer = Master_Down_Interval.
     if (s.owner()) {
         become_master(m, s, out, "address owner (priority 255) at startup");
+    } else if (std::get<Startup>(e).resume_master) {
+        become_master(m, s, out, "resumed after a graceful restart");
     } else {
         become_backup(m, s, out, "startup");
     }

@@ -75,7 +75,13 @@ struct Machine {
 };
 
 // Events (RFC 5798 section 6.4).
-struct Startup {};
+struct Startup {
+    /// Graceful restart (vrrpd(8), SIGUSR2): our predecessor was master moments
+    /// ago and left the virtual addresses in place, so resume as Master at once
+    /// (an advert now) before any backup's Master_Down_Timer can expire. A
+    /// higher-priority peer still wins through the Master-state rules.
+    bool resume_master = false;
+};
 struct Shutdown {};
 struct MasterDownTimerFired {};
 struct AdverTimerFired {};

@@ -3,9 +3,12 @@
 # e2e, in the guest: failure drills on the director pair (NAT mode) under a
 # steady request loop, each with counted outcomes:
 #   a real server dies (process killed; then its interface goes down),
-#   healthcheckd and vrrpd restart on the master, a rolling release
-#   (weight 0 through a configuration reload, restart, weight back),
-#   and the master director dies (SIGKILL of vrrpd, then its links go down).
+#   healthcheckd and vrrpd restart on the master (vrrpd gracefully: SIGUSR2,
+#   VIPs kept, resumed as master at once), a rolling release (weight 0
+#   through a configuration reload, restart, weight back), the master
+#   director dies (SIGKILL of vrrpd, then its links go down), and, in DR
+#   mode with the IPVS sync daemons bound to VRRP, an established TCP
+#   connection survives the master's death.
 # Needs VRRPD, HEALTHCHECKD, IPVSCTL in the environment; run as root.
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -18,6 +21,7 @@ FAILOVER_BOUND=$(( (3 * ADVERT_INT + 1) * SLOW + REQUEST_TIMEOUT ))
 
 in_table() { ip netns exec "e2lb$1" "$IPVSCTL" -L -n | grep -q " $2:80 .* [1-9][0-9]* "; }
 out_of_table() { ! in_table "$@"; }
+vip_on_lb1_only() { has_vip 1 && lacks_vip 2; }
 
 # server_death HOW: rs2 dies (HOW = kill | linkdown) under traffic, then comes back.
 server_death() {
@@ -48,33 +52,33 @@ server_death() {
     check "rs-$how: rs2 back in lb2's table" wait_for $((DETECT_BOUND * 3)) in_table 2 10.92.2.102
 }
 
-# restart_under_traffic DAEMON: SIGTERM and start again on the master (lb1).
+# restart_under_traffic DAEMON: stop and start again on the master (lb1):
+# healthcheckd by SIGTERM (the new one adopts the kernel table), vrrpd by
+# SIGUSR2 (graceful restart: no priority 0, the VIPs stay, the new vrrpd
+# resumes as master before lb2's master_down_interval runs out).
 restart_under_traffic() {
-    local daemon=$1 t0
+    local daemon=$1 t0 takeovers
     log "== drill: restart $daemon on the master under traffic"
+    takeovers=$(grep -c 'BACKUP -> MASTER' "$WORK/vrrpd2.log")
     traffic_start "restart-$daemon"
     t0=$(now)
-    stop_pid "${daemon}1" TERM
+    if [ "$daemon" = vrrpd ]; then stop_pid vrrpd1 USR2; else stop_pid "${daemon}1" TERM; fi
     "start_$daemon" 1
     if [ "$daemon" = vrrpd ]; then
-        check "restart-vrrpd: lb1 is master again" wait_for $((FAILOVER_BOUND * 3)) has_vip 1
-        check "restart-vrrpd: lb2 released the VIP" wait_for $((FAILOVER_BOUND * 3)) lacks_vip 2
+        check "restart-vrrpd: lb1 resumed as master" wait_for 30 \
+            grep -q 'INIT -> MASTER (resumed after a graceful restart)' "$WORK/vrrpd1.log"
+        log "  $(grep -o 'graceful restart: predecessor was master .* ago' "$WORK/vrrpd1.log" | tail -n 1)"
     else
         check "restart-healthcheckd: ready again" wait_for 30 \
             bash -c "[ \$(grep -c 'healthcheckd ready' '$WORK/healthcheckd1.log') -ge 2 ]"
     fi
     log "  $daemon back in $(elapsed "$t0") s"
-    sleep 3
+    sleep 5  # longer than lb2's master_down_interval
     traffic_stop "restart-$daemon"
-    # A vrrpd restart releases the VIPs on SIGTERM (priority 0, as keepalived
-    # does) and preempts them back, so a NAT connection in flight during either
-    # move can lose its return path: the goal of zero failures is not met for
-    # vrrpd yet; failures must stay inside the failover bound.
-    if [ "$daemon" = vrrpd ]; then
-        drill_report "restart-$daemon" "$t0" "$FAILOVER_BOUND"
-    else
-        drill_report "restart-$daemon" "$t0" 0
-    fi
+    drill_report "restart-$daemon" "$t0" 0
+    check "restart-$daemon: lb2 never took over" \
+        [ "$(grep -c 'BACKUP -> MASTER' "$WORK/vrrpd2.log")" -eq "$takeovers" ]
+    check "restart-$daemon: lb1 holds the VIP, lb2 does not" vip_on_lb1_only
     check "restart-$daemon: lb1 still has three servers" table_has 1 3
 }
 
@@ -118,6 +122,61 @@ master_death() {
     log "  lb2 now:"; ip netns exec e2lb2 "$IPVSCTL" -L -n
 }
 
+# conn_sync: DR mode, lvs_sync_daemon bound to VI_E2. One keep-alive TCP
+# connection through the VIP is synced to lb2's table; the master dies
+# (SIGKILL of vrrpd, links down); the same connection goes on through lb2.
+conn_sync() {
+    local t0 t_vip port before after
+    log "== drill: an established TCP connection survives the master's death (DR, lvs_sync_daemon)"
+    ip -n e2lb1 link set eth0 up
+    ip -n e2lb1 link set eth1 up
+    E2_LVS_SYNC=1 reconfigure dr rr
+    kill -HUP "${PID[vrrpd2]}"
+    start_vrrpd 1  # after the new file is written: no SIGHUP before its handler
+    check "sync: lb1 master again" wait_for $((FAILOVER_BOUND * 3)) has_vip 1
+    check "sync: lb2 released the VIP" wait_for $((FAILOVER_BOUND * 3)) lacks_vip 2
+    check "sync: lb1 forwards with Route" wait_for $((10 * SLOW)) table_fwd 1 Route
+    check "sync: lb2 forwards with Route" wait_for $((10 * SLOW)) table_fwd 2 Route
+    check "sync: lb1 runs the master sync daemon" wait_for 30 \
+        bash -c "ip netns exec e2lb1 '$IPVSCTL' -L --daemon | grep -q 'master sync daemon'"
+    check "sync: lb2 runs the backup sync daemon" wait_for 30 \
+        bash -c "ip netns exec e2lb2 '$IPVSCTL' -L --daemon | grep -q 'backup sync daemon'"
+    rm -f "$WORK/long.stop" "$WORK/long.progress"
+    ip netns exec e2c python3 "$E2_DIR/longconn.py" --host "$VIP" --interval 0.2 --timeout 30 \
+        --duration 200 --stop-file "$WORK/long.stop" --progress "$WORK/long.progress" \
+        > "$WORK/long.json" 2> "$WORK/long.log" &
+    PID[longconn]=$!
+    check "sync: the long-lived connection exchanges data" wait_for 60 \
+        bash -c "[ \$(cut -d' ' -f1 '$WORK/long.progress' 2>/dev/null || echo 0) -ge 10 ]"
+    port=$(cut -d' ' -f2 "$WORK/long.progress")
+    check "sync: lb2 (backup) holds the synced connection from port $port" wait_for 30 \
+        bash -c "ip netns exec e2lb2 '$IPVSCTL' -L -n -c | grep -q ':$port '"
+    ip netns exec e2lb2 "$IPVSCTL" -L -n -c | grep ":$port " | sed 's/^/    lb2: /'
+    traffic_start sync
+    before=$(cut -d' ' -f1 "$WORK/long.progress")
+    t0=$(now)
+    stop_pid vrrpd1 KILL
+    ip -n e2lb1 link set eth0 down
+    ip -n e2lb1 link set eth1 down
+    check "sync: lb2 takes the VIPs" wait_for $((FAILOVER_BOUND * 3)) has_vip 2
+    log "  lb2 master $(elapsed "$t0") s after the SIGKILL"
+    t_vip=$(cut -d' ' -f1 "$WORK/long.progress")
+    check "sync: the same connection goes on through lb2" wait_for $((FAILOVER_BOUND * 3)) \
+        bash -c "[ \$(cut -d' ' -f1 '$WORK/long.progress') -ge $((t_vip + 10)) ]"
+    after=$(cut -d' ' -f1 "$WORK/long.progress")
+    traffic_stop sync
+    touch "$WORK/long.stop"
+    wait "${PID[longconn]}"
+    unset "PID[longconn]"
+    log "  long-lived connection (client port $port): $before exchanges before the SIGKILL, $((after - before)) after;" \
+        "longest pause $(json "$WORK/long.json" "j['longest_gap']") s; ended by: $(json "$WORK/long.json" "j['error'] or 'the drill (no error)'")"
+    check "sync: the connection was never broken" [ "$(json "$WORK/long.json" "j['error']")" = None ]
+    check "sync: one connection, one real server" [ "$(json "$WORK/long.json" "len(j['servers'])")" -eq 1 ]
+    check "sync: pause within the failover bound" \
+        [ "$(json "$WORK/long.json" "j['longest_gap'] <= $FAILOVER_BOUND")" = True ]
+    drill_report sync "$t0" "$FAILOVER_BOUND"
+}
+
 log "== bringing up the pair (NAT) and three real servers"
 bring_up nat rr || { FAILURES=$((FAILURES + 1)); finish; }
 server_death kill
@@ -126,4 +185,5 @@ restart_under_traffic healthcheckd
 restart_under_traffic vrrpd
 rolling_release
 master_death
+conn_sync
 finish

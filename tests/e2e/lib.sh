@@ -117,29 +117,24 @@ make_topology() {
     done
 }
 
-# realserver_setup MODE NS: the real-server side of a forwarding mode, as an
-# operator does it by hand (to be replaced by `ipvsctl realserver setup`).
+# realserver_setup MODE NS: the real-server side of a forwarding mode. DR and
+# TUN through `ipvsctl realserver setup` (VIP on lo or tunl0, ARP and
+# rp_filter sysctls), with its state file per namespace; only the default
+# route is ours: through the inside VIP for NAT, the edge router for DR/TUN
+# (replies bypass the directors), none for FNAT (the director's source NAT
+# makes replies come back to it on-link).
 realserver_setup() {
     local mode=$1 ns=$2
     realserver_teardown "$ns"
     case $mode in
-    nat)
-        ip -n "$ns" route replace default via "$INSIDE_VIP"
-        ;;
-    dr)
+    nat) ip -n "$ns" route replace default via "$INSIDE_VIP" ;;
+    fnat) ;;
+    dr | tun)
         ip -n "$ns" route replace default via 10.92.2.254
-        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-            net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-        ip -n "$ns" addr add "$VIP/32" dev lo
-        ;;
-    tun)
-        ip -n "$ns" route replace default via 10.92.2.254
-        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-            net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-        ip -n "$ns" link set tunl0 up
-        ip -n "$ns" addr add "$VIP/32" dev tunl0
-        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0 \
-            net.ipv4.conf.eth0.rp_filter=0
+        "$IPVSCTL" realserver setup --mode "$mode" --vip "$VIP" --netns "$ns" \
+            --state "$WORK/$ns.realserver.json" > "$WORK/$ns.realserver.log" 2>&1 || {
+            log "ipvsctl realserver setup --mode $mode in $ns failed:"; cat "$WORK/$ns.realserver.log"; return 1
+        }
         ;;
     *) log "realserver_setup: unknown mode $mode"; return 1 ;;
     esac
@@ -147,16 +142,19 @@ realserver_setup() {
 
 realserver_teardown() {
     local ns=$1
-    ip -n "$ns" addr del "$VIP/32" dev lo 2>/dev/null
-    ip -n "$ns" addr del "$VIP/32" dev tunl0 2>/dev/null
+    if [ -f "$WORK/$ns.realserver.json" ]; then
+        "$IPVSCTL" realserver teardown --netns "$ns" --state "$WORK/$ns.realserver.json" \
+            >> "$WORK/$ns.realserver.log" 2>&1 || log "ipvsctl realserver teardown in $ns failed"
+    fi
     ip -n "$ns" route del default 2>/dev/null
-    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.all.arp_announce=0 \
-        net.ipv4.conf.eth0.arp_ignore=0 net.ipv4.conf.eth0.arp_announce=0
     return 0
 }
 
 # write_config MODE ALGO [WEIGHTS] [PERSISTENCE]: the shared configuration for both
-# directors; WEIGHTS is "w1 w2 w3" (default 1 1 1).
+# directors; WEIGHTS is "w1 w2 w3" (default 1 1 1). E2_GROUP=1: the service is
+# a virtual_server_group of VIP:80 and VIP:8080 (one fwmark service through
+# nftables) instead of VIP:80. E2_LVS_SYNC=1: the IPVS sync daemons follow
+# the VRRP instance (lvs_sync_daemon on eth1).
 write_config() {
     local mode=$1 algo=$2 weights=${3:-1 1 1} persistence=${4:-} i w
     local -a ws
@@ -171,6 +169,9 @@ write_config() {
 global_defs {
     @lb1 router_id lb1
     @lb2 router_id lb2
+CONF
+        [ -n "${E2_LVS_SYNC:-}" ] && echo "    lvs_sync_daemon eth1 VI_E2 id 92"
+        cat <<CONF
 }
 
 vrrp_instance VI_E2 {
@@ -188,7 +189,14 @@ vrrp_instance VI_E2 {
     }
 }
 
-virtual_server \${VIP} 80 {
+CONF
+        if [ -n "${E2_GROUP:-}" ]; then
+            printf 'virtual_server_group e2web {\n    ${VIP} 80\n    ${VIP} 8080\n}\n'
+            echo "virtual_server group e2web {"
+        else
+            echo "virtual_server \${VIP} 80 {"
+        fi
+        cat <<CONF
     delay_loop $DELAY_LOOP
     lb_algo $algo
     lb_kind ${mode^^}

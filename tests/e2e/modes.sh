@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # e2e, in the guest: the director pair carries client traffic in NAT, DR and
 # TUN mode; for each, the request distribution of rr, wrr (weights 3:2:1) and
-# sh (each client address sticks to one server) is printed and asserted.
+# sh (each client address sticks to one server) is printed and asserted; then
+# FNAT (real servers without a route back) and a fwmark virtual_server_group
+# (VIP:80 and VIP:8080 as one FWM service). DR/TUN real servers are set up
+# with `ipvsctl realserver setup`.
 # Needs VRRPD, HEALTHCHECKD, IPVSCTL in the environment; run as root.
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
@@ -63,4 +66,50 @@ reconfigure dr rr
 distribution dr Route
 reconfigure tun rr
 distribution tun Tunnel
+
+log "== FNAT: real servers without a route back (source NAT by healthcheckd's nftables rules)"
+reconfigure fnat rr
+check "fnat: lb1 forwards with Masq" wait_for $((10 * SLOW)) table_fwd 1 Masq
+check "fnat: lb1 has the source-NAT rules" wait_for $((10 * SLOW)) \
+    bash -c "ip netns exec e2lb1 nft list table inet ipvsctl | grep -q masquerade"
+check "fnat: the real servers have no default route" \
+    [ -z "$(ip -n e2rs1 route show default; ip -n e2rs2 route show default; ip -n e2rs3 route show default)" ]
+# The first requests after the live TUN -> FNAT switch are counted and
+# bounded, not required to be zero (one run lost 2 of 60, another 0 of 90:
+# not understood yet); a second round must lose none and follow rr.
+out=$WORK/fnat-switch.json
+loadgen --count 30 --log "$WORK/fnat-switch.jsonl" > "$out"
+log "  right after the switch: sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), errors $(json "$out" "j['errors']")"
+check "fnat: at most 3 of 30 requests lost right after the switch" [ "$(json "$out" "j['failed']")" -le 3 ]
+out=$WORK/fnat-rr.json
+loadgen --count $N > "$out"
+log "  sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), servers $(json "$out" "j['servers']"), errors $(json "$out" "j['errors']")"
+check "fnat rr: every request answered" [ "$(json "$out" "j['ok']")" -eq $N ]
+for s in rs1 rs2 rs3; do check "fnat rr: $s got $N/3 +-2" near "$(share "$out" $s)" $((N / 3)) 2; done
+
+log "== fwmark group: virtual_server_group of $VIP:80 and $VIP:8080 as one FWM service (NAT)"
+E2_GROUP=1 reconfigure nat rr
+fwm_only() {
+    local t
+    t=$(ip netns exec "e2lb$1" "$IPVSCTL" -L -n)
+    grep -q '^FWM ' <<<"$t" && ! grep -q '^TCP ' <<<"$t"
+}
+check "group: lb1 has one FWM service and no TCP service" wait_for $((10 * SLOW)) fwm_only 1
+check "group: lb2 too" wait_for $((10 * SLOW)) fwm_only 2
+check "group: three real servers behind it" wait_for $((10 * SLOW)) table_has 1 3
+check "group: the marking rules are in nftables" \
+    bash -c "ip netns exec e2lb1 nft list table inet ipvsctl | grep -q 'meta mark set'"
+ip netns exec e2lb1 "$IPVSCTL" -L -n
+loadgen --count $((N / 2)) > "$WORK/group80.json"
+loadgen --url "http://$VIP:8080/" --count $((N / 2)) > "$WORK/group8080.json"
+for port in 80 8080; do
+    out=$WORK/group$port.json
+    log "  port $port: sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), servers $(json "$out" "j['servers']")"
+    check "group: every request to port $port answered" [ "$(json "$out" "j['ok']")" -eq $((N / 2)) ]
+done
+total() { python3 -c "import json,sys; print(sum(json.load(open(f))['servers'].get(sys.argv[1], 0) for f in sys.argv[2:]))" "$@"; }
+for s in rs1 rs2 rs3; do
+    check "group rr: $s got $N/3 +-2 over both ports (one service)" \
+        near "$(total $s "$WORK/group80.json" "$WORK/group8080.json")" $((N / 3)) 2
+done
 finish

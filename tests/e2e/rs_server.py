@@ -8,7 +8,9 @@ import sys
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1: keep-alive for the connection-sync drill (loadgen sends
+    # "Connection: close", so its requests stay one connection each).
+    protocol_version = "HTTP/1.1"
 
     def do_GET(self):
         body = (self.server.name + "\n").encode()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The pure VRRP state machine: every state against every event, and the
 // RFC timer arithmetic.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "vrrpd/state_machine.hpp"
@@ -84,6 +86,20 @@ TEST_CASE("Initialize state", "[vrrp][fsm]") {
                                         "address owner (priority 255) at startup"},
                              CancelMasterDownTimer{}, AddAddresses{}, SendAdvert{255}, Announce{},
                              ArmAdverTimer{Centiseconds(100)}});
+    }
+    SECTION("Startup resuming after a graceful restart -> Master at once, advert now") {
+        auto r = step(in(State::initialize), settings(), Startup{true}, kNow);
+        CHECK(r.machine.state == State::master);
+        CHECK(r.actions ==
+              A{Transition{State::initialize, State::master, "resumed after a graceful restart"},
+                CancelMasterDownTimer{}, AddAddresses{}, SendAdvert{100}, Announce{},
+                ArmAdverTimer{Centiseconds(100)}});
+        // The RFC rules still hold: a higher-priority peer's advert takes
+        // the addresses away (RFC 5798 section 6.4.3).
+        auto next = step(r.machine, settings(), advert(200), kNow);
+        CHECK(next.machine.state == State::backup);
+        CHECK(std::find(next.actions.begin(), next.actions.end(), Action{RemoveAddresses{}}) !=
+              next.actions.end());
     }
     SECTION("Startup resets a learned Master_Adver_Interval") {
         auto r = step(in(State::initialize, Centiseconds(7)), settings(), Startup{}, kNow);
