@@ -27,6 +27,7 @@
 #include "metrics.hpp"
 #include "metrics/metrics.hpp"
 #include "net.hpp"
+#include "nft/netlink.hpp"
 #include "status.hpp"
 #include "sync_group.hpp"
 
@@ -57,7 +58,12 @@ class StderrLogger : public Logger {
 class Daemon {
   public:
     Daemon(asio::io_context& io, Logger& log)
-        : io_(io), timers_(io), log_(log), restore_timer_(io) {}
+        : io_(io), timers_(io), log_(log), restore_timer_(io) {
+        // A killed predecessor's accept-mode filter: we start as backup.
+        if (auto removed = ipvsctl::nft::remove_table(ipvsctl::nft::kVrrpTableName); !removed) {
+            log_.log(kLogDebug, "vrrpd: nftables: " + removed.error().message());
+        }
+    }
 
     /// Keeps runners of unchanged scripts (their state survives a reload),
     /// starts new or changed ones, drops the rest.
@@ -267,6 +273,9 @@ class Daemon {
         r->watch = std::make_unique<asio::posix::stream_descriptor>(io_, r->socket->receive_fd());
         wait_readable(r.get());
         r->instance->set_receive_drain([this, rp = r.get()] { drain(rp); });
+        r->instance->on_drop_traffic([this, inst = r->instance.get()](bool drop) {
+            return drop_traffic(*inst, drop);
+        });
         log_.log(kLogInfo, prefix + " starting on " + s.interface + " from " + source.to_string() +
                                ", priority " + std::to_string(s.protocol.priority) + ", version " +
                                std::to_string(s.protocol.version));
@@ -283,6 +292,34 @@ class Daemon {
         }
         r->instance->start();
         return r;
+    }
+
+    /// Accept_Mode off (RFC 5798 section 6.4.3): while a non-owner instance
+    /// is master, `table inet ipvsctl_vrrp` drops packets to its addresses.
+    Status drop_traffic(const Instance& inst, bool drop) {
+        const auto& s = inst.settings();
+        if (drop) {
+            std::vector<ipvsctl::nft::DropRule> rules;
+            for (const auto& v : s.addresses) {
+                if (auto ip = ipvsctl::config::IpAddress::parse(v.address.to_string())) {
+                    rules.push_back({*ip});
+                }
+            }
+            dropping_[s.name] = std::move(rules);
+        } else if (dropping_.erase(s.name) == 0) {
+            return std::nullopt;
+        }
+        ipvsctl::nft::Ruleset ruleset;
+        for (const auto& [name, rules] : dropping_) {
+            ruleset.drops.insert(ruleset.drops.end(), rules.begin(), rules.end());
+        }
+        // An empty ruleset removes the table.
+        auto replaced = ipvsctl::nft::replace_table(ruleset, ipvsctl::nft::kVrrpTableName);
+        if (!replaced) return Error{replaced.error().errnum, replaced.error().message()};
+        log_.log(kLogInfo, inst.log_prefix() + " accept mode off: traffic to virtual addresses " +
+                               (drop ? "dropped" : "no longer dropped") + " (table inet " +
+                               std::string(ipvsctl::nft::kVrrpTableName) + ")");
+        return std::nullopt;
     }
 
     /// keepalived's notify scripts: notify_<state> as written, and `notify`
@@ -427,6 +464,8 @@ class Daemon {
     std::map<std::string, std::unique_ptr<SyncGroup>> groups_;
     KernelSyncDaemonControl sync_control_;
     std::unique_ptr<LvsSyncBinding> lvs_sync_;
+    /// Instances dropping traffic to their addresses, and those addresses.
+    std::map<std::string, std::vector<ipvsctl::nft::DropRule>> dropping_;
 };
 
 struct Loaded {
