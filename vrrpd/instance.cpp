@@ -263,10 +263,9 @@ void Instance::run(const Action& action) {
                 }
                 if (auto err = drop_traffic_(d.drop)) {
                     ++counters_.address_errors;
-                    log_.log(kLogErr, log_prefix() +
-                                          (d.drop ? " dropping" : " accepting again") +
-                                          " traffic to virtual addresses failed: " +
-                                          err->to_string());
+                    log_.log(kLogErr,
+                             log_prefix() + (d.drop ? " dropping" : " accepting again") +
+                                 " traffic to virtual addresses failed: " + err->to_string());
                 }
             },
             [&](const Transition& t) {

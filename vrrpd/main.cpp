@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -273,9 +274,8 @@ class Daemon {
         r->watch = std::make_unique<asio::posix::stream_descriptor>(io_, r->socket->receive_fd());
         wait_readable(r.get());
         r->instance->set_receive_drain([this, rp = r.get()] { drain(rp); });
-        r->instance->on_drop_traffic([this, inst = r->instance.get()](bool drop) {
-            return drop_traffic(*inst, drop);
-        });
+        r->instance->on_drop_traffic(
+            [this, inst = r->instance.get()](bool drop) { return drop_traffic(*inst, drop); });
         log_.log(kLogInfo, prefix + " starting on " + s.interface + " from " + source.to_string() +
                                ", priority " + std::to_string(s.protocol.priority) + ", version " +
                                std::to_string(s.protocol.version));
@@ -511,6 +511,74 @@ Loaded load(const std::string& path, Logger& log, bool to_stderr_plain) {
     return out;
 }
 
+/// The scheduling vrrpd runs under: SCHED_FIFO priority (--realtime wins
+/// over vrrp_rt_priority), memory locked (with realtime or vrrp_no_swap), and
+/// vrrp_cpu_affinity. Applied at startup and again on every reload.
+class Scheduling {
+  public:
+    Scheduling(int cli_realtime, Logger& log) : cli_realtime_(cli_realtime), log_(log) {}
+
+    void apply(const ipvsctl::config::GlobalDefs& defs) {
+        const int wanted = cli_realtime_ > 0 ? cli_realtime_ : defs.vrrp_rt_priority.value_or(0);
+        if (wanted != realtime_) set_realtime(wanted);
+        const bool lock = realtime_ > 0 || defs.vrrp_no_swap;
+        if (lock && !locked_) {
+            if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+                locked_ = true;
+            } else {
+                log_.log(kLogWarning, std::string("vrrpd: mlockall: ") + std::strerror(errno));
+            }
+        } else if (!lock && locked_) {
+            (void)munlockall();
+            locked_ = false;
+        }
+        if (defs.vrrp_cpu_affinity != affinity_) set_affinity(defs.vrrp_cpu_affinity);
+    }
+
+  private:
+    void set_realtime(int priority) {
+        sched_param param{};
+        param.sched_priority = priority;
+        const int policy = priority > 0 ? SCHED_FIFO | SCHED_RESET_ON_FORK : SCHED_OTHER;
+        if (sched_setscheduler(0, policy, &param) != 0) {
+            log_.log(kLogWarning, "vrrpd: SCHED_FIFO " + std::to_string(priority) + ": " +
+                                      std::strerror(errno) + "; scheduling unchanged");
+            return;
+        }
+        realtime_ = priority;
+        log_.log(kLogInfo, priority > 0 ? "vrrpd: SCHED_FIFO priority " + std::to_string(priority)
+                                        : std::string("vrrpd: normal scheduling"));
+    }
+
+    void set_affinity(const std::vector<int>& cpus) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        std::string shown;
+        for (const int cpu : cpus) {
+            CPU_SET(static_cast<std::size_t>(cpu), &set);
+            shown += " " + std::to_string(cpu);
+        }
+        if (cpus.empty()) {  // back to every CPU
+            for (long cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && cpu < CPU_SETSIZE; ++cpu) {
+                CPU_SET(static_cast<std::size_t>(cpu), &set);
+            }
+            shown = " any";
+        }
+        if (sched_setaffinity(0, sizeof set, &set) != 0) {
+            log_.log(kLogWarning, "vrrpd: vrrp_cpu_affinity" + shown + ": " + std::strerror(errno));
+            return;
+        }
+        affinity_ = cpus;
+        log_.log(kLogInfo, "vrrpd: CPU affinity" + shown);
+    }
+
+    int cli_realtime_;
+    Logger& log_;
+    int realtime_ = 0;
+    bool locked_ = false;
+    std::vector<int> affinity_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -532,7 +600,8 @@ int main(int argc, char** argv) {
                    "/run/ipvsctl/vrrpd.sock)");
     app.add_option("--realtime", realtime,
                    "run with SCHED_FIFO at this priority (1-99) and locked memory, so adverts "
-                   "and timers stay on time when the CPUs are saturated")
+                   "and timers stay on time when the CPUs are saturated (overrides "
+                   "vrrp_rt_priority)")
         ->check(CLI::Range(1, 99));
     app.add_flag("-v,--verbose", verbose, "log debug lines (every rejected advert)");
     try {
@@ -556,18 +625,8 @@ int main(int argc, char** argv) {
         log.log(kLogErr, "vrrpd: refusing to start: " + file + " is not valid");
         return 1;
     }
-    if (realtime > 0) {
-        sched_param param{};
-        param.sched_priority = realtime;
-        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) != 0) {
-            log.log(kLogWarning, std::string("vrrpd: SCHED_FIFO ") + std::to_string(realtime) +
-                                     ": " + std::strerror(errno) + "; running unprivileged");
-        } else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-            log.log(kLogWarning, std::string("vrrpd: mlockall: ") + std::strerror(errno));
-        } else {
-            log.log(kLogInfo, "vrrpd: SCHED_FIFO priority " + std::to_string(realtime));
-        }
-    }
+    Scheduling scheduling(realtime, log);
+    scheduling.apply(loaded.config->global_defs);
     asio::io_context io;
     Daemon daemon(io, log);
     daemon.apply_scripts(loaded.scripts);
@@ -643,6 +702,7 @@ int main(int argc, char** argv) {
             if (!next.config) {
                 log.log(kLogErr, "vrrpd: reload failed; keeping the running configuration");
             } else {
+                scheduling.apply(next.config->global_defs);
                 daemon.apply_scripts(next.scripts);
                 const int n = daemon.apply(next.instances, next.groups, next.lvs_sync);
                 apply_metrics(*next.config);

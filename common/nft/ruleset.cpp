@@ -68,8 +68,8 @@ std::string to_nft_text(const Ruleset& ruleset, std::string_view table) {
         for (const auto& rule : ruleset.drops) {
             if (rule.address.is_v6()) {
                 for (const char* type : {"nd-neighbor-solicit", "nd-neighbor-advert"}) {
-                    text += "\t\tip6 daddr " + rule.address.to_string() +
-                            " icmpv6 type " + type + " accept\n";
+                    text += "\t\tip6 daddr " + rule.address.to_string() + " icmpv6 type " + type +
+                            " accept\n";
                 }
             }
             text += "\t\t" + std::string(ip_keyword(rule.address)) + " daddr " +
