@@ -13,6 +13,10 @@
 # PARTS=spurious (or any of "failover spurious memory", space separated)
 # runs only those parts; VRRPD_BEFORE=path adds a spurious run of an older
 # vrrpd binary in the same conditions, for before/after comparisons.
+# SPURIOUS_VARIANTS (default "vrrpd vrrpd_realtime keepalived") picks the
+# spurious runs; FAILOVER_SETTINGS ("v2" "v3", default both) and
+# FAILOVER_DAEMONS (default "vrrpd keepalived") the failover ones;
+# FAILOVER_EXTRA adds options to vrrpd there (e.g. "--realtime 10").
 HERE=$(cd "$(dirname "$0")" && pwd)
 export VRRPD=${1:-$HERE/../build/bin/vrrpd}
 TRIALS=${2:-30}
@@ -51,7 +55,7 @@ CONF
 launch() {
     ip -n "$(ns_of "$2")" addr del "$VIP/24" dev eth0 2>/dev/null
     if [ "$1" = vrrpd ]; then
-        start_vrrpd "$2" "$3" "$(conf "$2" "$4" "$5")"
+        VRRPD_EXTRA=${VRRPD_EXTRA:-${LAUNCH_EXTRA:-}} start_vrrpd "$2" "$3" "$(conf "$2" "$4" "$5")"
     else
         start_keepalived "$2" "$3" "$(conf "$2" "$4" "$5")"
     fi
@@ -126,8 +130,9 @@ part failover && echo "## failover after SIGKILL of the master ($TRIALS trials e
 part failover && printf '%-10s %-18s %8s %8s %8s %4s %s\n' daemon setting median_ms p95_ms max_ms n master_down_interval
 part failover && for setting in "2 1 1.5 8000 3609" "3 0.1 0.6 2000 360"; do
     set -- $setting
-    for d in vrrpd keepalived; do
-        failover "$d" "$1" "$2" "$3" "$WORK/fo_${d}_$1.txt" "$4"
+    [[ " ${FAILOVER_SETTINGS:-v2 v3} " == *" v$1 "* ]] || continue
+    for d in ${FAILOVER_DAEMONS:-vrrpd keepalived}; do
+        LAUNCH_EXTRA=${FAILOVER_EXTRA:-} failover "$d" "$1" "$2" "$3" "$WORK/fo_${d}_$1.txt" "$4"
         read -r med p95 max n < <(stats "$WORK/fo_${d}_$1.txt")
         MED[$d$1]=$med
         printf '%-10s %-18s %8s %8s %8s %4s %s ms\n' "$d" "v$1 advert $2 s" "$med" "$p95" "$max" "$n" "$5"
@@ -164,9 +169,10 @@ if part spurious; then
         spurious vrrpd vrrpd_before_realtime "--realtime 10"
         VRRPD=$AFTER
     fi
-    spurious vrrpd vrrpd
-    spurious vrrpd vrrpd_realtime "--realtime 10"
-    spurious keepalived keepalived
+    variants=" ${SPURIOUS_VARIANTS:-vrrpd vrrpd_realtime keepalived} "
+    [[ $variants == *" vrrpd "* ]] && spurious vrrpd vrrpd
+    [[ $variants == *" vrrpd_realtime "* ]] && spurious vrrpd vrrpd_realtime "--realtime 10"
+    [[ $variants == *" keepalived "* ]] && spurious keepalived keepalived
 fi
 
 part memory || { finish; exit; }

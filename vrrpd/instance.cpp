@@ -253,10 +253,19 @@ void Instance::run(const Action& action) {
                 }
             },
             [&](const DropAddressedTraffic& d) {
-                if (d.drop) {
-                    log_.log(kLogWarning, log_prefix() +
-                                              " accept mode off: dropping traffic to virtual "
-                                              "addresses is not enforced yet");
+                if (!drop_traffic_) {
+                    if (d.drop) {
+                        log_.log(kLogWarning, log_prefix() +
+                                                  " accept mode off but no packet filter: "
+                                                  "traffic to virtual addresses is accepted");
+                    }
+                    return;
+                }
+                if (auto err = drop_traffic_(d.drop)) {
+                    ++counters_.address_errors;
+                    log_.log(kLogErr,
+                             log_prefix() + (d.drop ? " dropping" : " accepting again") +
+                                 " traffic to virtual addresses failed: " + err->to_string());
                 }
             },
             [&](const Transition& t) {

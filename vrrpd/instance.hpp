@@ -167,6 +167,11 @@ class Instance {
     /// timer fires, before the expiry is acted on: a starved process may be
     /// woken by the timer with an in-time advert still unread (issue 5).
     void set_receive_drain(std::function<void()> drain) { drain_ = std::move(drain); }
+    /// Accept_Mode off on a non-owner master (RFC 5798 section 6.4.3): called
+    /// with true on entering MASTER (before the addresses are added) and
+    /// false on leaving it (after they are removed); the daemon drops packets
+    /// addressed to the virtual addresses in between.
+    void on_drop_traffic(std::function<Status(bool drop)> hook) { drop_traffic_ = std::move(hook); }
     /// Called after every state change (the daemon runs notify scripts).
     void on_transition(std::function<void(const LastTransition&)> hook) {
         on_transition_ = std::move(hook);
@@ -208,6 +213,7 @@ class Instance {
     std::uint8_t base_priority_ = 0;
     std::function<void(const LastTransition&)> on_transition_;
     std::function<void()> drain_;
+    std::function<Status(bool)> drop_traffic_;
     bool transitioned_ = false;
 };
 

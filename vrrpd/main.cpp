@@ -3,8 +3,10 @@
 // timers and rtnetlink, and install signals. The protocol lives elsewhere.
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -31,6 +33,7 @@
 #include "metrics.hpp"
 #include "metrics/metrics.hpp"
 #include "net.hpp"
+#include "nft/netlink.hpp"
 #include "status.hpp"
 #include "sync_group.hpp"
 
@@ -117,7 +120,12 @@ std::optional<RestartNote> take_restart_note(const std::string& path) {
 class Daemon {
   public:
     Daemon(asio::io_context& io, Logger& log)
-        : io_(io), timers_(io), log_(log), restore_timer_(io) {}
+        : io_(io), timers_(io), log_(log), restore_timer_(io) {
+        // A killed predecessor's accept-mode filter: we start as backup.
+        if (auto removed = ipvsctl::nft::remove_table(ipvsctl::nft::kVrrpTableName); !removed) {
+            log_.log(kLogDebug, "vrrpd: nftables: " + removed.error().message());
+        }
+    }
 
     /// Keeps runners of unchanged scripts (their state survives a reload),
     /// starts new or changed ones, drops the rest.
@@ -352,6 +360,8 @@ class Daemon {
         r->watch = std::make_unique<asio::posix::stream_descriptor>(io_, r->socket->receive_fd());
         wait_readable(r.get());
         r->instance->set_receive_drain([this, rp = r.get()] { drain(rp); });
+        r->instance->on_drop_traffic(
+            [this, inst = r->instance.get()](bool drop) { return drop_traffic(*inst, drop); });
         log_.log(kLogInfo, prefix + " starting on " + s.interface + " from " + source.to_string() +
                                ", priority " + std::to_string(s.protocol.priority) + ", version " +
                                std::to_string(s.protocol.version));
@@ -389,6 +399,34 @@ class Daemon {
             if (auto* b = std::get_if<bool>(&there); !b || !*b) return false;
         }
         return true;
+    }
+
+    /// Accept_Mode off (RFC 5798 section 6.4.3): while a non-owner instance
+    /// is master, `table inet ipvsctl_vrrp` drops packets to its addresses.
+    Status drop_traffic(const Instance& inst, bool drop) {
+        const auto& s = inst.settings();
+        if (drop) {
+            std::vector<ipvsctl::nft::DropRule> rules;
+            for (const auto& v : s.addresses) {
+                if (auto ip = ipvsctl::config::IpAddress::parse(v.address.to_string())) {
+                    rules.push_back({*ip});
+                }
+            }
+            dropping_[s.name] = std::move(rules);
+        } else if (dropping_.erase(s.name) == 0) {
+            return std::nullopt;
+        }
+        ipvsctl::nft::Ruleset ruleset;
+        for (const auto& [name, rules] : dropping_) {
+            ruleset.drops.insert(ruleset.drops.end(), rules.begin(), rules.end());
+        }
+        // An empty ruleset removes the table.
+        auto replaced = ipvsctl::nft::replace_table(ruleset, ipvsctl::nft::kVrrpTableName);
+        if (!replaced) return Error{replaced.error().errnum, replaced.error().message()};
+        log_.log(kLogInfo, inst.log_prefix() + " accept mode off: traffic to virtual addresses " +
+                               (drop ? "dropped" : "no longer dropped") + " (table inet " +
+                               std::string(ipvsctl::nft::kVrrpTableName) + ")");
+        return std::nullopt;
     }
 
     /// keepalived's notify scripts: notify_<state> as written, and `notify`
@@ -535,6 +573,8 @@ class Daemon {
     std::unique_ptr<LvsSyncBinding> lvs_sync_;
     std::set<std::string> resume_;
     double resume_age_ = 0;
+    /// Instances dropping traffic to their addresses, and those addresses.
+    std::map<std::string, std::vector<ipvsctl::nft::DropRule>> dropping_;
 };
 
 struct Loaded {
@@ -580,6 +620,77 @@ Loaded load(const std::string& path, Logger& log, bool to_stderr_plain) {
     return out;
 }
 
+/// The scheduling vrrpd runs under: SCHED_FIFO priority (--realtime wins
+/// over vrrp_rt_priority), memory locked (with realtime or vrrp_no_swap), and
+/// vrrp_cpu_affinity. Applied at startup and again on every reload.
+class Scheduling {
+  public:
+    Scheduling(int cli_realtime, Logger& log) : cli_realtime_(cli_realtime), log_(log) {}
+
+    void apply(const ipvsctl::config::GlobalDefs& defs) {
+        const int wanted = cli_realtime_ > 0 ? cli_realtime_ : defs.vrrp_rt_priority.value_or(0);
+        if (wanted != realtime_) set_realtime(wanted);
+        const bool lock = realtime_ > 0 || defs.vrrp_no_swap;
+        if (lock && !locked_) {
+            if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0) {
+                locked_ = true;
+            } else {
+                log_.log(kLogWarning, std::string("vrrpd: mlockall: ") + std::strerror(errno));
+            }
+        } else if (!lock && locked_) {
+            (void)munlockall();
+            locked_ = false;
+        }
+        if (defs.vrrp_cpu_affinity != affinity_) set_affinity(defs.vrrp_cpu_affinity);
+    }
+
+  private:
+    void set_realtime(int priority) {
+        sched_param param{};
+        param.sched_priority = priority;
+        const int policy = priority > 0 ? SCHED_FIFO | SCHED_RESET_ON_FORK : SCHED_OTHER;
+        if (sched_setscheduler(0, policy, &param) != 0) {
+            log_.log(kLogWarning, "vrrpd: SCHED_FIFO " + std::to_string(priority) + ": " +
+                                      std::strerror(errno) + "; scheduling unchanged");
+            return;
+        }
+        realtime_ = priority;
+        // Timer slack: 1 ns under realtime (the kernel's 50 us default
+        // otherwise); a 10 ms advert timer should not be rounded.
+        (void)prctl(PR_SET_TIMERSLACK, priority > 0 ? 1UL : 0UL, 0UL, 0UL, 0UL);
+        log_.log(kLogInfo, priority > 0 ? "vrrpd: SCHED_FIFO priority " + std::to_string(priority)
+                                        : std::string("vrrpd: normal scheduling"));
+    }
+
+    void set_affinity(const std::vector<int>& cpus) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        std::string shown;
+        for (const int cpu : cpus) {
+            CPU_SET(static_cast<std::size_t>(cpu), &set);
+            shown += " " + std::to_string(cpu);
+        }
+        if (cpus.empty()) {  // back to every CPU
+            for (long cpu = 0; cpu < sysconf(_SC_NPROCESSORS_CONF) && cpu < CPU_SETSIZE; ++cpu) {
+                CPU_SET(static_cast<std::size_t>(cpu), &set);
+            }
+            shown = " any";
+        }
+        if (sched_setaffinity(0, sizeof set, &set) != 0) {
+            log_.log(kLogWarning, "vrrpd: vrrp_cpu_affinity" + shown + ": " + std::strerror(errno));
+            return;
+        }
+        affinity_ = cpus;
+        log_.log(kLogInfo, "vrrpd: CPU affinity" + shown);
+    }
+
+    int cli_realtime_;
+    Logger& log_;
+    int realtime_ = 0;
+    bool locked_ = false;
+    std::vector<int> affinity_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -602,7 +713,8 @@ int main(int argc, char** argv) {
                    "/run/ipvsctl/vrrpd.sock)");
     app.add_option("--realtime", realtime,
                    "run with SCHED_FIFO at this priority (1-99) and locked memory, so adverts "
-                   "and timers stay on time when the CPUs are saturated")
+                   "and timers stay on time when the CPUs are saturated (overrides "
+                   "vrrp_rt_priority)")
         ->check(CLI::Range(1, 99));
     app.add_option("--restart-file", restart_file,
                    "where SIGUSR2 (graceful restart) leaves the instances that were master for "
@@ -629,18 +741,8 @@ int main(int argc, char** argv) {
         log.log(kLogErr, "vrrpd: refusing to start: " + file + " is not valid");
         return 1;
     }
-    if (realtime > 0) {
-        sched_param param{};
-        param.sched_priority = realtime;
-        if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) != 0) {
-            log.log(kLogWarning, std::string("vrrpd: SCHED_FIFO ") + std::to_string(realtime) +
-                                     ": " + std::strerror(errno) + "; running unprivileged");
-        } else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-            log.log(kLogWarning, std::string("vrrpd: mlockall: ") + std::strerror(errno));
-        } else {
-            log.log(kLogInfo, "vrrpd: SCHED_FIFO priority " + std::to_string(realtime));
-        }
-    }
+    Scheduling scheduling(realtime, log);
+    scheduling.apply(loaded.config->global_defs);
     if (control_path.empty()) {
         const auto& sockets = loaded.config->global_defs.control_socket;
         const auto found = sockets.find(ipvsctl::config::Daemon::vrrpd);
@@ -744,6 +846,7 @@ int main(int argc, char** argv) {
             if (!next.config) {
                 log.log(kLogErr, "vrrpd: reload failed; keeping the running configuration");
             } else {
+                scheduling.apply(next.config->global_defs);
                 daemon.apply_scripts(next.scripts);
                 const int n = daemon.apply(next.instances, next.groups, next.lvs_sync);
                 apply_metrics(*next.config);

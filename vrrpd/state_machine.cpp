@@ -25,8 +25,9 @@ Centiseconds learned_interval(const Settings& s, Centiseconds advertised) {
 void become_master(Machine& m, const Settings& s, std::vector<Action>& out, std::string_view why) {
     out.emplace_back(Transition{m.state, State::master, why});
     out.emplace_back(CancelMasterDownTimer{});
-    out.emplace_back(AddAddresses{});
+    // The filter goes in before the addresses: no moment of accepting.
     if (!s.accept_mode && !s.owner()) out.emplace_back(DropAddressedTraffic{true});
+    out.emplace_back(AddAddresses{});
     out.emplace_back(SendAdvert{s.priority});
     out.emplace_back(Announce{});
     out.emplace_back(ArmAdverTimer{s.advert_interval});
@@ -41,8 +42,8 @@ void become_backup(Machine& m, const Settings& s, std::vector<Action>& out, std:
     out.emplace_back(Transition{from, State::backup, why});
     if (from == State::master) {
         out.emplace_back(CancelAdverTimer{});
-        if (!s.accept_mode && !s.owner()) out.emplace_back(DropAddressedTraffic{false});
         out.emplace_back(RemoveAddresses{});
+        if (!s.accept_mode && !s.owner()) out.emplace_back(DropAddressedTraffic{false});
     }
     out.emplace_back(
         ArmMasterDownTimer{master_down_interval(s.version, s.priority, m.master_adver_interval)});
@@ -160,10 +161,10 @@ StepResult on_master(Machine m, const Settings& s, const Event& e, TimePoint /*n
                 out.emplace_back(Transition{State::master, State::fault, "tracked object failed"});
                 out.emplace_back(CancelAdverTimer{});
                 out.emplace_back(SendAdvert{0});
+                out.emplace_back(RemoveAddresses{});
                 if (!s.accept_mode && !s.owner()) {
                     out.emplace_back(DropAddressedTraffic{false});
                 }
-                out.emplace_back(RemoveAddresses{});
                 m.state = State::fault;
             },
             // RFC 5798 section 6.4.3: Shutdown -> cancel Adver_Timer, send an
@@ -172,8 +173,8 @@ StepResult on_master(Machine m, const Settings& s, const Event& e, TimePoint /*n
                 out.emplace_back(Transition{State::master, State::initialize, "shutdown"});
                 out.emplace_back(CancelAdverTimer{});
                 out.emplace_back(SendAdvert{0});
-                if (!s.accept_mode && !s.owner()) out.emplace_back(DropAddressedTraffic{false});
                 out.emplace_back(RemoveAddresses{});
+                if (!s.accept_mode && !s.owner()) out.emplace_back(DropAddressedTraffic{false});
                 m.state = State::initialize;
             },
             // "If the Adver_Timer fires": send an ADVERTISEMENT, reset the

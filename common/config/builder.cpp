@@ -16,6 +16,9 @@ namespace {
 using namespace detail;
 using namespace std::chrono_literals;
 
+/// The highest CPU number a cpu_set_t holds (glibc's CPU_SETSIZE is 1024).
+constexpr int kMaxCpu = 1023;
+
 std::string quote(std::string_view text) {
     return "'" + std::string(text) + "'";
 }
@@ -423,6 +426,26 @@ const Keyword<GlobalDraft> kGlobalKeywords[] = {
     {"vrrp_startup_delay", 1, 1, BlockUse::none,
      [](Values& v, const Statement& s, GlobalDraft& d) {
          if (auto t = v.timer(s.args[0], s.keyword.text, 0s, 3600s)) d.defs.vrrp_startup_delay = *t;
+     }},
+    {"vrrp_rt_priority", 1, 1, BlockUse::none,
+     [](Values& v, const Statement& s, GlobalDraft& d) {
+         if (auto n = v.small_integer(s.args[0], s.keyword.text, 1, 99))
+             d.defs.vrrp_rt_priority = *n;
+     }},
+    {"vrrp_no_swap", 0, 0, BlockUse::none,
+     [](Values&, const Statement&, GlobalDraft& d) { d.defs.vrrp_no_swap = true; }},
+    {"vrrp_cpu_affinity", 1, kMany, BlockUse::none,
+     [](Values& v, const Statement& s, GlobalDraft& d) {
+         std::vector<int> cpus;
+         for (const auto& arg : s.args) {
+             // CPU_SETSIZE (glibc): the CPUs sched_setaffinity(2) can name.
+             auto n = v.small_integer(arg, s.keyword.text, 0, kMaxCpu);
+             if (!n) return;
+             cpus.push_back(*n);
+         }
+         std::sort(cpus.begin(), cpus.end());
+         cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+         d.defs.vrrp_cpu_affinity = std::move(cpus);
      }},
     {"lvs_timeouts", 2, 6, BlockUse::none, parse_lvs_timeouts},
     {"lvs_sync_daemon", 1, kMany, BlockUse::none, parse_lvs_sync_daemon},

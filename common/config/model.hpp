@@ -76,6 +76,12 @@ struct GlobalDefs {
     bool vrrp_check_unicast_src = false;
     bool vrrp_skip_check_adv_addr = false;
     Duration vrrp_startup_delay{};
+    /// vrrp_rt_priority: vrrpd runs under SCHED_FIFO at this priority (1-99).
+    std::optional<int> vrrp_rt_priority;
+    /// vrrp_no_swap: vrrpd locks its memory (mlockall).
+    bool vrrp_no_swap = false;
+    /// vrrp_cpu_affinity: the CPUs vrrpd may run on, ascending (empty: any).
+    std::vector<int> vrrp_cpu_affinity;
 
     LvsTimeouts lvs_timeouts;
     std::optional<LvsSyncDaemon> lvs_sync_daemon;

@@ -27,6 +27,9 @@ namespace {
 // (-200), so IPVS sees the mark at LOCAL_IN; srcnat is 100.
 constexpr std::int32_t kPriorityMangle = -150;
 constexpr std::int32_t kPrioritySrcNat = 100;
+constexpr std::int32_t kPriorityFilter = 0;
+// IANA protocol number of ICMPv6 (RFC 8200 section 4.8).
+constexpr std::uint8_t kIcmpv6 = 58;
 constexpr std::uint32_t kReg = NFT_REG_1;
 // enum ip_conntrack_dir (linux/netfilter/nf_conntrack_tuple_common.h, not uapi-exported).
 constexpr std::uint8_t kCtDirOriginal = 0;
@@ -168,6 +171,12 @@ class RuleWriter {
         nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, kReg);
     }
     void masquerade() { expr("masq"); }
+    /// `accept` / `drop`: an immediate into the verdict register.
+    void verdict(std::uint32_t code) {
+        auto* e = expr("immediate");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, code);
+    }
 
     // ------------------------------------------------ matches as nft writes them
     void match_byte(std::uint32_t meta_key, std::uint8_t value) {
@@ -257,6 +266,26 @@ void add_snat_rule(Batch& batch, std::string_view table, const SnatRule& snat) {
     add_rule(batch, rule, "add snat rule for " + snat.real_server.to_string());
 }
 
+void add_drop_rule(Batch& batch, std::string_view table, const DropRule& drop) {
+    if (drop.address.is_v6()) {
+        // RFC 4861 section 4.3/4.4: ICMPv6 types 135 and 136, byte 0 of the header.
+        for (const std::uint8_t type : {std::uint8_t{135}, std::uint8_t{136}}) {
+            RuleWriter rule(table, "input");
+            rule.match_daddr(drop.address, drop.address);
+            rule.match_byte(NFT_META_L4PROTO, kIcmpv6);
+            rule.payload_load(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+            rule.compare_equal(&type, 1);
+            rule.verdict(NF_ACCEPT);
+            add_rule(batch, rule, "add nd accept rule for " + drop.address.to_string());
+        }
+    }
+    RuleWriter rule(table, "input");
+    rule.match_daddr(drop.address, drop.address);
+    rule.counter();
+    rule.verdict(NF_DROP);
+    add_rule(batch, rule, "add drop rule for " + drop.address.to_string());
+}
+
 void add_table(Batch& batch, std::string_view table, std::uint16_t type, std::string description) {
     std::unique_ptr<nftnl_table, TableDeleter> object(nftnl_table_alloc());
     nftnl_table_set_u32(object.get(), NFTNL_TABLE_FAMILY, NFPROTO_INET);
@@ -292,6 +321,7 @@ void drop_table(Batch& batch, std::string_view table) {
 
 struct AckState {
     const Batch* batch = nullptr;
+    std::string table;
     std::optional<Error> error;
     bool last_acked = false;
 };
@@ -302,7 +332,7 @@ int on_error_message(const nlmsghdr* header, void* data) {
     if (header->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return MNL_CB_ERROR;
     if (error->error != 0 && !state->error) {
         state->error = nft_error(-error->error, state->batch->describe(error->msg.nlmsg_seq),
-                                 "table inet " + std::string(kTableName));
+                                 "table inet " + state->table);
     }
     if (error->msg.nlmsg_seq + 1 == state->batch->last_seq()) state->last_acked = true;
     return MNL_CB_OK;
@@ -323,6 +353,7 @@ Result<void> send(const Batch& batch, std::string_view table) {
     // The kernel runs the whole batch inside sendmsg: every reply is queued now.
     AckState state;
     state.batch = &batch;
+    state.table = std::string(table);
     const unsigned port = mnl_socket_get_portid(socket.get());
     std::vector<char> buffer(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE));
     mnl_cb_t callbacks[NLMSG_MIN_TYPE] = {};
@@ -365,10 +396,16 @@ Result<void> replace_table(const Ruleset& ruleset, std::string_view table) {
     Batch batch(first_sequence());
     drop_table(batch, table);
     add_table(batch, table, NFT_MSG_NEWTABLE, "add table");
-    add_base_chain(batch, table, "prerouting", "filter", NF_INET_PRE_ROUTING, kPriorityMangle);
-    add_base_chain(batch, table, "postrouting", "nat", NF_INET_POST_ROUTING, kPrioritySrcNat);
+    if (!ruleset.drops.empty())
+        add_base_chain(batch, table, "input", "filter", NF_INET_LOCAL_IN, kPriorityFilter);
+    // A table of drops only (vrrpd's) gets no load-balancing chains.
+    if (!ruleset.marks.empty() || !ruleset.snats.empty()) {
+        add_base_chain(batch, table, "prerouting", "filter", NF_INET_PRE_ROUTING, kPriorityMangle);
+        add_base_chain(batch, table, "postrouting", "nat", NF_INET_POST_ROUTING, kPrioritySrcNat);
+    }
     for (const auto& mark : ruleset.marks) add_mark_rule(batch, table, mark);
     for (const auto& snat : ruleset.snats) add_snat_rule(batch, table, snat);
+    for (const auto& drop : ruleset.drops) add_drop_rule(batch, table, drop);
     batch.finish();
     return send(batch, table);
 }

@@ -63,6 +63,23 @@ std::vector<std::string> check(const Ruleset& ruleset) {
 
 std::string to_nft_text(const Ruleset& ruleset, std::string_view table) {
     std::string text = "table inet " + std::string(table) + " {\n";
+    if (!ruleset.drops.empty()) {
+        text += "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n";
+        for (const auto& rule : ruleset.drops) {
+            if (rule.address.is_v6()) {
+                for (const char* type : {"nd-neighbor-solicit", "nd-neighbor-advert"}) {
+                    text += "\t\tip6 daddr " + rule.address.to_string() + " icmpv6 type " + type +
+                            " accept\n";
+                }
+            }
+            text += "\t\t" + std::string(ip_keyword(rule.address)) + " daddr " +
+                    rule.address.to_string() + " counter drop\n";
+        }
+        text += "\t}\n";
+    }
+    if (ruleset.marks.empty() && ruleset.snats.empty() && !ruleset.drops.empty()) {
+        return text + "}\n";
+    }
     text +=
         "\tchain prerouting {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n";
     for (const auto& rule : ruleset.marks) {

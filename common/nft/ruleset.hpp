@@ -19,6 +19,9 @@ using config::IpAddress;
 
 /// Our own table: `table inet ipvsctl`; nothing else is touched.
 inline constexpr std::string_view kTableName = "ipvsctl";
+/// vrrpd's table (accept mode), apart from healthcheckd's: each daemon
+/// replaces its whole table.
+inline constexpr std::string_view kVrrpTableName = "ipvsctl_vrrp";
 
 /// IANA protocol numbers, as `meta l4proto` compares them.
 enum class L4Protocol : std::uint8_t { tcp = 6, udp = 17, sctp = 132 };
@@ -59,10 +62,20 @@ struct SnatRule {
     friend bool operator==(const SnatRule&, const SnatRule&) = default;
 };
 
+/// input, priority filter: packets addressed to `address` are dropped. A
+/// VRRP master that is not the address owner and has Accept_Mode off "MUST
+/// NOT accept" them (RFC 5798 section 6.4.3); IPv6 neighbour solicitations
+/// and advertisements still pass, since it "MUST respond" to ND for it.
+struct DropRule {
+    IpAddress address;
+    friend bool operator==(const DropRule&, const DropRule&) = default;
+};
+
 struct Ruleset {
     std::vector<MarkRule> marks;
     std::vector<SnatRule> snats;
-    [[nodiscard]] bool empty() const { return marks.empty() && snats.empty(); }
+    std::vector<DropRule> drops;
+    [[nodiscard]] bool empty() const { return marks.empty() && snats.empty() && drops.empty(); }
     friend bool operator==(const Ruleset&, const Ruleset&) = default;
 };
 

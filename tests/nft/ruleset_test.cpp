@@ -74,3 +74,22 @@ TEST_CASE("an empty ruleset is empty") {
     one.marks.push_back({ip("10.0.0.1"), ip("10.0.0.1"), L4Protocol::tcp, 80, 1});
     CHECK_FALSE(one.empty());
 }
+
+TEST_CASE("drop rules (vrrpd accept mode) get an input chain and nothing else") {
+    Ruleset ruleset;
+    ruleset.drops.push_back({ip("192.0.2.200")});
+    ruleset.drops.push_back({ip("2001:db8::200")});
+    CHECK_FALSE(ruleset.empty());
+    CHECK(check(ruleset).empty());
+    const std::string text = to_nft_text(ruleset, kVrrpTableName);
+    CHECK(text ==
+          "table inet ipvsctl_vrrp {\n"
+          "\tchain input {\n"
+          "\t\ttype filter hook input priority filter; policy accept;\n"
+          "\t\tip daddr 192.0.2.200 counter drop\n"
+          "\t\tip6 daddr 2001:db8::200 icmpv6 type nd-neighbor-solicit accept\n"
+          "\t\tip6 daddr 2001:db8::200 icmpv6 type nd-neighbor-advert accept\n"
+          "\t\tip6 daddr 2001:db8::200 counter drop\n"
+          "\t}\n"
+          "}\n");
+}

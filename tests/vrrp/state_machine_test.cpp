@@ -241,11 +241,24 @@ TEST_CASE("accept mode off drops traffic to the addresses while master", "[vrrp]
     auto s = settings();
     s.accept_mode = false;
     auto up = step(in(State::backup), s, MasterDownTimerFired{}, kNow);
-    CHECK(up.actions[2] == Action{AddAddresses{}});
-    CHECK(up.actions[3] == Action{DropAddressedTraffic{true}});
-    auto down = step(up.machine, s, advert(200), kNow);
-    CHECK(std::find(down.actions.begin(), down.actions.end(),
-                    Action{DropAddressedTraffic{false}}) != down.actions.end());
+    // The filter is up before the addresses appear and goes after they left.
+    CHECK(up.actions[2] == Action{DropAddressedTraffic{true}});
+    CHECK(up.actions[3] == Action{AddAddresses{}});
+    const auto released_then_accepting = [](const std::vector<Action>& actions) {
+        const auto removed = std::find(actions.begin(), actions.end(), Action{RemoveAddresses{}});
+        const auto accepting =
+            std::find(actions.begin(), actions.end(), Action{DropAddressedTraffic{false}});
+        return removed != actions.end() && accepting != actions.end() && removed < accepting;
+    };
+    CHECK(released_then_accepting(step(up.machine, s, advert(200), kNow).actions));
+    CHECK(released_then_accepting(step(up.machine, s, Shutdown{}, kNow).actions));
+    CHECK(released_then_accepting(step(up.machine, s, Fault{}, kNow).actions));
+    // Accept mode on: no filter at all.
+    auto accepting = settings();
+    accepting.accept_mode = true;
+    auto a = step(in(State::backup), accepting, MasterDownTimerFired{}, kNow);
+    CHECK(std::find(a.actions.begin(), a.actions.end(), Action{DropAddressedTraffic{true}}) ==
+          a.actions.end());
     // The owner always accepts (RFC 5798 section 6.1).
     auto owner = settings(3, 255);
     owner.accept_mode = false;
