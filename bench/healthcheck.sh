@@ -135,7 +135,8 @@ run_checks() {  # run_checks DAEMON CHECK
     gen_config "$check" "$servers" "$delay_loop" "$extra" > "$work/$name-$check.conf"
     t0=$(now)
     start_daemon "$name" "$work/$name-$check.conf"
-    wait_for "$servers" 600 || { echo "$name never programmed $servers servers" >&2; tail "$work/$name.log" >&2; exit 1; }
+    # A saturated daemon may never hold them all (failed probes): go on, say so.
+    wait_for "$servers" 180 || echo "$name: only $(destinations) of $servers servers in the table after 180 s" >&2
     t1=$(now)
     local ready
     ready=$(echo "$t1 - $t0" | bc -l)
@@ -183,7 +184,7 @@ run_reload() {  # run_reload DAEMON
     wait_for "$reload_servers" 1200 || { echo "$name never programmed $reload_servers servers" >&2; exit 1; }
     t1=$(now)
     printf '%-12s reload: %d servers programmed after %.1f s\n' "$name" "$reload_servers" "$(echo "$t1 - $t0" | bc -l)"
-    sleep 30
+    sleep 15
     gen_config tcp "$reload_servers" 300 "" "$changed" > "$work/$name-reload-active.conf"
     t0=$(now)
     kill -HUP "$daemon_pid"
