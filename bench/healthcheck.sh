@@ -48,7 +48,7 @@ ip -n hvbench route add local 10.200.0.0/15 dev lo
 ip route add 10.200.0.0/15 via 198.18.40.2
 ip netns exec hvbench sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
 sysctl -qw net.ipv4.ip_local_port_range="10000 65000" net.ipv4.tcp_tw_reuse=1
-ip netns exec hvbench "$build/bin/bench_responder" 80 1000 > "$work/responder.out" &
+ip netns exec hvbench "$build/bin/bench_responder" 80 $((delay_loop * 1000)) > "$work/responder.out" &
 responder_pid=$!
 
 # real_server_address INDEX [NET]: 10.NET.x.y, 250 hosts per /24.
