@@ -38,6 +38,17 @@ std::string Monitor::metrics() const {
     out.family("healthcheckd_loop_lag_max_seconds", Type::gauge,
                "The largest loop lag seen since start-up.");
     out.sample("healthcheckd_loop_lag_max_seconds", seconds(max_lag_));
+    const auto& lateness = scheduler_.lateness();
+    out.family("healthcheckd_check_lateness_seconds", Type::gauge,
+               "How late probes started against their schedule since start-up, by quantile "
+               "(upper bound of a 0.1 ms bucket below 100 ms, of a 10 ms bucket above).");
+    for (const auto& [name, q] : {std::pair{"0.5", 0.5}, {"0.99", 0.99}, {"0.999", 0.999}})
+        out.sample("healthcheckd_check_lateness_seconds", {{"quantile", name}},
+                   seconds(lateness.quantile(q)));
+    out.sample("healthcheckd_check_lateness_seconds", {{"quantile", "1"}}, seconds(lateness.max()));
+    out.family("healthcheckd_check_lateness_count", Type::counter,
+               "Probes whose lateness was recorded.");
+    out.sample("healthcheckd_check_lateness_count", static_cast<double>(lateness.count()));
     out.family("healthcheckd_scripts_total", Type::counter,
                "Notify scripts started, by outcome so far.");
     out.sample("healthcheckd_scripts_total", {{"outcome", "started"}},

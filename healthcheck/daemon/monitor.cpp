@@ -246,6 +246,7 @@ void Monitor::arm_repair() {
 void Monitor::stop() {
     stopped_ = true;
     wake_.cancel();
+    wake_at_.reset();
     repair_.cancel();
     drain_timer_.cancel();
     lag_timer_.cancel();
@@ -257,10 +258,15 @@ void Monitor::arm() {
     if (stopped_) return;
     const auto due = scheduler_.next_due();
     if (!due) return;
+    // An earlier wake-up already armed finds this target due then or later.
+    if (wake_at_ && *wake_at_ <= *due) return;
+    wake_at_ = *due;
     const auto delay = std::max(*due - clock_.now(), TimePoint::duration{0});
     wake_.expires_after(delay);
     wake_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) on_wake();
+        if (ec) return;  // re-armed or stopped; the new wait owns wake_at_
+        wake_at_.reset();
+        on_wake();
     });
 }
 

@@ -24,23 +24,23 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 class HttpCheck final : public ProbeSession {
   public:
     HttpCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
-        : ProbeSession(io, spec),
-          http_(std::get<config::HttpCheck>(spec.details)),
-          tls_context_(asio::ssl::context::tls_client) {
+        : ProbeSession(io, spec), http_(std::get<config::HttpCheck>(spec.details)) {
         if (http_.urls.empty()) http_.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
         if (http_.tls) {
-            tls_context_.set_options(asio::ssl::context::default_workarounds);
+            // An SSL_CTX costs tens of KiB: plain HTTP_GET targets have none.
+            tls_context_.emplace(asio::ssl::context::tls_client);
+            tls_context_->set_options(asio::ssl::context::default_workarounds);
             if (options.tls_verify) {
-                tls_context_.set_verify_mode(asio::ssl::verify_peer);
+                tls_context_->set_verify_mode(asio::ssl::verify_peer);
                 if (options.ca_file.empty()) {
-                    tls_context_.set_default_verify_paths();
+                    tls_context_->set_default_verify_paths();
                 } else {
                     error_code ignored;
-                    tls_context_.load_verify_file(options.ca_file, ignored);
+                    tls_context_->load_verify_file(options.ca_file, ignored);
                 }
                 verify_ = true;
             } else {
-                tls_context_.set_verify_mode(asio::ssl::verify_none);
+                tls_context_->set_verify_mode(asio::ssl::verify_none);
             }
         }
     }
@@ -71,8 +71,16 @@ class HttpCheck final : public ProbeSession {
         return config::address_port_string(spec().address, spec().port);
     }
 
+    // Between probes a session holds no read buffers (10,000 idle targets
+    // would otherwise keep 16 KiB each).
+    void release_buffers() {
+        chunk_ = {};
+        received_ = {};
+    }
+
     void fail(std::uint64_t probe, FailureReason reason, std::string detail) {
         close();
+        release_buffers();
         probe_finished(probe, {false, reason, std::move(detail), {}, {}, {}});
     }
 
@@ -82,7 +90,7 @@ class HttpCheck final : public ProbeSession {
         tls_.reset();
         plain_.reset();
         if (http_.tls) {
-            tls_.emplace(io(), tls_context_);
+            tls_.emplace(io(), *tls_context_);
         } else {
             plain_.emplace(io());
         }
@@ -173,13 +181,14 @@ class HttpCheck final : public ProbeSession {
         }
         close();
         if (url_index_ + 1 < http_.urls.size()) return fetch(probe, url_index_ + 1);
+        release_buffers();
         probe_finished(
             probe,
             {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
     }
 
     config::HttpCheck http_;
-    asio::ssl::context tls_context_;
+    std::optional<asio::ssl::context> tls_context_;
     bool verify_ = false;
     std::optional<tcp::socket> plain_;
     std::optional<asio::ssl::stream<tcp::socket>> tls_;

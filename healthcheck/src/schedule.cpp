@@ -2,6 +2,7 @@
 #include "healthcheck/schedule.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ipvsctl::healthcheck {
 
@@ -32,6 +33,36 @@ Duration warmup_delay(Duration warmup, std::uint64_t random) {
     return Duration{static_cast<Duration::rep>(random % span)};
 }
 
+void LatenessHistogram::record(Duration lateness) {
+    const std::int64_t us = std::max<std::int64_t>(0, lateness.count());
+    std::size_t bucket;
+    if (us < 100'000)
+        bucket = static_cast<std::size_t>(us / 100);
+    else if (us < 10'000'000)
+        bucket = kFine + static_cast<std::size_t>((us - 100'000) / 10'000);
+    else
+        bucket = kFine + kCoarse;
+    ++buckets_[bucket];
+    ++count_;
+    max_ = std::max(max_, Duration{us});
+}
+
+Duration LatenessHistogram::quantile(double q) const {
+    if (count_ == 0) return Duration{0};
+    // The smallest bucket whose cumulative count reaches q of all samples.
+    const auto wanted = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+        seen += buckets_[i];
+        if (seen < std::max<std::uint64_t>(wanted, 1)) continue;
+        if (i < kFine) return Duration{static_cast<Duration::rep>((i + 1) * 100)};
+        if (i < kFine + kCoarse)
+            return Duration{static_cast<Duration::rep>(100'000 + (i - kFine + 1) * 10'000)};
+        return max_;
+    }
+    return max_;
+}
+
 void Scheduler::add(TargetId id, Duration offset) {
     remove(id);
     const TimePoint due = clock_.now() + std::max(offset, Duration{0});
@@ -52,6 +83,7 @@ std::vector<TargetId> Scheduler::take_due() {
     const TimePoint now = clock_.now();
     while (!queue_.empty() && queue_.begin()->first <= now) {
         const TargetId id = queue_.begin()->second;
+        lateness_.record(std::chrono::duration_cast<Duration>(now - queue_.begin()->first));
         queue_.erase(queue_.begin());
         due_at_.erase(id);
         in_flight_.insert(id);

@@ -117,3 +117,31 @@ TEST_CASE("warmup delays the first probe by up to its value", "[schedule][warmup
     CHECK(shortest < 1s);
     CHECK(warmup_delay(warmup, static_cast<std::uint64_t>(warmup.count())) == warmup);
 }
+
+TEST_CASE("the scheduler records how late each probe is taken", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    scheduler.add(1, 10ms);
+    scheduler.add(2, 20ms);
+    clock.advance(25ms);  // 1 is 15 ms late, 2 is 5 ms late
+    REQUIRE(scheduler.take_due().size() == 2);
+    CHECK(scheduler.lateness().count() == 2);
+    CHECK(scheduler.lateness().max() == 15ms);
+    CHECK(scheduler.lateness().quantile(0.5) == 5100us);
+    CHECK(scheduler.lateness().quantile(0.99) == 15100us);
+}
+
+TEST_CASE("lateness quantiles over fine, coarse and overflow buckets", "[schedule]") {
+    LatenessHistogram histogram;
+    CHECK(histogram.quantile(0.99) == 0us);
+    for (int i = 0; i < 98; ++i) histogram.record(250us);
+    histogram.record(1500ms);
+    histogram.record(-5ms);  // clamped to zero
+    CHECK(histogram.count() == 100);
+    CHECK(histogram.quantile(0.5) == 300us);
+    CHECK(histogram.quantile(0.99) == 300us);
+    CHECK(histogram.quantile(1.0) == 1510ms);
+    histogram.record(30s);
+    CHECK(histogram.quantile(1.0) == 30s);
+    CHECK(histogram.max() == 30s);
+}

@@ -30,6 +30,24 @@ Duration hashed_offset(std::string_view identity, Duration interval);
 /// probe, from a random number the caller draws.
 Duration warmup_delay(Duration warmup, std::uint64_t random);
 
+/// How late probes start against their schedule: a fixed-bucket histogram,
+/// 0.1 ms wide up to 100 ms, 10 ms wide up to 10 s, then one overflow bucket.
+class LatenessHistogram {
+  public:
+    void record(Duration lateness);
+    /// The upper bound of the bucket holding quantile q (0..1); 0 when empty.
+    [[nodiscard]] Duration quantile(double q) const;
+    [[nodiscard]] std::uint64_t count() const { return count_; }
+    [[nodiscard]] Duration max() const { return max_; }
+
+  private:
+    static constexpr std::size_t kFine = 1000;   // 100 us each, up to 100 ms
+    static constexpr std::size_t kCoarse = 990;  // 10 ms each, up to 10 s
+    std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(kFine + kCoarse + 1);
+    std::uint64_t count_ = 0;
+    Duration max_{};
+};
+
 class Scheduler {
   public:
     explicit Scheduler(const Clock& clock) : clock_(clock) {}
@@ -42,6 +60,8 @@ class Scheduler {
     /// Targets due at the current time, earliest first; they stay in flight
     /// (not scheduled) until completed().
     std::vector<TargetId> take_due();
+    /// Lateness of every probe take_due() handed out: now minus its due time.
+    [[nodiscard]] const LatenessHistogram& lateness() const { return lateness_; }
 
     /// A probe of `id` that was started at `started` has finished; the next
     /// one is due `delay` after the start, but never in the past.
@@ -57,6 +77,7 @@ class Scheduler {
     std::set<std::pair<TimePoint, TargetId>> queue_;
     std::map<TargetId, TimePoint> due_at_;
     std::set<TargetId> in_flight_;
+    LatenessHistogram lateness_;
 };
 
 }  // namespace ipvsctl::healthcheck

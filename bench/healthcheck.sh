@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# healthcheckd against keepalived's checker (keepalived --check), side by
+# side on one kernel (run inside the guest, see bench/README.md):
+#   1. SERVERS real servers (100 per virtual server) checked every second,
+#      once by TCP_CHECK and once by HTTP_GET: CPU seconds per minute (from
+#      /proc/PID/stat, all processes of the daemon), resident memory, and the
+#      lateness of checks (gap between two probes of one address minus the
+#      1 s interval, measured by the responder for both daemons; healthcheckd
+#      also reports its own lateness against its schedule in its metrics);
+#   2. reload (SIGHUP) with 10% of RELOAD_SERVERS real servers replaced: time
+#      from the signal until /proc/net/ip_vs holds the new table.
+# The real servers are addresses of 10.200.0.0/15, answered by one
+# bench_responder in a namespace (a local route covers the prefix).
+# CPU is reported split into user and system time, and per probe (probes
+# counted by the responder): the kernel's TCP work for both ends of a probe
+# is charged to the probing process as system time.
+#   bench/healthcheck.sh BUILD_DIR [SERVERS] [WINDOW_S] [RELOAD_SERVERS] [RELOAD_TIMEOUT_S] [DELAY_LOOP_S]
+set -euo pipefail
+build=${1:?usage: healthcheck.sh BUILD_DIR [SERVERS] [WINDOW_S] [RELOAD_SERVERS] [RELOAD_TIMEOUT_S]}
+build=$(cd "$build" && pwd)
+servers=${2:-10000}
+window=${3:-60}
+reload_servers=${4:-37000}
+reload_timeout=${5:-300}
+delay_loop=${6:-1}
+[ "$(id -u)" = 0 ] || { echo "healthcheck.sh: needs root (run it in the guest)" >&2; exit 1; }
+work=$(mktemp -d /tmp/bench-healthcheck.XXXXXX)
+responder_pid= daemon_pid=
+ticks=$(getconf CLK_TCK)
+
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    [ -n "$responder_pid" ] && kill "$responder_pid" 2>/dev/null
+    ip netns del hvbench
+    ipvsadm -C
+}
+trap cleanup EXIT
+
+ip netns add hvbench
+ip link add hvb0 type veth peer name hvb1 netns hvbench
+ip addr add 198.18.40.1/30 dev hvb0
+ip link set hvb0 up
+ip -n hvbench addr add 198.18.40.2/30 dev hvb1
+ip -n hvbench link set hvb1 up
+ip -n hvbench link set lo up
+ip -n hvbench route add local 10.200.0.0/15 dev lo
+ip route add 10.200.0.0/15 via 198.18.40.2
+ip netns exec hvbench sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+sysctl -qw net.ipv4.ip_local_port_range="10000 65000" net.ipv4.tcp_tw_reuse=1
+ip netns exec hvbench "$build/bin/bench_responder" 80 $((delay_loop * 1000)) > "$work/responder.out" &
+responder_pid=$!
+
+# real_server_address INDEX [NET]: 10.NET.x.y, 250 hosts per /24.
+address() { echo "10.${2:-200}.$(($1 / 250)).$(($1 % 250 + 1))"; }
+
+# gen_config CHECK(tcp|http) COUNT DELAY_LOOP EXTRA_GLOBAL [REPLACED]: 100 real
+# servers per virtual server; the first REPLACED servers come from 10.201/16.
+gen_config() {
+    local check=$1 count=$2 delay=$3 extra=$4 replaced=${5:-0}
+    python3 - "$check" "$count" "$delay" "$extra" "$replaced" <<'PY'
+import sys
+check, count, delay, extra, replaced = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+out = ["global_defs {", "    router_id bench", extra, "}"]
+if check == "tcp":
+    body = "        TCP_CHECK {\n            connect_timeout 2\n        }"
+else:
+    body = ("        HTTP_GET {\n            url {\n                path /\n                status_code 200\n"
+            "            }\n            connect_timeout 2\n        }")
+for vs in range((count + 99) // 100):
+    out.append(f"virtual_server 10.100.{vs // 250}.{vs % 250 + 1} 80 {{")
+    out.append(f"    delay_loop {delay}\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP")
+    for i in range(vs * 100, min(count, vs * 100 + 100)):
+        net = 201 if i < replaced else 200
+        out.append(f"    real_server 10.{net}.{i // 250}.{i % 250 + 1} 80 {{\n        weight 1\n{body}\n    }}")
+    out.append("}")
+print("\n".join(out))
+PY
+}
+
+destinations() { grep -c '^  -> [0-9A-F]' /proc/net/ip_vs || true; }
+replaced_in_table() { grep -c '^  -> 0AC9' /proc/net/ip_vs || true; }
+pids_of() { echo "$1" $(pgrep -P "$1" || true); }
+cpu_ticks() {  # "USER SYSTEM" ticks summed over PIDS
+    local user=0 system=0 pid
+    for pid in "$@"; do
+        read -r u s < <(awk '{print $14, $15}' "/proc/$pid/stat")
+        user=$((user + u)) system=$((system + s))
+    done
+    echo "$user $system"
+}
+rss_kib() {
+    local total=0 pid
+    for pid in "$@"; do
+        total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")))
+    done
+    echo "$total"
+}
+now() { date +%s.%N; }
+
+# start_daemon NAME CONFIG: runs healthcheckd or keepalived --check.
+start_daemon() {
+    if [ "$1" = healthcheckd ]; then
+        "$build/bin/healthcheckd" -f "$2" --control-socket "$work/hc.sock" 2>"$work/$1.log" &
+    else
+        keepalived --check --dont-fork --log-console --use-file "$2" \
+            --pid "$work/k.pid" --checkers_pid "$work/kc.pid" 2>"$work/$1.log" >&2 &
+    fi
+    daemon_pid=$!
+}
+stop_daemon() {
+    kill -TERM "$daemon_pid"
+    wait "$daemon_pid"
+    daemon_pid=
+    ipvsadm -C
+}
+# wait_for COUNT SECONDS: until the kernel holds COUNT destinations.
+wait_for() {
+    local deadline=$(( $(date +%s) + $2 ))
+    while [ "$(destinations)" -lt "$1" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.5
+    done
+}
+responder_window() {  # prints the responder's stats line for the window just ended
+    kill -USR1 "$responder_pid"
+    sleep 0.5
+    tail -n 1 "$work/responder.out"
+}
+
+declare -A result
+run_checks() {  # run_checks DAEMON CHECK
+    local name=$1 check=$2 extra="" t0 t1 c0 c1 pids stats late
+    [ "$name" = healthcheckd ] && extra="    metrics_listen healthcheckd 127.0.0.1:9464"
+    gen_config "$check" "$servers" "$delay_loop" "$extra" > "$work/$name-$check.conf"
+    t0=$(now)
+    start_daemon "$name" "$work/$name-$check.conf"
+    # A saturated daemon may never hold them all (failed probes): go on, say so.
+    wait_for "$servers" 180 || echo "$name: only $(destinations) of $servers servers in the table after 180 s" >&2
+    t1=$(now)
+    local ready
+    ready=$(echo "$t1 - $t0" | bc -l)
+    sleep $((delay_loop + 10))  # first round of checks done
+    pids=$(pids_of "$daemon_pid")
+    responder_window > /dev/null
+    c0=$(cpu_ticks $pids); t0=$(now)
+    sleep "$window"
+    c1=$(cpu_ticks $pids); t1=$(now)
+    stats=$(responder_window)
+    local cpu_min user_min sys_min rss p99 probes per_probe_us
+    read -r u0 s0 <<< "$c0"
+    read -r u1 s1 <<< "$c1"
+    user_min=$(echo "($u1 - $u0) / $ticks / ($t1 - $t0) * 60" | bc -l)
+    sys_min=$(echo "($s1 - $s0) / $ticks / ($t1 - $t0) * 60" | bc -l)
+    cpu_min=$(echo "$user_min + $sys_min" | bc -l)
+    rss=$(rss_kib $pids)
+    p99=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1)}')
+    probes=$(echo "$stats" | awk '{print $6}')
+    per_probe_us=$(echo "(($u1 - $u0) + ($s1 - $s0)) / $ticks * 1000000 / ($probes + 1)" | bc -l)
+    late=""
+    if [ "$name" = healthcheckd ]; then
+        late=$(curl -s http://127.0.0.1:9464/metrics |
+            awk '/^healthcheckd_check_lateness_seconds\{quantile="0.99"\}/ {printf "%.1f", $2 * 1000}')
+        late=", own schedule p99 ${late} ms since start"
+    fi
+    printf '%-12s %-4s %d servers every %d s: cpu %.1f s/min (user %.1f, sys %.1f), %.0f us/probe, %.0f probes/s, rss %d KiB, probe gap lateness p99 %s ms%s; ready after %.1f s\n' \
+        "$name" "$check" "$servers" "$delay_loop" "$cpu_min" "$user_min" "$sys_min" "$per_probe_us" \
+        "$(echo "$probes / ($t1 - $t0)" | bc -l)" "$rss" "$p99" "$late" "$ready"
+    echo "    responder: $stats"
+    result[$name-$check-user]=$user_min
+    result[$name-$check-probe]=$per_probe_us
+    result[$name-$check-cpu]=$cpu_min
+    result[$name-$check-rss]=$rss
+    result[$name-$check-p99]=$p99
+    stop_daemon
+}
+
+run_reload() {  # run_reload DAEMON
+    local name=$1 changed=$((reload_servers / 10)) t0 t1 converged=no
+    gen_config tcp "$reload_servers" 300 "" > "$work/$name-reload.conf"
+    cp "$work/$name-reload.conf" "$work/$name-reload-active.conf"
+    t0=$(now)
+    start_daemon "$name" "$work/$name-reload-active.conf"
+    wait_for "$reload_servers" 1200 || { echo "$name never programmed $reload_servers servers" >&2; exit 1; }
+    t1=$(now)
+    printf '%-12s reload: %d servers programmed after %.1f s\n' "$name" "$reload_servers" "$(echo "$t1 - $t0" | bc -l)"
+    sleep 15
+    gen_config tcp "$reload_servers" 300 "" "$changed" > "$work/$name-reload-active.conf"
+    t0=$(now)
+    kill -HUP "$daemon_pid"
+    local deadline=$(( $(date +%s) + reload_timeout ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        if [ "$(replaced_in_table)" = "$changed" ] && [ "$(destinations)" = "$reload_servers" ]; then
+            converged=yes
+            break
+        fi
+        sleep 0.1
+    done
+    t1=$(now)
+    local took
+    took=$(echo "$t1 - $t0" | bc -l)
+    if [ "$converged" = yes ]; then
+        printf '%-12s reload: %d of %d servers replaced, converged after %.2f s\n' "$name" "$changed" "$reload_servers" "$took"
+        result[$name-reload]=$took
+    else
+        printf '%-12s reload: not converged after %d s (%s of %d new servers in)\n' "$name" "$reload_timeout" "$(replaced_in_table)" "$changed"
+        result[$name-reload]=">$reload_timeout"
+    fi
+    stop_daemon
+}
+
+echo "healthcheck bench: $servers servers every $delay_loop s, ${window} s windows, reload of $reload_servers; $(nproc) CPUs, $(uname -r)"
+for check in tcp http; do
+    run_checks healthcheckd "$check"
+    run_checks keepalived "$check"
+done
+run_reload healthcheckd
+run_reload keepalived
+
+echo "--- summary (healthcheckd / keepalived)"
+for check in tcp http; do
+    printf '%-4s cpu %.1f / %.1f s/min (ratio %.2f, goal <= 0.33); user %.1f / %.1f s/min (ratio %.2f); per probe %.0f / %.0f us (ratio %.2f); rss %d / %d KiB; gap p99 %s / %s ms\n' "$check" \
+        "${result[healthcheckd-$check-cpu]}" "${result[keepalived-$check-cpu]}" \
+        "$(echo "${result[healthcheckd-$check-cpu]} / ${result[keepalived-$check-cpu]}" | bc -l)" \
+        "${result[healthcheckd-$check-user]}" "${result[keepalived-$check-user]}" \
+        "$(echo "${result[healthcheckd-$check-user]} / ${result[keepalived-$check-user]}" | bc -l)" \
+        "${result[healthcheckd-$check-probe]}" "${result[keepalived-$check-probe]}" \
+        "$(echo "${result[healthcheckd-$check-probe]} / ${result[keepalived-$check-probe]}" | bc -l)" \
+        "${result[healthcheckd-$check-rss]}" "${result[keepalived-$check-rss]}" \
+        "${result[healthcheckd-$check-p99]}" "${result[keepalived-$check-p99]}"
+done
+echo "reload 10% of $reload_servers: healthcheckd ${result[healthcheckd-reload]} s, keepalived ${result[keepalived-reload]} s (goal < 1 s)"
