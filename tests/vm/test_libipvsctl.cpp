@@ -766,6 +766,7 @@ TEST_CASE("settings table detail through getsockopt matches the full netlink rea
     require_ok(client().add_destination(
         dns6, make_dest("2001:db8:1::5", 53, ForwardMethod::Masquerade, 2)));
     Destination marked = make_dest("10.1.0.9", 0, ForwardMethod::Route, 1);
+    marked.upper_threshold = 20;
     marked.lower_threshold = 7;
     require_ok(client().add_destination(mark, marked));
     Destination gue = make_dest("10.1.0.7", 443, ForwardMethod::Tunnel, 1);
