@@ -17,10 +17,13 @@ using namespace ipvsctl;
 
 namespace {
 
-/// Service i is 10.0.0.1 + 256*i, port 80 (TCP, wrr); its real servers are
+/// Service i is 10.0.0.1 + i, port 80 (TCP, wrr); its real servers are
 /// 172.16.0.0 + 16*i + 1..15, port 8080: both inside ranges the guest routes.
+/// Consecutive VIPs spread over the kernel's 256 service-hash buckets (the
+/// hash mixes in the address's last octet) the way a real table's do; VIPs
+/// 256 apart would all share one bucket and make every add quadratic.
 Address service_address(std::uint32_t i) {
-    return Address::v4(0x0a000001u + (i << 8));
+    return Address::v4(0x0a000001u + i);
 }
 Address server_address(std::uint32_t i, std::uint32_t j) {
     return Address::v4(0xac100000u + i * 16 + j + 1);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -57,20 +58,28 @@ std::string read_all(std::istream& in) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// Standard input in large read()s: through std::cin (synchronised with
-/// stdio) a 10,000-line restore cost a library call per character.
-std::string read_stdin() {
-    std::string text;
+/// A file descriptor's whole content in large read()s: through std::cin
+/// (synchronised with stdio) a 10,000-line restore cost a library call per
+/// character, and an istreambuf_iterator copy of a JSON document one call
+/// per byte too.
+bool read_fd(int fd, std::string& text) {
     std::size_t used = 0;
     text.resize(1 << 16);
     while (true) {
         if (used == text.size()) text.resize(text.size() * 2);
-        const auto n = ::read(STDIN_FILENO, text.data() + used, text.size() - used);
+        const auto n = ::read(fd, text.data() + used, text.size() - used);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (n < 0) return false;
+        if (n == 0) break;
         used += static_cast<std::size_t>(n);
     }
     text.resize(used);
+    return true;
+}
+
+std::string read_stdin() {
+    std::string text;
+    (void)read_fd(STDIN_FILENO, text);  // a read error ends the input, as end of file does
     return text;
 }
 
@@ -290,25 +299,48 @@ int run_compat(const std::vector<std::string>& args, const std::string& program)
 
 // ---- new commands -------------------------------------------------------
 
+/// With IPVSCTL_TIMING set, prints how long each phase of a command took to
+/// stderr, to find where the time goes without a profiler.
+class PhaseTimer {
+  public:
+    PhaseTimer() : enabled_(std::getenv("IPVSCTL_TIMING") != nullptr) {}
+    void mark(const char* phase) {
+        if (!enabled_) return;
+        const auto now = std::chrono::steady_clock::now();
+        std::fprintf(stderr, "ipvsctl: %-12s %8.3f ms\n", phase,
+                     std::chrono::duration<double, std::milli>(now - last_).count());
+        last_ = now;
+    }
+
+  private:
+    bool enabled_;
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 /// Reads a JSON document from FILE ("-" for stdin) into a table.
-std::variant<Table, std::string> read_document(const std::string& file) {
+std::variant<Table, std::string> read_document(const std::string& file, PhaseTimer& timer) {
     std::string text;
     if (file == "-") {
         text = read_stdin();
     } else {
-        std::ifstream in(file);
-        if (!in) return "cannot read '" + file + "'";
-        text = read_all(in);
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return "cannot read '" + file + "'";
+        const bool read = read_fd(fd, text);
+        ::close(fd);
+        if (!read) return "cannot read '" + file + "'";
     }
+    timer.mark("read file");
     nlohmann::json document;
     try {
         document = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         return file + ": invalid JSON: " + e.what();
     }
+    timer.mark("parse JSON");
     auto table = table_from_json(document);
+    timer.mark("to table");
     if (auto* problem = std::get_if<JsonProblem>(&table)) return file + ": " + problem->message();
-    return std::get<Table>(table);
+    return std::move(std::get<Table>(table));
 }
 
 void print_plan(const Plan& plan) {
@@ -321,7 +353,8 @@ void print_plan(const Plan& plan) {
 
 int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
               const std::string& netns) {
-    auto desired = read_document(file);
+    PhaseTimer timer;
+    auto desired = read_document(file, timer);
     if (auto* problem = std::get_if<std::string>(&desired)) {
         write(stderr, *problem + "\n");
         return kExitUsage;
@@ -332,15 +365,21 @@ int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
         write(stderr, "cannot reach IPVS: " + open_problem + "\n");
         return kExitRefused;
     }
-    auto current = client->table();
+    timer.mark("open");
+    // Settings detail: what the plan compares, without a netlink dump per service.
+    auto current = client->table(TableDetail::Settings);
     if (!current) {
         write(stderr, current.error().message() + "\n");
         return kExitRefused;
     }
+    timer.mark("read kernel");
     const Plan plan = make_plan(*current, std::get<Table>(desired), PlanOptions{.prune = prune});
+    timer.mark("plan");
     print_plan(plan);
+    timer.mark("print plan");
     if (only_diff || dry_run) return kExitOk;
     auto applied = apply_plan(*client, plan, *current);
+    timer.mark("apply");
     if (!applied) {
         write(stderr, applied.error().message() + "\n");
         return kExitRefused;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "ipvsctl/client.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
@@ -105,9 +107,15 @@ int open_proc_table() {
     return ::open("/proc/thread-self/net/ip_vs", O_RDONLY | O_CLOEXEC);
 }
 
+/// A socket for IPVS's getsockopt() interface in the calling thread's
+/// namespace, or -1 (it needs CAP_NET_RAW; callers then use netlink).
+int open_sockopt_socket() {
+    return ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+}
+
 /// Creates the socket inside another network namespace; the socket stays
 /// bound to it after this thread returns to its own namespace.
-Result<SockPtr> connect_in_netns(const ClientOptions& options, int& proc_table) {
+Result<SockPtr> connect_in_netns(const ClientOptions& options, int& proc_table, int& sockopt) {
     const std::string path = netns_path(options.netns);
     Fd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (target.get() < 0) return system_error("open network namespace", options.netns, errno);
@@ -117,6 +125,7 @@ Result<SockPtr> connect_in_netns(const ClientOptions& options, int& proc_table) 
         return system_error("enter network namespace", options.netns, errno);
     auto sock = connect_socket(options);
     proc_table = open_proc_table();
+    sockopt = open_sockopt_socket();
     if (setns(own.get(), CLONE_NEWNET) != 0) {
         // Staying in the wrong namespace would silently misdirect later work.
         std::perror("libipvsctl: cannot return to the original network namespace");
@@ -135,12 +144,68 @@ struct Client::Impl {
     std::function<void(bool, std::span<const std::uint8_t>)> trace;
     std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(receive_buffer_size);
     int proc_table = -1;  ///< /proc/net/ip_vs of the handle's namespace
+    int sockopt = -1;     ///< raw IPv4 socket for getsockopt(IP_VS_SO_GET_*)
 
     Impl() = default;
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
     ~Impl() {
         if (proc_table >= 0) ::close(proc_table);
+        if (sockopt >= 0) ::close(sockopt);
+    }
+
+    /// How many real servers each IPv4 service has, from one getsockopt();
+    /// `expected` is how many IPv4 services the netlink dump listed.
+    std::optional<std::map<ServiceKey, std::size_t>> sockopt_destination_counts(
+        std::size_t expected) {
+        if (sockopt < 0) return std::nullopt;
+        const std::size_t asked = expected + 1;  // one more, so that a new service shows
+        const std::size_t head = sizeof(ip_vs_get_services);
+        std::vector<std::uint8_t> reply(head + asked * wire::sockopt_service_size());
+        ip_vs_get_services request{};
+        request.num_services = static_cast<unsigned>(asked);
+        std::memcpy(reply.data(), &request, sizeof(request));
+        auto length = static_cast<socklen_t>(reply.size());
+        if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_SERVICES, reply.data(), &length) != 0)
+            return std::nullopt;
+        auto decoded = wire::decode_sockopt_service_counts(
+            std::span<const std::uint8_t>(reply).subspan(head), asked);
+        if (!decoded) return std::nullopt;
+        std::map<ServiceKey, std::size_t> counts;
+        for (const auto& entry : *decoded) counts.emplace(entry.key, entry.destinations);
+        return counts;
+    }
+
+    /// The real servers of an IPv4 service through getsockopt(), when the
+    /// kernel returns exactly `expected` of them, none of them tunnels.
+    /// Anything else (IPv6 members it skips, a change since `expected` was
+    /// read, tunnel parameters it does not carry) is left to netlink.
+    std::optional<std::vector<Destination>> sockopt_destinations(const ServiceKey& key,
+                                                                 std::size_t expected) {
+        if (sockopt < 0 || key.family != Family::Inet) return std::nullopt;
+        // One slot more than expected, so that an extra server shows.
+        const std::size_t asked = expected + 1;
+        const std::size_t head = sizeof(ip_vs_get_dests);
+        std::vector<std::uint8_t> reply(head + asked * wire::sockopt_destination_size());
+        ip_vs_get_dests request{};
+        if (key.is_fwmark()) {
+            request.fwmark = key.fwmark;
+        } else {
+            request.protocol = static_cast<std::uint16_t>(key.protocol);
+            std::memcpy(&request.addr, key.address.bytes.data(), sizeof(request.addr));
+            request.port = htons(key.port);
+        }
+        request.num_dests = static_cast<unsigned>(asked);
+        std::memcpy(reply.data(), &request, sizeof(request));
+        auto length = static_cast<socklen_t>(reply.size());
+        if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_DESTS, reply.data(), &length) != 0)
+            return std::nullopt;
+        auto dests = wire::decode_sockopt_destinations(
+            std::span<const std::uint8_t>(reply).subspan(head), asked);
+        if (!dests || dests->size() != expected) return std::nullopt;
+        for (const auto& d : *dests)
+            if (d.method == ForwardMethod::Tunnel) return std::nullopt;
+        return dests;
     }
 
     /// The whole text of /proc/net/ip_vs, or nothing when it cannot be read.
@@ -259,10 +324,12 @@ std::uint16_t Client::family_id() const {
 
 Result<Client> Client::open(const ClientOptions& options) {
     int proc_table = -1;
-    auto sock =
-        options.netns.empty() ? connect_socket(options) : connect_in_netns(options, proc_table);
+    int sockopt = -1;
+    auto sock = options.netns.empty() ? connect_socket(options)
+                                      : connect_in_netns(options, proc_table, sockopt);
     if (!sock) {
         if (proc_table >= 0) ::close(proc_table);
+        if (sockopt >= 0) ::close(sockopt);
         return std::move(sock).take_error();
     }
     int family = genl_ctrl_resolve(sock->get(), "IPVS");
@@ -270,9 +337,12 @@ Result<Client> Client::open(const ClientOptions& options) {
         load_ipvs_module();
         family = genl_ctrl_resolve(sock->get(), "IPVS");
     }
-    if (family < 0)
+    if (family < 0) {
+        if (proc_table >= 0) ::close(proc_table);
+        if (sockopt >= 0) ::close(sockopt);
         return make_error(ENOPROTOOPT, "open IPVS", options.netns,
                           "the kernel has no IPVS (is the ip_vs module available?)");
+    }
     auto impl = std::make_unique<Impl>();
     impl->sock = std::move(*sock);
     impl->family = static_cast<std::uint16_t>(family);
@@ -280,6 +350,7 @@ Result<Client> Client::open(const ClientOptions& options) {
     impl->trace = options.trace;
     // Opened after the IPVS family exists (the module may just have loaded).
     impl->proc_table = options.netns.empty() ? open_proc_table() : proc_table;
+    impl->sockopt = options.netns.empty() ? open_sockopt_socket() : sockopt;
     // Start sequence numbers somewhere unlikely to collide with old replies.
     impl->next_seq = static_cast<std::uint32_t>(::getpid()) << 16 | 1;
     return Client(std::move(impl));
@@ -360,6 +431,17 @@ Result<Table> Client::table(TableDetail detail) {
 
     // Real-server lists from one read of /proc/net/ip_vs, for services whose
     // text row says everything that Basic detail promises.
+    // Settings: how many real servers each IPv4 service has, so that the
+    // per-service getsockopt() below can tell when it missed some.
+    std::map<ServiceKey, std::size_t> counts;
+    if (detail == TableDetail::Settings) {
+        const auto inet = static_cast<std::size_t>(
+            std::count_if(services_result->begin(), services_result->end(),
+                          [](const Service& s) { return s.key.family == Family::Inet; }));
+        if (inet > 0)
+            if (auto read = impl_->sockopt_destination_counts(inet)) counts = std::move(*read);
+    }
+
     std::map<ServiceKey, std::vector<Destination>> from_text;
     if (detail == TableDetail::Basic) {
         if (const auto text = impl_->read_proc_table()) {
@@ -385,6 +467,12 @@ Result<Table> Client::table(TableDetail detail) {
         if (const auto found = from_text.find(service.key); found != from_text.end()) {
             table.services.push_back(ServiceEntry{std::move(service), std::move(found->second)});
             continue;
+        }
+        if (const auto found = counts.find(service.key); found != counts.end()) {
+            if (auto dests = impl_->sockopt_destinations(service.key, found->second)) {
+                table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+                continue;
+            }
         }
         // A service deleted between the two dumps lists no destinations.
         auto dests = dump_destinations(*impl_, service.key);

@@ -8,6 +8,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -542,6 +543,66 @@ Result<Info> decode_info_message(const Message& message) {
     info.version = get_u32(top[IPVS_INFO_ATTR_VERSION]);
     info.conn_table_size = get_u32(top[IPVS_INFO_ATTR_CONN_TAB_SIZE]);
     return info;
+}
+
+std::size_t sockopt_destination_size() {
+    return sizeof(ip_vs_dest_entry);
+}
+
+std::optional<std::vector<Destination>> decode_sockopt_destinations(
+    std::span<const std::uint8_t> entries, std::size_t asked) {
+    std::vector<Destination> dests;
+    const std::size_t available = std::min(asked, entries.size() / sizeof(ip_vs_dest_entry));
+    dests.reserve(available);
+    for (std::size_t i = 0; i < available; ++i) {
+        ip_vs_dest_entry entry{};
+        std::memcpy(&entry, entries.data() + i * sizeof(entry), sizeof(entry));
+        if (entry.addr == 0) break;  // the kernel fills slots in order; the rest stay zero
+        Destination d;
+        d.address = Address::v4(ntohl(entry.addr));
+        d.port = ntohs(entry.port);
+        const unsigned method = entry.conn_flags & IP_VS_CONN_F_FWD_MASK;
+        if (method > static_cast<unsigned>(ForwardMethod::Route)) return std::nullopt;
+        d.method = static_cast<ForwardMethod>(method);
+        d.weight = entry.weight;
+        d.upper_threshold = entry.u_threshold;
+        d.lower_threshold = entry.l_threshold;
+        d.active_conns = entry.activeconns;
+        d.inactive_conns = entry.inactconns;
+        d.persistent_conns = entry.persistconns;
+        dests.push_back(d);
+    }
+    return dests;
+}
+
+std::size_t sockopt_service_size() {
+    return sizeof(ip_vs_service_entry);
+}
+
+std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
+    std::span<const std::uint8_t> entries, std::size_t asked) {
+    std::vector<ServiceCount> counts;
+    const std::size_t available = std::min(asked, entries.size() / sizeof(ip_vs_service_entry));
+    counts.reserve(available);
+    for (std::size_t i = 0; i < available; ++i) {
+        ip_vs_service_entry entry{};
+        std::memcpy(&entry, entries.data() + i * sizeof(entry), sizeof(entry));
+        if (entry.protocol == 0 && entry.fwmark == 0) break;  // unused slot
+        ServiceCount count;
+        if (entry.fwmark != 0) {
+            count.key = ServiceKey::mark(entry.fwmark, Family::Inet);
+        } else {
+            const auto protocol = parse_protocol_number(entry.protocol);
+            if (!protocol) return std::nullopt;
+            count.key.family = Family::Inet;
+            count.key.protocol = *protocol;
+            count.key.address = Address::v4(ntohl(entry.addr));
+            count.key.port = ntohs(entry.port);
+        }
+        count.destinations = entry.num_dests;
+        counts.push_back(count);
+    }
+    return counts;
 }
 
 std::size_t decode_all(std::span<const std::uint8_t> datagram) {

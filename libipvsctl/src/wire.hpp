@@ -60,6 +60,33 @@ Result<SyncDaemon> decode_daemon_message(const Message& message);
 Result<Timeouts> decode_timeouts_message(const Message& message);
 Result<Info> decode_info_message(const Message& message);
 
+/// Size of one real server in the reply to getsockopt(IP_VS_SO_GET_DESTS).
+std::size_t sockopt_destination_size();
+
+/// Decodes the real servers of an IPv4 service from the entry table of a
+/// getsockopt(IP_VS_SO_GET_DESTS) reply (the bytes after the request head):
+/// at most `asked` entries, stopping at the first unused (all-zero address)
+/// slot. Tunnel real servers come back with IPIP defaults: the old interface
+/// does not carry tunnel parameters, so callers must read those elsewhere.
+/// Statistics are left 0 (the old interface has only 32-bit counters).
+/// Nothing when an entry names no known forwarding method.
+std::optional<std::vector<Destination>> decode_sockopt_destinations(
+    std::span<const std::uint8_t> entries, std::size_t asked);
+
+/// An IPv4 service and its number of real servers, from the reply to
+/// getsockopt(IP_VS_SO_GET_SERVICES).
+struct ServiceCount {
+    ServiceKey key;
+    std::uint32_t destinations = 0;
+};
+std::size_t sockopt_service_size();
+
+/// Decodes at most `asked` entries of a getsockopt(IP_VS_SO_GET_SERVICES)
+/// reply's entry table, stopping at the first unused (no protocol, no
+/// fwmark) slot. Nothing when an entry names an unknown protocol.
+std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
+    std::span<const std::uint8_t> entries, std::size_t asked);
+
 /// Runs every decoder over every message in `datagram`; for the fuzzer and
 /// for tests that feed captured kernel replies. Returns how many decoded.
 std::size_t decode_all(std::span<const std::uint8_t> datagram);

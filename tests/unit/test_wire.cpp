@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Build-then-parse round trips of every request kind, and decoder
 // robustness, without a kernel.
+#include <arpa/inet.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
 
@@ -301,4 +302,61 @@ TEST_CASE("operation descriptions name the object") {
           "add service TCP 192.0.2.1:80: service already exists");
     CHECK(make_error(ESRCH, "add destination", "x").message() ==
           "add destination x: service does not exist");
+}
+
+TEST_CASE("getsockopt real-server entries decode, stop at the first unused slot") {
+    std::vector<ip_vs_dest_entry> table(3);  // two used, one left zero as the kernel leaves it
+    table[0].addr = htonl(0xac100001);
+    table[0].port = htons(8080);
+    table[0].conn_flags = IP_VS_CONN_F_MASQ;
+    table[0].weight = 3;
+    table[0].u_threshold = 100;
+    table[0].l_threshold = 10;
+    table[0].activeconns = 7;
+    table[1].addr = htonl(0xac100002);
+    table[1].port = htons(80);
+    table[1].conn_flags = IP_VS_CONN_F_DROUTE;
+    table[1].persistconns = 2;
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(table.data()),
+                                              table.size() * sizeof(ip_vs_dest_entry));
+    REQUIRE(wire::sockopt_destination_size() == sizeof(ip_vs_dest_entry));
+    auto dests = wire::decode_sockopt_destinations(bytes, 3);
+    REQUIRE(dests);
+    REQUIRE(dests->size() == 2);
+    CHECK((*dests)[0].endpoint() == "172.16.0.1:8080");
+    CHECK((*dests)[0].method == ForwardMethod::Masquerade);
+    CHECK((*dests)[0].weight == 3);
+    CHECK((*dests)[0].upper_threshold == 100);
+    CHECK((*dests)[0].lower_threshold == 10);
+    CHECK((*dests)[0].active_conns == 7);
+    CHECK((*dests)[1].method == ForwardMethod::Route);
+    CHECK((*dests)[1].persistent_conns == 2);
+    // Never more than asked for, nor than the bytes hold.
+    CHECK(wire::decode_sockopt_destinations(bytes, 1)->size() == 1);
+    CHECK(wire::decode_sockopt_destinations(bytes.first(sizeof(ip_vs_dest_entry) + 5), 3)->size() ==
+          1);
+    // A forwarding method the kernel does not have: nothing, not a guess.
+    table[1].conn_flags = 0x0006;
+    CHECK_FALSE(wire::decode_sockopt_destinations(bytes, 3));
+}
+
+TEST_CASE("getsockopt service entries give keys and real-server counts") {
+    std::vector<ip_vs_service_entry> table(3);
+    table[0].protocol = IPPROTO_UDP;
+    table[0].addr = htonl(0x0a000001);
+    table[0].port = htons(53);
+    table[0].num_dests = 4;
+    table[1].fwmark = 7;
+    table[1].num_dests = 1;
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(table.data()),
+                                              table.size() * sizeof(ip_vs_service_entry));
+    auto counts = wire::decode_sockopt_service_counts(bytes, 3);
+    REQUIRE(counts);
+    REQUIRE(counts->size() == 2);
+    CHECK((*counts)[0].key == ServiceKey::udp(*Address::parse("10.0.0.1"), 53));
+    CHECK((*counts)[0].destinations == 4);
+    CHECK((*counts)[1].key == ServiceKey::mark(7, Family::Inet));
+    CHECK((*counts)[1].destinations == 1);
+    table[0].protocol = 99;  // not TCP, UDP or SCTP
+    CHECK_FALSE(wire::decode_sockopt_service_counts(bytes, 3));
 }

@@ -63,6 +63,13 @@ enum class TableDetail {
     /// one read of /proc/net/ip_vs; services with tunnel real servers are
     /// still read in full. Far fewer system calls for large tables.
     Basic,
+    /// Every setting a user can change (what a plan compares: thresholds
+    /// and tunnel parameters included) and the connection counts;
+    /// statistics read as 0. IPv4 services without tunnel real servers are
+    /// read with one getsockopt(IP_VS_SO_GET_DESTS) each (no netlink dump
+    /// and its reply buffers), checked against the real-server counts of
+    /// one getsockopt(IP_VS_SO_GET_SERVICES); the others in full.
+    Settings,
 };
 
 class Client {
