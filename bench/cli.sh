@@ -7,8 +7,8 @@
 #            `ipvsadm -C` + `ipvsadm -R` of the changed table
 # Every pair must leave identical tables (checked with sorted `ipvsadm -S -n`).
 #   bench/cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES] [PARTS]
-# PARTS: any of restore, apply, save (default all three); apply starts from
-# the table restore left.
+# PARTS: any of restore, apply, save (default all three). Restore and apply
+# run each side in a fresh network namespace (IPVS state is per namespace).
 set -euo pipefail
 build=${1:?usage: cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES] [PARTS]}
 services=${2:-2000}
@@ -45,21 +45,30 @@ report() {  # report WHAT REFERENCE_TIME OURS_TIME
 }
 
 # --- restore
+# Each side restores into a network namespace of its own: IPVS keeps deleted
+# real servers in a per-namespace "dest trash" that every later add searches,
+# so in one shared namespace whichever tool ran second would pay for the
+# first one's flush.
 "$gen" gen "$services" "$dests" > "$work/table.restore"
 ipvsadm -C
-if wants restore || wants apply; then
-timed t_ref ipvsadm -R < "$work/table.restore"
-ipvsadm -S -n | sort > "$work/ref.save"
-ipvsadm -C
-timed t_ours "$ipvsctl" -R < "$work/table.restore"
-ipvsadm -S -n | sort > "$work/ours.save"
+if wants restore; then
+ip netns add bench_cli_ref
+ip netns add bench_cli_ours
+trap 'rm -rf "$work"; ipvsadm -C; ip netns del bench_cli_ref 2>/dev/null; ip netns del bench_cli_ours 2>/dev/null' EXIT
+timed t_ref ip netns exec bench_cli_ref ipvsadm -R < "$work/table.restore"
+ip netns exec bench_cli_ref ipvsadm -S -n | sort > "$work/ref.save"
+timed t_ours ip netns exec bench_cli_ours "$ipvsctl" -R < "$work/table.restore"
+ip netns exec bench_cli_ours ipvsadm -S -n | sort > "$work/ours.save"
 same_tables "$work/ref.save" "$work/ours.save" restore
 report "restore ${services}x${dests} (-R)" "$t_ref" "$t_ours"
+ip netns exec bench_cli_ref ipvsadm -C
+ip netns exec bench_cli_ours ipvsadm -C
 fi
 
 # --- apply a 1% change: weights of 1% of the services' real servers change,
 # and 1% of the services are replaced by new ones.
 if wants apply; then
+"$ipvsctl" -R < "$work/table.restore"   # the starting table, read back below
 "$ipvsctl" -S -n --json > "$work/current.json"
 python3 - "$work/current.json" "$work/desired.json" "$work/desired.restore" <<'PY'
 import json, sys
@@ -82,11 +91,18 @@ with open(sys.argv[3], "w") as out:
             flag = {"masq": "-m", "route": "-g", "tunnel": "-i"}[d["forward"]]
             out.write("-a %s -r %s:%d %s -w %d\n" % (key, d["address"], d["port"], flag, d["weight"]))
 PY
-timed t_ours "$ipvsctl" apply --prune -f "$work/desired.json" > "$work/apply.out"
-ipvsadm -S -n | sort > "$work/ours.save"
-ipvsadm -C; "$ipvsctl" -R < "$work/table.restore"   # back to the starting table
-timed t_ref sh -c "ipvsadm -C && ipvsadm -R < '$work/desired.restore'"
-ipvsadm -S -n | sort > "$work/ref.save"
+ipvsadm -C
+# Each side again starts from its own namespace holding the starting table,
+# so neither pays for the other's deleted real servers (see restore).
+ip netns add bench_cli_apply_ours
+ip netns add bench_cli_apply_ref
+trap 'rm -rf "$work"; ipvsadm -C; for n in bench_cli_ref bench_cli_ours bench_cli_apply_ours bench_cli_apply_ref; do ip netns del $n 2>/dev/null; done' EXIT
+ip netns exec bench_cli_apply_ours "$ipvsctl" -R < "$work/table.restore"
+ip netns exec bench_cli_apply_ref "$ipvsctl" -R < "$work/table.restore"
+timed t_ours ip netns exec bench_cli_apply_ours "$ipvsctl" apply --prune -f "$work/desired.json" > "$work/apply.out"
+ip netns exec bench_cli_apply_ours ipvsadm -S -n | sort > "$work/ours.save"
+timed t_ref ip netns exec bench_cli_apply_ref sh -c "ipvsadm -C && ipvsadm -R < '$work/desired.restore'"
+ip netns exec bench_cli_apply_ref ipvsadm -S -n | sort > "$work/ref.save"
 same_tables "$work/ref.save" "$work/ours.save" apply
 report "apply 1% change to ${services}x${dests}" "$t_ref" "$t_ours"
 echo "  (ipvsctl apply sent $(grep -c . "$work/apply.out") operations)"
