@@ -104,6 +104,7 @@ stop_capture() {
 # analyse TAG ADVERT_MS: joins the kill times ($WORK/TAG.kills: trial
 # master backup epoch) with the capture; prints one line per trial:
 # trial kill_to_garp_ms advert_to_garp_ms kill_to_vip_ms advert_to_kill_ms
+# (the last is negative when that advert was captured after the kill).
 analyse() {
     tshark -r "$WORK/$1.pcapng" -T fields -E separator=' ' -E occurrence=f \
         -e frame.time_epoch -e ip.src -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 \
@@ -133,7 +134,10 @@ for i, (trial, master, backup, kill) in enumerate(kills):
     end = float(kills[i + 1][3]) if i + 1 < len(kills) else float("inf")
     g = next((t for t in sorted(garps) if k < t < end), None)
     v = next((t for t in sorted(added[backup]) if k < t < end), None)
-    before = [t for t in adverts.get("192.0.2." + master, []) if t <= k]
+    # An advert sent just before the kill can reach the bridge just after
+    # it, so the master's last advert is its last one before the ARP.
+    cut = k if g is None else g
+    before = [t for t in adverts.get("192.0.2." + master, []) if t <= cut]
     a = max(before) if before else None
     print(trial, ms(None if g is None else g - k),
           ms(None if g is None or a is None else g - a),
@@ -184,7 +188,7 @@ failover() {
     analyse "$tag" > "$out"
     if [ -n "${FAILOVER_TRIALS_OUT:-}" ]; then
         mkdir -p "$FAILOVER_TRIALS_OUT"
-        cp "$out" "$WORK/$tag.pcapng" "$WORK/$tag.kills" "$FAILOVER_TRIALS_OUT/"
+        cp "$out" "$WORK/$tag".{pcapng,kills,mon1,mon2} "$FAILOVER_TRIALS_OUT/"
     fi
 }
 
