@@ -253,18 +253,18 @@ std::string_view event_name(const Event& event) {
         event);
 }
 
-Centiseconds skew_time(int version, std::uint8_t priority, Centiseconds master_adver_interval) {
+Microseconds skew_time(int version, std::uint8_t priority, Centiseconds master_adver_interval) {
     const std::int64_t p = priority;
     if (version == 2) {
         // RFC 3768 section 6.1: Skew_Time = (256 - Priority) / 256 seconds.
-        return Centiseconds((256 - p) * 100 / 256);
+        return Microseconds((256 - p) * 1'000'000 / 256);
     }
     // RFC 5798 section 6.1:
     // Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256.
-    return Centiseconds((256 - p) * master_adver_interval.count() / 256);
+    return Microseconds((256 - p) * Microseconds(master_adver_interval).count() / 256);
 }
 
-Centiseconds master_down_interval(int version, std::uint8_t priority,
+Microseconds master_down_interval(int version, std::uint8_t priority,
                                   Centiseconds master_adver_interval) {
     // RFC 5798 section 6.1: Master_Down_Interval = (3 * Master_Adver_Interval) + Skew_time.
     // RFC 3768 section 6.1: Master_Down_Interval = (3 * Advertisement_Interval) + Skew_time.

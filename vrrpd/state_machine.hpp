@@ -51,12 +51,12 @@ struct Settings {
 ///   v3: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256  [centiseconds]
 ///   v2: Skew_Time = (256 - Priority) / 256                            [seconds]
 /// (RFC 3768 section 6.1). Integer division truncates to whole centiseconds.
-Centiseconds skew_time(int version, std::uint8_t priority, Centiseconds master_adver_interval);
+Microseconds skew_time(int version, std::uint8_t priority, Centiseconds master_adver_interval);
 
 /// Master_Down_Interval (RFC 5798 section 6.1, RFC 3768 section 6.1):
 ///   v3: Master_Down_Interval = (3 * Master_Adver_Interval) + Skew_time
 ///   v2: Master_Down_Interval = (3 * Advertisement_Interval) + Skew_time
-Centiseconds master_down_interval(int version, std::uint8_t priority,
+Microseconds master_down_interval(int version, std::uint8_t priority,
                                   Centiseconds master_adver_interval);
 
 /// What the machine remembers between events.
@@ -117,7 +117,7 @@ struct ArmAdverTimer {
     friend bool operator==(const ArmAdverTimer&, const ArmAdverTimer&) = default;
 };
 struct ArmMasterDownTimer {
-    Centiseconds after{};
+    Microseconds after{};
     friend bool operator==(const ArmMasterDownTimer&, const ArmMasterDownTimer&) = default;
 };
 struct CancelAdverTimer {

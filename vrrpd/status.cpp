@@ -35,6 +35,10 @@ nlohmann::json status_json(const Instance& instance, TimePoint now) {
         {"advert_interval_cs", s.protocol.advert_interval.count()},
         {"master_adver_interval_cs", m.master_adver_interval.count()},
         {"master_down_interval_cs",
+         std::chrono::duration_cast<Centiseconds>(
+             master_down_interval(s.protocol.version, s.protocol.priority, m.master_adver_interval))
+             .count()},
+        {"master_down_interval_us",
          master_down_interval(s.protocol.version, s.protocol.priority, m.master_adver_interval)
              .count()},
         {"counters",

@@ -17,6 +17,10 @@ namespace ipvsctl::vrrp {
 /// strong type: it never mixes silently with plain integers or other units.
 using Centiseconds = std::chrono::duration<std::int64_t, std::centi>;
 
+/// Timer lengths derived from the RFC formulas: RFC 3768's Skew_Time is a
+/// fraction of a second that centiseconds would truncate (0.609 s to 0.60 s).
+using Microseconds = std::chrono::microseconds;
+
 /// Monotonic time as the daemon sees it (injected through a Clock).
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, std::chrono::nanoseconds>;
 

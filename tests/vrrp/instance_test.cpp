@@ -57,7 +57,7 @@ TEST_CASE("a lone router becomes master after Master_Down_Interval", "[vrrp][ins
     Router a(clock, lan, 100, kA);
     a.instance.start();
     CHECK(a.instance.state() == State::backup);
-    clock.advance(3590ms);  // Master_Down_Interval = 3 * 100 + 60 cs = 3.6 s
+    clock.advance(3600ms);  // Master_Down_Interval = 3 s + 156/256 s = 3.609375 s
     CHECK(a.instance.state() == State::backup);
     CHECK(a.port.sent.empty());
     clock.advance(10ms);
@@ -92,7 +92,7 @@ TEST_CASE("election, failover on priority 0 and preemption", "[vrrp][instance]")
         high.instance.stop();
         CHECK(high.instance.counters().priority_zero_sent == 1);
         CHECK_FALSE(high.addresses.has("192.0.2.100"));
-        clock.advance(590ms);  // Skew_Time for priority 100 = 60 cs
+        clock.advance(590ms);  // Skew_Time for priority 100 = 156/256 s = 609.375 ms
         CHECK(low.instance.state() == State::backup);
         clock.advance(20ms);
         CHECK(low.instance.state() == State::master);
@@ -118,10 +118,10 @@ TEST_CASE("silent master death: takeover after Master_Down_Interval", "[vrrp][in
     clock.advance(10s);
     REQUIRE(master.instance.state() == State::master);
     master.port.cut = true;  // SIGKILL: no priority 0, nothing more on the wire
-    // The master won at 3.21 s (3 * 100 + 56 * 100 / 256 cs) and advertised
-    // every second: the last advert left at 9.21 s, so the backup's 3.6 s
-    // Master_Down_Interval ends at 12.81 s, 2.81 s after the cut.
-    clock.advance(2800ms);
+    // The master won at 3.21875 s (3 s + 56/256 s) and advertised every
+    // second: the last advert left at 9.21875 s, so the backup's 3.609375 s
+    // Master_Down_Interval ends at 12.828125 s, 2.828 s after the cut.
+    clock.advance(2820ms);
     CHECK(backup.instance.state() == State::backup);
     clock.advance(20ms);
     CHECK(backup.instance.state() == State::master);
@@ -252,6 +252,7 @@ TEST_CASE("status JSON carries state, counters and the last transition", "[vrrp]
     CHECK(j["priority"] == 100);
     CHECK(j["master_address"] == "192.0.2.2");
     CHECK(j["master_down_interval_cs"] == 360);
+    CHECK(j["master_down_interval_us"] == 3609375);
     CHECK(j["counters"]["adverts_received"] == 2);
     CHECK(j["counters"]["rejected"]["bad_ttl"] == 0);
     CHECK(j["last_transition"]["to"] == "BACKUP");
@@ -331,7 +332,7 @@ TEST_CASE("gratuitous ARP refresh while master", "[vrrp][instance]") {
     Instance r(s, clock, clock, port, addresses, log);
     lan.attach(port, r);
     r.start();
-    clock.advance(3600ms);
+    clock.advance(3610ms);
     REQUIRE(r.state() == State::master);
     CHECK(addresses.announced == 2);
     clock.advance(10s);
@@ -407,7 +408,7 @@ TEST_CASE("late timer: a queued in-time advert prevents the takeover", "[vrrp][i
     // The master's next advert reaches the socket at +1 s, but the process
     // sleeps through the 3.6 s Master_Down_Interval and wakes on the timer.
     b.queued.push_back(advert_from_b(200));
-    clock.advance(3600ms);
+    clock.advance(3610ms);
     CHECK(b.router.instance.state() == State::backup);
     CHECK(b.queued.empty());
     CHECK(b.router.instance.counters().adverts_received == 2);
@@ -429,7 +430,7 @@ TEST_CASE("late timer: with nothing queued the backup takes over", "[vrrp][insta
     b.router.instance.start();
     b.router.instance.receive(advert_from_b(200),
                               IpContext{Family::inet, kB, vrrp_group_v4(), 255});
-    clock.advance(3600ms);
+    clock.advance(3610ms);
     CHECK(b.router.instance.state() == State::master);
     CHECK(b.router.instance.counters().late_expiries_averted == 0);
 }
@@ -442,7 +443,7 @@ TEST_CASE("late timer: a queued lower-priority advert does not hold off a preemp
     // RFC 5798 section 6.4.2: with preempt, a lower-priority advert is
     // discarded and does not reset Master_Down_Timer.
     b.queued.push_back(advert_from_b(50));
-    clock.advance(3600ms);
+    clock.advance(3610ms);
     CHECK(b.queued.empty());
     CHECK(b.router.instance.counters().adverts_received == 1);
     CHECK(b.router.instance.state() == State::master);
@@ -457,7 +458,7 @@ TEST_CASE("late timer: a queued priority 0 advert leads to takeover after Skew_T
     b.router.instance.receive(advert_from_b(200),
                               IpContext{Family::inet, kB, vrrp_group_v4(), 255});
     b.queued.push_back(advert_from_b(0));
-    clock.advance(3600ms);
+    clock.advance(3610ms);
     CHECK(b.router.instance.state() == State::backup);
     clock.advance(700ms);  // Skew_Time = (256 - 100) * 100 / 256 cs = 0.609 s
     CHECK(b.router.instance.state() == State::master);

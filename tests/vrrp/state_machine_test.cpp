@@ -50,21 +50,23 @@ const A kBecomeMasterFromBackup = {
 }  // namespace
 
 TEST_CASE("timer arithmetic follows RFC 5798 and RFC 3768", "[vrrp][timers]") {
-    // v3: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256
-    CHECK(skew_time(3, 100, Centiseconds(100)) == Centiseconds(60));  // 156*100/256 = 60.9
-    CHECK(skew_time(3, 255, Centiseconds(100)) == Centiseconds(0));
-    CHECK(skew_time(3, 1, Centiseconds(100)) == Centiseconds(99));
-    CHECK(skew_time(3, 128, Centiseconds(4095)) == Centiseconds(2047));
-    CHECK(skew_time(3, 200, Centiseconds(1)) == Centiseconds(0));
+    // v3: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256, kept to
+    // the microsecond rather than truncated to centiseconds.
+    CHECK(skew_time(3, 100, Centiseconds(100)) == Microseconds(609375));  // 156/256 s
+    CHECK(skew_time(3, 255, Centiseconds(100)) == Microseconds(3906));
+    CHECK(skew_time(3, 1, Centiseconds(100)) == Microseconds(996093));
+    CHECK(skew_time(3, 128, Centiseconds(4095)) == Microseconds(20475000));
+    CHECK(skew_time(3, 200, Centiseconds(1)) == Microseconds(2187));
     // Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time
-    CHECK(master_down_interval(3, 100, Centiseconds(100)) == Centiseconds(360));
-    CHECK(master_down_interval(3, 150, Centiseconds(10)) == Centiseconds(34));  // 30 + 4
-    CHECK(master_down_interval(3, 254, Centiseconds(4095)) == Centiseconds(12285 + 31));
+    CHECK(master_down_interval(3, 100, Centiseconds(100)) == Microseconds(3609375));
+    CHECK(master_down_interval(3, 100, Centiseconds(10)) == Microseconds(360937));
+    CHECK(master_down_interval(3, 150, Centiseconds(10)) == Microseconds(341406));
+    CHECK(master_down_interval(3, 254, Centiseconds(4095)) == Microseconds(122850000 + 319921));
     // v2: Skew_Time = (256 - Priority) / 256 seconds, independent of the interval.
-    CHECK(skew_time(2, 100, Centiseconds(300)) == Centiseconds(60));
-    CHECK(skew_time(2, 1, Centiseconds(100)) == Centiseconds(99));
-    CHECK(master_down_interval(2, 100, Centiseconds(100)) == Centiseconds(360));
-    CHECK(master_down_interval(2, 100, Centiseconds(300)) == Centiseconds(960));
+    CHECK(skew_time(2, 100, Centiseconds(300)) == Microseconds(609375));
+    CHECK(skew_time(2, 1, Centiseconds(100)) == Microseconds(996093));
+    CHECK(master_down_interval(2, 100, Centiseconds(100)) == Microseconds(3609375));
+    CHECK(master_down_interval(2, 100, Centiseconds(300)) == Microseconds(9609375));
     // Higher priority always gives a shorter master-down interval.
     for (int p = 1; p < 255; ++p) {
         CHECK(master_down_interval(3, static_cast<std::uint8_t>(p + 1), Centiseconds(100)) <=
@@ -77,7 +79,7 @@ TEST_CASE("Initialize state", "[vrrp][fsm]") {
         auto r = step(in(State::initialize), settings(), Startup{}, kNow);
         CHECK(r.machine.state == State::backup);
         CHECK(r.actions == A{Transition{State::initialize, State::backup, "startup"},
-                             ArmMasterDownTimer{Centiseconds(360)}});
+                             ArmMasterDownTimer{Microseconds(3609375)}});
     }
     SECTION("Startup, owner (255) -> Master at once") {
         auto r = step(in(State::initialize), settings(3, 255), Startup{}, kNow);
@@ -135,24 +137,24 @@ TEST_CASE("Backup state", "[vrrp][fsm]") {
     SECTION("priority 0 advert: Master_Down_Timer = Skew_Time") {
         auto r = step(backup, settings(), advert(0), kNow);
         CHECK(r.machine.state == State::backup);
-        CHECK(r.actions == A{ArmMasterDownTimer{Centiseconds(60)}});
+        CHECK(r.actions == A{ArmMasterDownTimer{Microseconds(609375)}});
     }
     SECTION("higher priority advert resets the timer and learns the interval (v3)") {
         auto r = step(backup, settings(), advert(200, kHigh, Centiseconds(50)), kNow);
         CHECK(r.machine.state == State::backup);
         CHECK(r.machine.master_adver_interval == Centiseconds(50));
         CHECK(r.machine.master_address == kHigh);
-        // 3 * 50 + (156 * 50) / 256 = 150 + 30
-        CHECK(r.actions == A{ArmMasterDownTimer{Centiseconds(180)}});
+        // 3 * 50 cs + (156 * 50 cs) / 256 = 1.5 s + 304687 us
+        CHECK(r.actions == A{ArmMasterDownTimer{Microseconds(1804687)}});
     }
     SECTION("v2 keeps its own interval") {
         auto r = step(backup, settings(2), advert(200, kHigh, Centiseconds(300)), kNow);
         CHECK(r.machine.master_adver_interval == Centiseconds(100));
-        CHECK(r.actions == A{ArmMasterDownTimer{Centiseconds(360)}});
+        CHECK(r.actions == A{ArmMasterDownTimer{Microseconds(3609375)}});
     }
     SECTION("equal priority advert resets the timer") {
         auto r = step(backup, settings(), advert(100, kLow), kNow);
-        CHECK(r.actions == A{ArmMasterDownTimer{Centiseconds(360)}});
+        CHECK(r.actions == A{ArmMasterDownTimer{Microseconds(3609375)}});
     }
     SECTION("lower priority advert, preempt: discarded so we take over") {
         auto r = step(backup, settings(), advert(50, kLow), kNow);
@@ -163,7 +165,7 @@ TEST_CASE("Backup state", "[vrrp][fsm]") {
         auto s = settings();
         s.preempt = false;
         auto r = step(backup, s, advert(50, kLow), kNow);
-        CHECK(r.actions == A{ArmMasterDownTimer{Centiseconds(360)}});
+        CHECK(r.actions == A{ArmMasterDownTimer{Microseconds(3609375)}});
         CHECK(r.machine.master_address == kLow);
     }
     SECTION("preempt_delay honours a lower master until the delay is over") {
@@ -171,9 +173,9 @@ TEST_CASE("Backup state", "[vrrp][fsm]") {
         s.preempt_delay = Centiseconds(1000);
         auto r = step(backup, s, advert(50, kLow), kNow);
         REQUIRE(r.machine.preempt_allowed_at == kNow + 10s);
-        CHECK(r.actions == A{ArmMasterDownTimer{Centiseconds(360)}});
+        CHECK(r.actions == A{ArmMasterDownTimer{Microseconds(3609375)}});
         auto later = step(r.machine, s, advert(50, kLow), kNow + 9s);
-        CHECK(later.actions == A{ArmMasterDownTimer{Centiseconds(360)}});
+        CHECK(later.actions == A{ArmMasterDownTimer{Microseconds(3609375)}});
         auto done = step(later.machine, s, advert(50, kLow), kNow + 10s);
         CHECK(done.actions.empty());  // discarded: Master_Down_Timer will fire
         // A legitimate (higher) master clears the running delay.
@@ -218,7 +220,7 @@ TEST_CASE("Master state", "[vrrp][fsm]") {
         CHECK(r.machine.master_adver_interval == Centiseconds(20));
         CHECK(r.actions == A{Transition{State::master, State::backup, "higher priority advert"},
                              CancelAdverTimer{}, RemoveAddresses{},
-                             ArmMasterDownTimer{Centiseconds(60 + 12)}});
+                             ArmMasterDownTimer{Microseconds(600000 + 121875)}});
     }
     SECTION("equal priority, higher address -> Backup") {
         auto r = step(master, settings(), advert(100, kHigh), kNow);
@@ -293,7 +295,7 @@ TEST_CASE("FAULT state (tracked object with weight 0 down)", "[vrrp][fsm]") {
         CHECK(r.machine.state == State::backup);
         CHECK(r.machine.master_adver_interval == Centiseconds(100));
         CHECK(r.actions == A{Transition{State::fault, State::backup, "tracked objects recovered"},
-                             ArmMasterDownTimer{Centiseconds(360)}});
+                             ArmMasterDownTimer{Microseconds(3609375)}});
     }
     SECTION("Fault + Shutdown -> Initialize") {
         auto r = step(in(State::fault), settings(), Shutdown{}, kNow);
@@ -332,7 +334,7 @@ TEST_CASE("sync group: FollowGroup moves backups up and masters down", "[vrrp][f
         CHECK(r.machine.state == State::backup);
         CHECK(r.actions ==
               A{Transition{State::master, State::backup, "sync group member left master"},
-                CancelAdverTimer{}, RemoveAddresses{}, ArmMasterDownTimer{Centiseconds(360)}});
+                CancelAdverTimer{}, RemoveAddresses{}, ArmMasterDownTimer{Microseconds(3609375)}});
     }
     SECTION("everything else ignores it") {
         for (State s : {State::initialize, State::fault}) {
