@@ -44,6 +44,16 @@ report() {  # report WHAT REFERENCE_TIME OURS_TIME
     printf '%-44s ipvsadm %8.3f s   ipvsctl %8.3f s   ratio %6.1fx\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"
 }
 
+# fresh_netns NAME: a namespace where real-server addresses are unicast
+# (the kernel refuses a NAT real server it cannot route to).
+fresh_netns() {
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    ip -n "$1" link add bench0 type dummy
+    ip -n "$1" link set bench0 up
+    ip -n "$1" route add default dev bench0
+}
+
 # --- restore
 # Each side restores into a network namespace of its own: IPVS keeps deleted
 # real servers in a per-namespace "dest trash" that every later add searches,
@@ -52,8 +62,8 @@ report() {  # report WHAT REFERENCE_TIME OURS_TIME
 "$gen" gen "$services" "$dests" > "$work/table.restore"
 ipvsadm -C
 if wants restore; then
-ip netns add bench_cli_ref
-ip netns add bench_cli_ours
+fresh_netns bench_cli_ref
+fresh_netns bench_cli_ours
 trap 'rm -rf "$work"; ipvsadm -C; ip netns del bench_cli_ref 2>/dev/null; ip netns del bench_cli_ours 2>/dev/null' EXIT
 timed t_ref ip netns exec bench_cli_ref ipvsadm -R < "$work/table.restore"
 ip netns exec bench_cli_ref ipvsadm -S -n | sort > "$work/ref.save"
@@ -94,8 +104,8 @@ PY
 ipvsadm -C
 # Each side again starts from its own namespace holding the starting table,
 # so neither pays for the other's deleted real servers (see restore).
-ip netns add bench_cli_apply_ours
-ip netns add bench_cli_apply_ref
+fresh_netns bench_cli_apply_ours
+fresh_netns bench_cli_apply_ref
 trap 'rm -rf "$work"; ipvsadm -C; for n in bench_cli_ref bench_cli_ours bench_cli_apply_ours bench_cli_apply_ref; do ip netns del $n 2>/dev/null; done' EXIT
 ip netns exec bench_cli_apply_ours "$ipvsctl" -R < "$work/table.restore"
 ip netns exec bench_cli_apply_ref "$ipvsctl" -R < "$work/table.restore"
