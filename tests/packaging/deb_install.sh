@@ -176,6 +176,7 @@ cp /etc/ipvsctl/ipvsctl.conf /tmp/packaged.conf
 cat > /etc/ipvsctl/ipvsctl.conf <<'CONF'
 global_defs {
     router_id deb_install
+    vrrp_rt_priority 10
 }
 vrrp_instance VI_TEST {
     state MASTER
@@ -218,6 +219,9 @@ CONF
 echo 0 > /proc/sys/net/ipv4/vs/conntrack
 check "test config is valid" /usr/sbin/vrrpd --check -f /etc/ipvsctl/ipvsctl.conf
 check "systemctl reload with the test config" in_systemd systemctl reload vrrpd healthcheckd
+check "vrrpd (unit) runs SCHED_FIFO 10 from vrrp_rt_priority" \
+    eventually 20 sh -c "chrt -p \$(pidof vrrpd) | grep -q 'policy: SCHED_FIFO' &&
+        chrt -p \$(pidof vrrpd) | grep -q 'priority: 10'" || diagnose vrrpd
 check "vrrpd (unit) added the virtual address" \
     eventually 20 sh -c "ip -o addr show dev pkv0 | grep -q '198.18.77.77/32'" || diagnose vrrpd
 check "healthcheckd (unit) added the checked real server" \
@@ -232,9 +236,14 @@ check "MISC_CHECK script ran as ipvsctl" eventually 20 grep -qx ipvsctl /run/ipv
 # The daemons clear their ambient capabilities before exec, so a script
 # runs as plain user ipvsctl without the units' NET_ADMIN/NET_RAW.
 for script in notify misc; do
-    # Read once: the MISC_CHECK rewrites its file every second.
-    eventually 10 grep -q CapEff /run/ipvsctl/$script.caps
-    script_caps=$(cat /run/ipvsctl/$script.caps 2> /dev/null)
+    # The MISC_CHECK rewrites its file every second (truncate, then write):
+    # read until one read holds the line, then check that copy.
+    script_caps=
+    for _ in $(seq 40); do
+        script_caps=$(cat /run/ipvsctl/$script.caps 2> /dev/null)
+        grep -q CapEff <<< "$script_caps" && break
+        sleep 0.25
+    done
     check "$script script ran with no capabilities ($script_caps)" \
         grep -qP '^CapEff:\t0{16}$' <<< "$script_caps"
 done
