@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -162,9 +163,11 @@ struct Client::Impl {
         const std::size_t asked = expected + 1;  // one more, so that a new service shows
         const std::size_t head = sizeof(ip_vs_get_services);
         std::vector<std::uint8_t> reply(head + asked * wire::sockopt_service_size());
-        ip_vs_get_services request{};
-        request.num_services = static_cast<unsigned>(asked);
-        std::memcpy(reply.data(), &request, sizeof(request));
+        // The request is the reply's head; no object of the kernel's type is
+        // declared, since its trailing zero-length array is not standard C++.
+        const auto num_services = static_cast<unsigned>(asked);
+        std::memcpy(reply.data() + offsetof(ip_vs_get_services, num_services), &num_services,
+                    sizeof(num_services));
         auto length = static_cast<socklen_t>(reply.size());
         if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_SERVICES, reply.data(), &length) != 0)
             return std::nullopt;
@@ -187,16 +190,19 @@ struct Client::Impl {
         const std::size_t asked = expected + 1;
         const std::size_t head = sizeof(ip_vs_get_dests);
         std::vector<std::uint8_t> reply(head + asked * wire::sockopt_destination_size());
-        ip_vs_get_dests request{};
+        // Fields written in place, as for the services request above.
+        auto put = [&reply](std::size_t offset, const auto& value) {
+            std::memcpy(reply.data() + offset, &value, sizeof(value));
+        };
         if (key.is_fwmark()) {
-            request.fwmark = key.fwmark;
+            put(offsetof(ip_vs_get_dests, fwmark), static_cast<std::uint32_t>(key.fwmark));
         } else {
-            request.protocol = static_cast<std::uint16_t>(key.protocol);
-            std::memcpy(&request.addr, key.address.bytes.data(), sizeof(request.addr));
-            request.port = htons(key.port);
+            put(offsetof(ip_vs_get_dests, protocol), static_cast<std::uint16_t>(key.protocol));
+            std::memcpy(reply.data() + offsetof(ip_vs_get_dests, addr), key.address.bytes.data(),
+                        4);
+            put(offsetof(ip_vs_get_dests, port), static_cast<std::uint16_t>(htons(key.port)));
         }
-        request.num_dests = static_cast<unsigned>(asked);
-        std::memcpy(reply.data(), &request, sizeof(request));
+        put(offsetof(ip_vs_get_dests, num_dests), static_cast<unsigned>(asked));
         auto length = static_cast<socklen_t>(reply.size());
         if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_DESTS, reply.data(), &length) != 0)
             return std::nullopt;
