@@ -19,7 +19,13 @@ wants() { [[ " $parts " == *" $1 "* ]]; }
 ipvsctl="$build/bin/ipvsctl"
 gen="$build/bin/bench_batch"
 work=$(mktemp -d)
-trap 'rm -rf "$work"; ipvsadm -C' EXIT
+bench_namespaces="bench_cli_ref bench_cli_ours bench_cli_apply_ours bench_cli_apply_ref"
+cleanup() {
+    rm -rf "$work"
+    ipvsadm -C
+    for n in $bench_namespaces; do ip netns del "$n" 2> /dev/null || true; done
+}
+trap cleanup EXIT
 
 # bash's own clock: a `date` process per reading would add its start-up (a
 # large share of a second in the emulated guest) to every measurement.
@@ -64,7 +70,6 @@ ipvsadm -C
 if wants restore; then
 fresh_netns bench_cli_ref
 fresh_netns bench_cli_ours
-trap 'rm -rf "$work"; ipvsadm -C; ip netns del bench_cli_ref 2>/dev/null; ip netns del bench_cli_ours 2>/dev/null' EXIT
 timed t_ref ip netns exec bench_cli_ref ipvsadm -R < "$work/table.restore"
 ip netns exec bench_cli_ref ipvsadm -S -n | sort > "$work/ref.save"
 timed t_ours ip netns exec bench_cli_ours "$ipvsctl" -R < "$work/table.restore"
@@ -106,7 +111,6 @@ ipvsadm -C
 # so neither pays for the other's deleted real servers (see restore).
 fresh_netns bench_cli_apply_ours
 fresh_netns bench_cli_apply_ref
-trap 'rm -rf "$work"; ipvsadm -C; for n in bench_cli_ref bench_cli_ours bench_cli_apply_ours bench_cli_apply_ref; do ip netns del $n 2>/dev/null; done' EXIT
 ip netns exec bench_cli_apply_ours "$ipvsctl" -R < "$work/table.restore"
 ip netns exec bench_cli_apply_ref "$ipvsctl" -R < "$work/table.restore"
 timed t_ours ip netns exec bench_cli_apply_ours "$ipvsctl" apply --prune -f "$work/desired.json" > "$work/apply.out"
