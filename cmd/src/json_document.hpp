@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -32,7 +33,21 @@ struct JsonProblem {
     [[nodiscard]] std::string message() const { return where + ": " + what; }
 };
 
-/// Reads the "services" of a document; counters in it are ignored.
+/// A text that is not JSON: the lexer's message, with line and column.
+struct JsonSyntaxError {
+    std::string what;
+};
+
+/// Reads the "services" of a document straight from its text, in one pass
+/// and without a DOM; counters and unknown keys are ignored. A syntax error
+/// anywhere wins over a schema problem, as if the whole text were parsed first.
+std::variant<Table, JsonProblem, JsonSyntaxError> read_table_json(std::string_view text);
+
+/// The same through nlohmann's own lexer: the words for a syntax error, and
+/// a reference to check the fast reader against (fuzz target).
+std::variant<Table, JsonProblem, JsonSyntaxError> read_table_json_nlohmann(std::string_view text);
+
+/// The same for a document already parsed (it is printed and read again).
 std::variant<Table, JsonProblem> table_from_json(const nlohmann::json& document);
 
 }  // namespace ipvsctl::cli

@@ -152,14 +152,11 @@ int compat_restore(Client& client, const CompatRequest& request) {
     }
     std::vector<RestoreStep> steps;
     if (request.json) {
-        nlohmann::json document;
-        try {
-            document = nlohmann::json::parse(input);
-        } catch (const nlohmann::json::parse_error& e) {
-            write(stderr, std::string("invalid JSON on stdin: ") + e.what() + "\n");
+        auto table = read_table_json(input);
+        if (auto* syntax = std::get_if<JsonSyntaxError>(&table)) {
+            write(stderr, "invalid JSON on stdin: " + syntax->what + "\n");
             return 2;
         }
-        auto table = table_from_json(document);
         if (auto* problem = std::get_if<JsonProblem>(&table)) {
             write(stderr, problem->message() + "\n");
             return 2;
@@ -330,15 +327,10 @@ std::variant<Table, std::string> read_document(const std::string& file, PhaseTim
         if (!read) return "cannot read '" + file + "'";
     }
     timer.mark("read file");
-    nlohmann::json document;
-    try {
-        document = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        return file + ": invalid JSON: " + e.what();
-    }
-    timer.mark("parse JSON");
-    auto table = table_from_json(document);
-    timer.mark("to table");
+    auto table = read_table_json(text);
+    timer.mark("read JSON");
+    if (auto* syntax = std::get_if<JsonSyntaxError>(&table))
+        return file + ": invalid JSON: " + syntax->what;
     if (auto* problem = std::get_if<JsonProblem>(&table)) return file + ": " + problem->message();
     return std::move(std::get<Table>(table));
 }

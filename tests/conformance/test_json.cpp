@@ -103,3 +103,124 @@ TEST_CASE("bad documents name the offending field", "[json]") {
     CHECK(problem(R"({"services": [{"fwmark": 1}, {"fwmark": 1}]})") ==
           "services[1]: duplicate service FWM 1");
 }
+
+namespace {
+
+using Read = std::variant<Table, JsonProblem, JsonSyntaxError>;
+
+std::string outcome(const Read& read) {
+    if (const auto* table = std::get_if<Table>(&read))
+        return "table " + table_to_json(*table, JsonOptions{.counters = false}).dump();
+    if (const auto* problem = std::get_if<JsonProblem>(&read))
+        return "problem " + problem->message();
+    return "syntax " + std::get<JsonSyntaxError>(read).what;
+}
+
+/// What the streaming reader makes of `text`, checked against nlohmann's
+/// lexer driving the same handler.
+std::string read(const std::string& text) {
+    const std::string fast = outcome(read_table_json(text));
+    CHECK(fast == outcome(read_table_json_nlohmann(text)));
+    return fast;
+}
+
+std::string problem_of(const std::string& text) {
+    const std::string result = read(text);
+    return result.rfind("problem ", 0) == 0 ? result.substr(8) : "not a problem: " + result;
+}
+
+}  // namespace
+
+TEST_CASE("the streaming reader reads what -L --json prints", "[json]") {
+    const Table table = sample();
+    const std::string text = table_to_json(table, JsonOptions{}).dump(2);
+    const Read back = read_table_json(text);
+    REQUIRE(std::holds_alternative<Table>(back));
+    CHECK(outcome(back) == outcome(Read{table}));
+    CHECK(read(text) == outcome(Read{table}));
+}
+
+TEST_CASE("syntax errors are nlohmann's words, with line and column", "[json]") {
+    const std::string text = "{\"services\": [\n  {\"fwmark\": 1,}\n]}";
+    const Read result = read_table_json(text);
+    REQUIRE(std::holds_alternative<JsonSyntaxError>(result));
+    try {
+        const json parsed = json::parse(text);
+        CHECK(parsed.is_null());
+        FAIL("nlohmann accepted it");
+    } catch (const json::parse_error& e) {
+        CHECK(std::get<JsonSyntaxError>(result).what == e.what());
+    }
+    CHECK(std::get<JsonSyntaxError>(result).what.find("line 2, column 16") != std::string::npos);
+    // A syntax error after a schema problem is still the one reported.
+    CHECK(read(R"({"services": [{"protocol": "icmp"}], )").rfind("syntax ", 0) == 0);
+    for (const std::string bad :
+         {"", " ", "{", "{\"services\": []} {}", "{\"services\": [01]}", "{\"services\": [1.]}",
+          "{\"services\": [-]}", "{\"services\": [tru]}", "{\"services\": [\"\\x\"]}",
+          "{\"services\": [\"\\ud800\"]}", "{\"services\": [\"\\udc00\"]}",
+          "{\"services\": [\"\xc0\xaf\"]}", "{\"services\": [\"\xed\xa0\x80\"]}",
+          "{\"services\": [\"a\tb\"]}", "{\"services\": [1e999]}", "\xef\xbb{}",
+          "{\"services\": [],}", "{'services': []}", "[1 2]"})
+        CHECK(read(bad).rfind("syntax ", 0) == 0);
+}
+
+TEST_CASE("the streaming reader: values, escapes and repeated keys", "[json]") {
+    CHECK(read("\xef\xbb\xbf{\"services\": []}") == "table {\"services\":[]}");
+    CHECK(read(R"({"services": [{"protocol": "\u0074cp", "address": "10.0.0.1", "port": -0,
+        "scheduler": "w\u00e9", "x": [[[[{"y": "\ud83d\ude00"}]]]], "destinations": []}]})") ==
+          "table {\"services\":[{\"address\":\"10.0.0.1\",\"destinations\":[],\"one_packet\":"
+          "false,\"port\":0,\"protocol\":\"tcp\",\"scheduler\":\"w\xc3\xa9\"}]}");
+    // A repeated key means its last value, as in a DOM.
+    CHECK(problem_of(R"({"services": [{"fwmark": 1}, {"fwmark": 1}], "services": 5})") ==
+          "services: must be an array");
+    CHECK(read(R"({"services": [{"fwmark": 1}, {"fwmark": 1}], "services": [{"fwmark": 0,
+        "fwmark": 2, "destinations": [{"address": "x"}], "destinations": []}]})")
+              .rfind("table ", 0) == 0);
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "one_packet": 1}]})") ==
+          "services[0].one_packet: must be true or false");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1.0}]})") ==
+          "services[0].fwmark: must be a non-negative integer");
+    CHECK(problem_of(R"({"services": [{"fwmark": 18446744073709551616}]})") ==
+          "services[0].fwmark: must be a non-negative integer");
+    CHECK(problem_of(R"({"services": [{"fwmark": 4294967296}]})") ==
+          "services[0].fwmark: must be at most 4294967295");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "scheduler_flags": ["sh-port", 3]}]})") ==
+          "services[0].scheduler_flags: unknown flag ''");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "scheduler_flags": {}}]})") ==
+          "services[0].scheduler_flags: must be an array");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1}, 7]})") == "services[1]: must be an object");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.1.0.1"},
+        []]}]})") == "services[0].destinations[1]: must be an object");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.1.0.1"},
+        {"address": "10.1.0.1"}]}]})") ==
+          "services[0].destinations[1]: duplicate destination 10.1.0.1:0");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "persistence": {"timeout": 0}}]})") ==
+          "services[0].persistence.timeout: must be at least 1");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "persistence": {"netmask": 24}}]})") ==
+          "services[0].persistence.netmask: must be a string");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.1.0.1",
+        "tunnel": {"type": "vxlan"}}]}]})") ==
+          "services[0].destinations[0].tunnel.type: 'vxlan' is not ipip, gue or gre");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.1.0.1",
+        "tunnel": []}]}]})") == "services[0].destinations[0].tunnel: must be an object");
+}
+
+TEST_CASE("which problem is reported does not depend on the order of the keys", "[json]") {
+    // The service's own fields are checked before its destinations, the
+    // first bad destination before later ones, whatever order the text has.
+    const std::string expected = "services[0].protocol: 'icmp' is not tcp, udp or sctp";
+    CHECK(problem_of(R"({"services": [{"protocol": "icmp", "address": "10.0.0.1",
+        "destinations": [{"address": "x"}]}]})") == expected);
+    CHECK(problem_of(R"({"services": [{"destinations": [{"address": "x"}],
+        "address": "10.0.0.1", "protocol": "icmp"}]})") == expected);
+    CHECK(problem_of(R"({"services": [{"destinations": [{"weight": -1, "address": "x"},
+        {"address": 5}], "fwmark": 3}]})") ==
+          "services[0].destinations[0].address: 'x' is not an IPv4 or IPv6 address");
+    CHECK(problem_of(R"({"services": [{"fwmark": 1}, {"fwmark": "1"}, {"protocol": 1}]})") ==
+          "services[1].fwmark: must be a non-negative integer");
+    CHECK(problem_of(R"({"x": 1})") == "document: has no \"services\"");
+    CHECK(problem_of(R"([{"services": []}])") == "document: must be a JSON object");
+    std::string deep(20000, '[');
+    deep += std::string(20000, ']');
+    CHECK(read("{\"ignored\": " + deep + ", \"services\": []}") == "table {\"services\":[]}");
+}
