@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <set>
+#include <unordered_set>
 
 namespace ipvsctl::cli {
 
@@ -660,7 +660,7 @@ class TableSax {
     DestinationFields destination_;
 
     Table table_;
-    std::set<ServiceKey> seen_;
+    std::unordered_set<ServiceKey, ServiceKeyHash> seen_;
     std::optional<JsonProblem> problem_;  ///< the first, in the order a DOM reader would find
     std::optional<std::string> syntax_error_;
 };

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <unordered_map>
 
 #include "proc_table.hpp"
 #include "wire.hpp"
@@ -157,8 +158,8 @@ struct Client::Impl {
 
     /// How many real servers each IPv4 service has, from one getsockopt();
     /// `expected` is how many IPv4 services the netlink dump listed.
-    std::optional<std::map<ServiceKey, std::size_t>> sockopt_destination_counts(
-        std::size_t expected) {
+    std::optional<std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash>>
+    sockopt_destination_counts(std::size_t expected) {
         if (sockopt < 0) return std::nullopt;
         const std::size_t asked = expected + 1;  // one more, so that a new service shows
         const std::size_t head = sizeof(ip_vs_get_services);
@@ -174,7 +175,8 @@ struct Client::Impl {
         auto decoded = wire::decode_sockopt_service_counts(
             std::span<const std::uint8_t>(reply).subspan(head), asked);
         if (!decoded) return std::nullopt;
-        std::map<ServiceKey, std::size_t> counts;
+        std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash> counts;
+        counts.reserve(decoded->size());
         for (const auto& entry : *decoded) counts.emplace(entry.key, entry.destinations);
         return counts;
     }
@@ -439,7 +441,7 @@ Result<Table> Client::table(TableDetail detail) {
     // text row says everything that Basic detail promises.
     // Settings: how many real servers each IPv4 service has, so that the
     // per-service getsockopt() below can tell when it missed some.
-    std::map<ServiceKey, std::size_t> counts;
+    std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash> counts;
     if (detail == TableDetail::Settings) {
         const auto inet = static_cast<std::size_t>(
             std::count_if(services_result->begin(), services_result->end(),

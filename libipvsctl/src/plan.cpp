@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unordered_map>
 
 namespace ipvsctl {
 namespace {
@@ -16,9 +17,12 @@ const Destination* find_destination(const std::vector<Destination>& dests, const
 }  // namespace
 
 Plan make_plan(const Table& current, const Table& desired, const PlanOptions& options) {
-    std::map<ServiceKey, const ServiceEntry*> existing;
+    // Hashed: four lookups per service, 10,000s of services.
+    std::unordered_map<ServiceKey, const ServiceEntry*, ServiceKeyHash> existing;
+    existing.reserve(current.services.size());
     for (const auto& entry : current.services) existing.emplace(entry.service.key, &entry);
-    std::map<ServiceKey, const ServiceEntry*> wanted;
+    std::unordered_map<ServiceKey, const ServiceEntry*, ServiceKeyHash> wanted;
+    wanted.reserve(desired.services.size());
     for (const auto& entry : desired.services) wanted.emplace(entry.service.key, &entry);
 
     Plan plan;

@@ -6,6 +6,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,27 @@ struct ServiceKey {
     static ServiceKey udp(const Address& address, std::uint16_t port);
     static ServiceKey sctp(const Address& address, std::uint16_t port);
     static ServiceKey mark(std::uint32_t fwmark, Family family = Family::Inet);
+};
+
+/// A hash that agrees with ServiceKey's equality (a fwmark service is its
+/// family and mark), for unordered containers over large tables.
+struct ServiceKeyHash {
+    std::size_t operator()(const ServiceKey& key) const noexcept {
+        std::uint64_t hash = static_cast<std::uint64_t>(key.family);
+        const auto mix = [&hash](std::uint64_t value) {
+            hash ^= value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+        };
+        if (key.is_fwmark()) {
+            mix(key.fwmark);
+            return static_cast<std::size_t>(hash);
+        }
+        mix(static_cast<std::uint64_t>(key.protocol) << 16 | key.port);
+        std::uint64_t halves[2];
+        std::memcpy(halves, key.address.bytes.data(), sizeof(halves));
+        mix(halves[0]);
+        mix(halves[1]);
+        return static_cast<std::size_t>(hash);
+    }
 };
 
 /// Service flags as the kernel defines them (IP_VS_SVC_F_*).
