@@ -146,12 +146,9 @@ int kernel_refusal(CompatCommand command, const Error& error, int status = 255) 
     return status;
 }
 
-/// Runs a batch of restore steps (their operations are moved out); on a
-/// refusal puts the table back.
-int run_restore_steps(Client& client, std::vector<RestoreStep>& steps, const Table& before) {
-    std::vector<Operation> operations;
-    operations.reserve(steps.size());
-    for (auto& step : steps) operations.push_back(std::move(step.operation));
+/// Runs a batch of restore steps; on a refusal puts the table back.
+int run_restore_steps(Client& client, const RestoreSteps& steps, const Table& before) {
+    const std::vector<Operation>& operations = steps.operations;
     auto report = client.execute_batch(operations);
     if (!report) {
         write(stderr, report.error().message() + "\n");
@@ -160,9 +157,9 @@ int run_restore_steps(Client& client, std::vector<RestoreStep>& steps, const Tab
     if (report->ok()) return 0;
     const std::size_t failed = *report->first_failure();
     const int errnum = report->status[failed];
-    std::string message =
-        line_prefix(steps[failed].line) + kernel_error_text(steps[failed].command, errnum);
-    if (steps[failed].line == 0) message = operations[failed].describe() + ": " + message;
+    std::string message = line_prefix(steps.origins[failed].line) +
+                          kernel_error_text(steps.origins[failed].command, errnum);
+    if (steps.origins[failed].line == 0) message = operations[failed].describe() + ": " + message;
     auto now = client.table();
     if (!now) {
         write(stderr, message + "; rollback failed: " + now.error().message() + "\n");
@@ -190,7 +187,7 @@ int compat_restore(Client& client, const CompatRequest& request) {
         write(stderr, before.error().message() + "\n");
         return 255;
     }
-    std::vector<RestoreStep> steps;
+    RestoreSteps steps;
     if (request.json) {
         auto table = read_table_json(input);
         if (auto* syntax = std::get_if<JsonSyntaxError>(&table)) {
@@ -208,7 +205,7 @@ int compat_restore(Client& client, const CompatRequest& request) {
             write(stderr, problem->message + "\n");
             return problem->status;
         }
-        steps = std::move(std::get<std::vector<RestoreStep>>(parsed));
+        steps = std::move(std::get<RestoreSteps>(parsed));
     }
     if (auto problem = validate_restore(steps, *before)) {
         write(stderr, problem->message + "\n");

@@ -42,9 +42,12 @@ std::optional<Operation> operation_for(const CompatRequest& request) {
     }
 }
 
-std::vector<std::string> split_restore_line(std::string_view line) {
-    std::vector<std::string> words;
-    std::string word;
+void split_restore_line(std::string_view line, std::vector<std::string>& words) {
+    std::size_t count = 0;  // words[count] is the word being built
+    const auto word = [&]() -> std::string& {
+        if (count == words.size()) words.emplace_back();
+        return words[count];
+    };
     bool in_word = false;
     char quote = 0;
     for (char c : line) {
@@ -52,30 +55,40 @@ std::vector<std::string> split_restore_line(std::string_view line) {
             if (c == quote)
                 quote = 0;
             else
-                word += c;
+                word() += c;
             continue;
         }
         if (c == '"' || c == '\'') {
+            if (!in_word) word().clear();
             quote = c;
             in_word = true;
         } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-            if (in_word) words.push_back(std::move(word));
-            word.clear();
+            if (in_word) ++count;
             in_word = false;
         } else {
-            word += c;
+            if (!in_word) word().clear();
+            word() += c;
             in_word = true;
         }
     }
-    if (in_word) words.push_back(std::move(word));
+    if (in_word) ++count;
+    words.resize(count);
+}
+
+std::vector<std::string> split_restore_line(std::string_view line) {
+    std::vector<std::string> words;
+    split_restore_line(line, words);
     return words;
 }
 
-std::variant<std::vector<RestoreStep>, RestoreProblem> parse_restore(std::string_view text,
-                                                                     const NameLookup& names) {
-    std::vector<RestoreStep> steps;
-    // One step a line at most: no reallocation (each step is a few hundred bytes).
-    steps.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+std::variant<RestoreSteps, RestoreProblem> parse_restore(std::string_view text,
+                                                         const NameLookup& names) {
+    RestoreSteps steps;
+    // One step a line at most: no reallocation (each operation is a few hundred bytes).
+    const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    steps.operations.reserve(lines);
+    steps.origins.reserve(lines);
+    std::vector<std::string> words;  // reused: no allocation per line
     std::size_t line_number = 0;
     std::size_t start = 0;
     while (start < text.size()) {
@@ -84,7 +97,7 @@ std::variant<std::vector<RestoreStep>, RestoreProblem> parse_restore(std::string
         const std::string_view line = text.substr(start, end - start);
         start = end + 1;
         ++line_number;
-        const auto words = split_restore_line(line);
+        split_restore_line(line, words);
         if (words.empty() || words[0][0] == '#') continue;
         auto parsed = parse_compat(words, "ipvsctl", names);
         if (auto* exit = std::get_if<CompatExit>(&parsed)) {
@@ -97,31 +110,33 @@ std::variant<std::vector<RestoreStep>, RestoreProblem> parse_restore(std::string
         if (!operation)
             return RestoreProblem{
                 2, line_prefix(line_number) + "this command cannot be part of a restore"};
-        steps.push_back(RestoreStep{line_number, request.command, std::move(*operation)});
+        steps.operations.push_back(std::move(*operation));
+        steps.origins.push_back(StepOrigin{line_number, request.command});
     }
     return steps;
 }
 
-std::optional<RestoreProblem> validate_restore(const std::vector<RestoreStep>& steps,
-                                               const Table& current) {
+std::optional<RestoreProblem> validate_restore(const RestoreSteps& steps, const Table& current) {
     TableModel model(current);
-    for (const auto& step : steps) {
-        auto applied = model.apply(step.operation);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        auto applied = model.apply(steps.operations[i]);
         if (!applied)
-            return RestoreProblem{255, line_prefix(step.line) +
-                                           kernel_error_text(step.command, applied.error().errnum)};
+            return RestoreProblem{
+                255, line_prefix(steps.origins[i].line) +
+                         kernel_error_text(steps.origins[i].command, applied.error().errnum)};
     }
     return std::nullopt;
 }
 
-std::vector<RestoreStep> steps_adding(const Table& table) {
-    std::vector<RestoreStep> steps;
+RestoreSteps steps_adding(const Table& table) {
+    RestoreSteps steps;
     for (const auto& entry : table.services) {
-        steps.push_back(
-            RestoreStep{0, CompatCommand::AddService, Operation::add_service(entry.service)});
-        for (const auto& d : entry.destinations)
-            steps.push_back(RestoreStep{0, CompatCommand::AddServer,
-                                        Operation::add_destination(entry.service.key, d)});
+        steps.operations.push_back(Operation::add_service(entry.service));
+        steps.origins.push_back(StepOrigin{0, CompatCommand::AddService});
+        for (const auto& d : entry.destinations) {
+            steps.operations.push_back(Operation::add_destination(entry.service.key, d));
+            steps.origins.push_back(StepOrigin{0, CompatCommand::AddServer});
+        }
     }
     return steps;
 }
