@@ -392,31 +392,38 @@ void print_plan(const Plan& plan) {
 int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
               const std::string& netns) {
     PhaseTimer timer;
+    // The kernel's table is read on a second thread while the document is
+    // parsed: the two are independent and together most of an apply's time.
+    // Client::open enters and leaves the namespace on the thread that calls it.
+    std::string open_problem;
+    std::optional<Client> client;
+    std::optional<Result<Table>> current;
+    std::thread kernel_reader([&] {
+        client = open_client(netns, open_problem);
+        // Settings detail: what the plan compares, without a netlink dump per service.
+        if (client) current.emplace(client->table(TableDetail::Settings));
+    });
     auto desired = read_document(file, timer);
+    kernel_reader.join();
+    timer.mark("read kernel");
     if (auto* problem = std::get_if<std::string>(&desired)) {
         write(stderr, *problem + "\n");
         return kExitUsage;
     }
-    std::string open_problem;
-    auto client = open_client(netns, open_problem);
     if (!client) {
         write(stderr, "cannot reach IPVS: " + open_problem + "\n");
         return kExitRefused;
     }
-    timer.mark("open");
-    // Settings detail: what the plan compares, without a netlink dump per service.
-    auto current = client->table(TableDetail::Settings);
-    if (!current) {
-        write(stderr, current.error().message() + "\n");
+    if (!*current) {
+        write(stderr, current->error().message() + "\n");
         return kExitRefused;
     }
-    timer.mark("read kernel");
-    const Plan plan = make_plan(*current, std::get<Table>(desired), PlanOptions{.prune = prune});
+    const Plan plan = make_plan(**current, std::get<Table>(desired), PlanOptions{.prune = prune});
     timer.mark("plan");
     print_plan(plan);
     timer.mark("print plan");
     if (only_diff || dry_run) exit_without_teardown(kExitOk);
-    auto applied = apply_plan(*client, plan, *current);
+    auto applied = apply_plan(*client, plan, **current);
     timer.mark("apply");
     if (!applied) {
         write(stderr, applied.error().message() + "\n");
