@@ -1477,6 +1477,8 @@ const Keyword<TopDraft> kTopKeywords[] = {
          server.server.quorum = defaults::kQuorum;
          server.server.hysteresis = defaults::kHysteresis;
          const BlockInfo info{"virtual_server", kUnimplementedVirtualServer, kIgnoredVirtualServer};
+         // At most one real server per statement: no regrowth of large drafts.
+         server.real_servers.reserve(s.children.size());
          dispatch<VirtualServerDraft>(v, s.children, kVirtualServerKeywords, info, server);
          d.virtual_servers.push_back(std::move(server));
      }},
@@ -1999,6 +2001,7 @@ class Finisher {
         // By key, not by comparing with every earlier server: a virtual
         // server may have thousands.
         std::map<std::string, std::size_t> index_of;
+        server.real_servers.reserve(draft.real_servers.size());
         for (auto& real : draft.real_servers) {
             auto finished = finish(real, draft, server);
             const auto [other, first] =
