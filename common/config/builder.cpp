@@ -1477,6 +1477,8 @@ const Keyword<TopDraft> kTopKeywords[] = {
          server.server.quorum = defaults::kQuorum;
          server.server.hysteresis = defaults::kHysteresis;
          const BlockInfo info{"virtual_server", kUnimplementedVirtualServer, kIgnoredVirtualServer};
+         // At most one real server per statement: no regrowth of large drafts.
+         server.real_servers.reserve(s.children.size());
          dispatch<VirtualServerDraft>(v, s.children, kVirtualServerKeywords, info, server);
          d.virtual_servers.push_back(std::move(server));
      }},
@@ -1857,10 +1859,9 @@ class Finisher {
         }
         if (real.forwarding.fnat_source &&
             real.forwarding.fnat_source->family != real.address.family) {
-            v_.error(real.where, "real_server " + real.address.to_string() +
-                                     " cannot get FNAT source " +
-                                     real.forwarding.fnat_source->to_string() +
-                                     " of another family");
+            v_.error(real.where,
+                     "real_server " + real.address.to_string() + " cannot get FNAT source " +
+                         real.forwarding.fnat_source->to_string() + " of another family");
         }
         if (real.lthreshold != 0 && real.uthreshold != 0 && real.lthreshold >= real.uthreshold) {
             v_.error(where("lthreshold"), "lthreshold " + std::to_string(real.lthreshold) +
@@ -1997,16 +1998,18 @@ class Finisher {
                 where(draft.sorry_inhibit ? "sorry_server_inhibit" : "sorry_server_lvs_method"),
                 "there is no sorry_server to apply this to");
         }
+        // By key, not by comparing with every earlier server: a virtual
+        // server may have thousands.
+        std::map<std::string, std::size_t> index_of;
+        server.real_servers.reserve(draft.real_servers.size());
         for (auto& real : draft.real_servers) {
             auto finished = finish(real, draft, server);
-            for (const auto& other : server.real_servers) {
-                if (other.key() == finished.key()) {
-                    v_.error(finished.where, "real_server " + finished.key() +
-                                                 " is already in virtual_server " + key + " (at " +
-                                                 other.where.to_string() + ")");
-                    break;
-                }
-            }
+            const auto [other, first] =
+                index_of.try_emplace(finished.key(), server.real_servers.size());
+            if (!first)
+                v_.error(finished.where,
+                         "real_server " + other->first + " is already in virtual_server " + key +
+                             " (at " + server.real_servers[other->second].where.to_string() + ")");
             server.real_servers.push_back(std::move(finished));
         }
         return server;

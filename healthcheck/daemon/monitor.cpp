@@ -87,11 +87,13 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
 
     for (const auto& vs : config->virtual_servers) {
         for (const auto& key : service_keys(vs, config->virtual_server_groups)) owned.insert(key);
+        const std::string vs_key = vs.key();
         for (const auto& rs : vs.real_servers) {
+            const ServerRef ref{vs_key, rs.key()};
             for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
                 const auto& checker = rs.checkers[i];
                 ProbeSpec spec = probe_spec(vs, rs, checker);
-                const CheckerKey key{ServerRef{vs.key(), rs.key()}, i};
+                const CheckerKey key{ref, i};
                 CheckerState state;
                 state.identity = spec.identity;
                 state.thresholds = Thresholds::from_keepalived(checker.rise, checker.retry);
@@ -155,8 +157,11 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     const auto old_config = config_;
     config_ = std::move(config);
     servers_.clear();
-    for (const auto& vs : config_->virtual_servers)
-        for (const auto& rs : vs.real_servers) servers_[ServerRef{vs.key(), rs.key()}] = {&vs, &rs};
+    std::set<std::string> virtual_server_keys;
+    for (const auto& vs : config_->virtual_servers) {
+        const std::string vs_key = *virtual_server_keys.insert(vs.key()).first;
+        for (const auto& rs : vs.real_servers) servers_[ServerRef{vs_key, rs.key()}] = {&vs, &rs};
+    }
     std::erase_if(dynamic_weights_,
                   [&](const auto& entry) { return !servers_.contains(entry.first); });
     std::erase_if(latencies_, [&](const auto& entry) { return !servers_.contains(entry.first); });
@@ -187,22 +192,12 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     }
 
     // Drains of servers that are still configured carry over a reload.
-    std::map<ServerRef, DrainState> drains;
+    std::erase_if(drains_, [&](const auto& entry) { return !servers_.contains(entry.first); });
+    std::erase_if(availability_,
+                  [&](const auto& entry) { return !virtual_server_keys.contains(entry.first); });
     health_.clear();
-    for (const auto& vs : config_->virtual_servers)
-        for (const auto& rs : vs.real_servers) {
-            const ServerRef ref{vs.key(), rs.key()};
-            if (const auto drain = drains_.find(ref); drain != drains_.end())
-                drains.emplace(ref, drain->second);
-        }
-    drains_ = std::move(drains);
-    std::erase_if(availability_, [&](const auto& entry) {
-        return std::none_of(config_->virtual_servers.begin(), config_->virtual_servers.end(),
-                            [&](const auto& vs) { return vs.key() == entry.first; });
-    });
-    for (const auto& vs : config_->virtual_servers)
-        for (const auto& rs : vs.real_servers)
-            health_[ServerRef{vs.key(), rs.key()}] = server_health(vs, rs);
+    for (const auto& [ref, server] : servers_)
+        health_.emplace_hint(health_.end(), ref, server_health(ref, *server.second));
 
     log(Priority::info, std::string(first ? "start" : "reload") + ": " +
                             std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
@@ -238,7 +233,7 @@ void Monitor::arm_repair() {
     repair_.expires_after(repair_every_);
     repair_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_) return;
-        reconcile();
+        reconcile(Read::fresh);
         arm_repair();
     });
 }
@@ -288,13 +283,14 @@ void Monitor::on_wake() {
     arm();
 }
 
-ServerHealth Monitor::server_health(const config::VirtualServer& vs,
-                                    const config::RealServer& rs) const {
+ServerHealth Monitor::server_health(const ServerRef& ref, const config::RealServer& rs) const {
     ServerHealth health;
     // A server without checkers is always up, as in keepalived.
     bool all_up = true, any_down = false;
+    CheckerKey key{ref, 0};
     for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
-        const auto found = checkers_.find(CheckerKey{ServerRef{vs.key(), rs.key()}, i});
+        key.index = i;
+        const auto found = checkers_.find(key);
         if (found == checkers_.end()) continue;
         const auto& state = found->second;
         if (state.health.health == Health::down) {
@@ -305,12 +301,11 @@ ServerHealth Monitor::server_health(const config::VirtualServer& vs,
     }
     // misc_dynamic decides when it speaks; dynamic_weight otherwise.
     if (!health.weight)
-        if (const auto dynamic = dynamic_weights_.find(ServerRef{vs.key(), rs.key()});
-            dynamic != dynamic_weights_.end())
+        if (const auto dynamic = dynamic_weights_.find(ref); dynamic != dynamic_weights_.end())
             health.weight = dynamic->second;
     health.verdict =
         any_down ? ServerVerdict::down : (all_up ? ServerVerdict::up : ServerVerdict::unknown);
-    if (const auto drain = drains_.find(ServerRef{vs.key(), rs.key()}); drain != drains_.end())
+    if (const auto drain = drains_.find(ref); drain != drains_.end())
         health.drain = drain->second.phase;
     return health;
 }
@@ -364,25 +359,35 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
         }
     }
     if (server_changed) {
-        for (const auto& vs : config_->virtual_servers)
-            for (const auto& rs : vs.real_servers) {
-                ServerRef ref{vs.key(), rs.key()};
-                ServerHealth now = server_health(vs, rs);
-                auto& old = health_[ref];
-                if (old.verdict != now.verdict)
-                    log(Priority::notice, label(ref) + " server " +
-                                              std::string(to_string(old.verdict)) + " -> " +
-                                              std::string(to_string(now.verdict)));
-                if (old.verdict != now.verdict) ++server_transitions_[ref];
-                const auto event = server_notification(old.verdict, now.verdict);
-                old = now;
-                if (event) notify(*event, vs, &rs);
-            }
+        // Only the servers of this target's checkers can have changed
+        // (subscribers are ordered by server).
+        const ServerRef* previous = nullptr;
+        for (const CheckerKey& key : target.subscribers) {
+            if (previous != nullptr && *previous == key.server) continue;
+            previous = &key.server;
+            refresh_server(key.server);
+        }
         request_reconcile();
     }
     scheduler_.completed(id, target.started,
                          retry ? target.spec.delay_before_retry : target.spec.delay_loop);
     arm();
+}
+
+void Monitor::refresh_server(const ServerRef& ref) {
+    const auto found = servers_.find(ref);
+    if (found == servers_.end()) return;
+    const auto& [vs, rs] = found->second;
+    const ServerHealth now = server_health(ref, *rs);
+    auto& old = health_[ref];
+    if (old.verdict != now.verdict) {
+        log(Priority::notice, label(ref) + " server " + std::string(to_string(old.verdict)) +
+                                  " -> " + std::string(to_string(now.verdict)));
+        ++server_transitions_[ref];
+    }
+    const auto event = server_notification(old.verdict, now.verdict);
+    old = now;
+    if (event) notify(*event, *vs, rs);
 }
 
 void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
@@ -447,44 +452,49 @@ void Monitor::request_reconcile() {
     });
 }
 
-void Monitor::reconcile() {
+void Monitor::reconcile(Read read) {
     ++counters_.reconciles;
-    auto current = kernel_.table();
-    if (!current) {
-        log(Priority::err, "reading the IPVS table: " + current.error().message());
-        return;
+    const auto started = std::chrono::steady_clock::now();
+    const bool reading = read == Read::fresh || !kernel_view_;
+    if (reading) {
+        ++counters_.kernel_reads;
+        auto current = kernel_.table();
+        if (!current) {
+            kernel_view_.reset();
+            log(Priority::err, "reading the IPVS table: " + current.error().message());
+            return;
+        }
+        kernel_view_ = std::move(*current);
     }
+    const auto was_read = std::chrono::steady_clock::now();
     std::set<ServiceKey> owned = owned_;
     for (const auto& vs : config_->virtual_servers)
         for (const auto& key : service_keys(vs, config_->virtual_server_groups)) owned.insert(key);
-    const Table before = owned_part(*current, owned);
+    const Table before = owned_part(*kernel_view_, owned);
 
     // Quorum per virtual server, with hysteresis against its previous state.
     for (const auto& vs : config_->virtual_servers) {
         const ServiceKey first_key = service_keys(vs, config_->virtual_server_groups).front();
-        const ServiceEntry* existing = before.find(first_key);
+        const Endpoints serving(before.find(first_key), true);
         const auto in_kernel = [&](const config::RealServer& rs) {
-            if (existing == nullptr) return false;
-            const Destination wanted = destination_for(vs, rs);
-            return std::any_of(
-                existing->destinations.begin(), existing->destinations.end(),
-                [&](const Destination& d) { return d.same_endpoint(wanted) && d.weight > 0; });
+            return serving.contains(destination_for(vs, rs));
         };
         const std::int64_t alive = alive_weight(vs, health_, in_kernel);
-        const auto previous = quorum_.find(vs.key());
+        const std::string vs_key = vs.key();
+        const auto previous = quorum_.find(vs_key);
         const bool had = previous == quorum_.end() ? alive >= vs.quorum : previous->second;
         const bool has = step_quorum(had, alive, vs.quorum, vs.hysteresis);
         if (previous != quorum_.end() && had != has)
             log(has ? Priority::notice : Priority::warning,
-                "[" + vs.key() + "] quorum " + (has ? "gained" : "lost") + " (alive weight " +
+                "[" + vs_key + "] quorum " + (has ? "gained" : "lost") + " (alive weight " +
                     std::to_string(alive) + ", quorum " + std::to_string(vs.quorum) + ")");
-        quorum_[vs.key()] = has;
+        quorum_[vs_key] = has;
         // Available: quorum met and at least one live real server.
         const bool available = has && alive > 0;
-        if (const auto found = availability_.find(vs.key()); found != availability_.end())
+        if (const auto found = availability_.find(vs_key); found != availability_.end())
             found->second.update(clock_.now(), available);
         else
-            availability_.emplace(vs.key(), Availability(clock_.now(), available));
+            availability_.emplace(vs_key, Availability(clock_.now(), available));
         if (previous != quorum_.end())
             if (const auto event = quorum_notification(had, has)) notify(*event, vs, nullptr);
     }
@@ -495,18 +505,47 @@ void Monitor::reconcile() {
     input.health = &health_;
     input.current = &before;
     input.quorum = &quorum_;
-    const Table desired = desired_table(input);
+    Table desired = desired_table(input);
     const Plan plan = make_plan(before, desired, PlanOptions{true});
     if (plan.empty()) return;
+    const auto planned = std::chrono::steady_clock::now();
+    // One write for all the lines: a reload may change thousands of servers.
+    std::vector<std::string> lines;
+    lines.reserve(plan.operations.size());
     for (const auto& op : plan.operations)
-        log(Priority::info, std::string(op.verb()) + " " + describe(op));
+        lines.push_back(std::string(op.verb()) + " " + describe(op));
+    log_lines(Priority::info, lines);
     if (auto applied = kernel_.apply(plan, before); !applied) {
         ++counters_.apply_failures;
         log(Priority::err, "applying " + std::to_string(plan.operations.size()) +
                                " operations: " + applied.error().message());
+        // What the kernel holds is no longer known: the next reconcile reads
+        // it. A view that was stale (changed behind our back) is read again
+        // at once.
+        kernel_view_.reset();
+        if (read == Read::known) reconcile(Read::fresh);
         return;
     }
+    const auto applied = std::chrono::steady_clock::now();
+    ++counters_.plans_applied;
     counters_.operations_applied += plan.operations.size();
+    // The kernel now holds the services we do not own as they were, and
+    // ours as desired.
+    Table after;
+    after.services.reserve(kernel_view_->services.size() + desired.services.size());
+    for (auto& entry : kernel_view_->services)
+        if (!owned.contains(entry.service.key)) after.services.push_back(std::move(entry));
+    for (auto& entry : desired.services) after.services.push_back(std::move(entry));
+    kernel_view_ = std::move(after);
+    const auto ms = [](auto from, auto to) {
+        return std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+    };
+    log(Priority::info, "applied " + std::to_string(plan.operations.size()) + " operations in " +
+                            ms(planned, applied) + " ms (" +
+                            (reading ? "table read in " + ms(started, was_read) + " ms"
+                                     : std::string("against the known table")) +
+                            ", planned in " + ms(was_read, planned) + " ms)");
 }
 
 std::variant<ServerRef, nlohmann::json> Monitor::find_server(const nlohmann::json& request) const {
@@ -543,11 +582,8 @@ std::variant<ServerRef, nlohmann::json> Monitor::find_server(const nlohmann::jso
 }
 
 void Monitor::update_health(const ServerRef& ref) {
-    for (const auto& vs : config_->virtual_servers) {
-        if (vs.key() != ref.virtual_server) continue;
-        for (const auto& rs : vs.real_servers)
-            if (rs.key() == ref.real_server) health_[ref] = server_health(vs, rs);
-    }
+    if (const auto found = servers_.find(ref); found != servers_.end())
+        health_[ref] = server_health(ref, *found->second.second);
 }
 
 nlohmann::json Monitor::drain(const nlohmann::json& request) {
@@ -640,6 +676,8 @@ nlohmann::json Monitor::status() const {
                        {"reconciles", counters_.reconciles},
                        {"operations_applied", counters_.operations_applied},
                        {"apply_failures", counters_.apply_failures},
+                       {"kernel_reads", counters_.kernel_reads},
+                       {"plans_applied", counters_.plans_applied},
                        {"scripts_started", scripts_.counters().started},
                        {"scripts_failed", scripts_.counters().failed}};
     out["probe_targets"] = targets_.size();

@@ -31,6 +31,11 @@ struct MonitorCounters {
     std::uint64_t reconciles = 0;
     std::uint64_t operations_applied = 0;
     std::uint64_t apply_failures = 0;
+    /// Reads of the whole IPVS table (start-up, drift repair, after a
+    /// refused operation); other reconciles plan against the known table.
+    std::uint64_t kernel_reads = 0;
+    /// Plans sent to the kernel (each one batch of operations).
+    std::uint64_t plans_applied = 0;
 };
 
 class Monitor {
@@ -107,11 +112,19 @@ class Monitor {
     void on_agent_outcome(TargetId id, const ProbeOutcome& outcome);
     /// A server's weight from dynamic_weight changed: new health, reconcile.
     void set_dynamic_weight(const ServerRef& ref, int weight, const std::string& why);
-    ServerHealth server_health(const config::VirtualServer& vs, const config::RealServer& rs) const;
+    ServerHealth server_health(const ServerRef& ref, const config::RealServer& rs) const;
     void request_reconcile();
+    /// Recomputes the health of `ref` (after a checker, weight or drain
+    /// change), logs a verdict change and runs its notify script.
+    void refresh_server(const ServerRef& ref);
     /// Runs the notify script of `event`, if one is configured.
     void notify(NotifyEvent event, const config::VirtualServer& vs, const config::RealServer* rs);
-    void reconcile();
+    /// How reconcile() learns what the kernel holds.
+    enum class Read {
+        known,  ///< the table as last read and changed by our own plans
+        fresh,  ///< read the kernel again (drift repair)
+    };
+    void reconcile(Read read = Read::known);
 
     boost::asio::io_context& io_;
     const Clock& clock_;
@@ -146,6 +159,11 @@ class Monitor {
     std::map<std::string, bool> quorum_;
     std::map<std::string, Availability> availability_;  ///< per virtual server key
     std::set<ServiceKey> owned_;
+    /// The kernel's table as last read, with every plan applied since: a
+    /// reconcile after a state change or a reload plans against it instead
+    /// of reading tens of thousands of real servers back. Dropped when the
+    /// kernel refuses an operation; drift repair reads afresh.
+    std::optional<Table> kernel_view_;
     Duration repair_every_ = std::chrono::seconds(60);
     bool reconcile_pending_ = false;
     bool stopped_ = false;

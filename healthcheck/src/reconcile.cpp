@@ -215,6 +215,19 @@ std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& heal
     return any_primary ? primaries : backups;
 }
 
+Endpoints::Endpoints(const ServiceEntry* entry, bool positive_weight) {
+    if (entry == nullptr) return;
+    sorted_.reserve(entry->destinations.size());
+    for (const auto& d : entry->destinations)
+        if (!positive_weight || d.weight > 0) sorted_.emplace_back(d.address, d.port);
+    std::sort(sorted_.begin(), sorted_.end());
+}
+
+bool Endpoints::contains(const Destination& destination) const {
+    return std::binary_search(sorted_.begin(), sorted_.end(),
+                              std::pair{destination.address, destination.port});
+}
+
 Table desired_table(const ReconcileInput& input) {
     Table table;
     static const std::vector<config::VirtualServerGroup> kNoGroups;
@@ -227,25 +240,31 @@ Table desired_table(const ReconcileInput& input) {
     const auto& quorum = input.quorum ? *input.quorum : kNoQuorum;
     if (input.virtual_servers == nullptr) return table;
 
+    // Per real server, computed once: the lookups below run for every
+    // server of every virtual server on each reconcile (tens of thousands).
+    struct Server {
+        const config::RealServer* rs;
+        const ServerHealth* health;
+        Destination destination;
+        bool alive;
+    };
+    std::vector<Server> servers;
     for (const auto& vs : *input.virtual_servers) {
         const std::string vs_key = vs.key();
         const auto keys = service_keys(vs, groups);
         if (keys.empty()) continue;
 
         // Adoption looks at the first service of the virtual server.
-        const ServiceEntry* existing = current.find(keys.front());
-        const auto in_kernel = [&](const config::RealServer& rs) {
-            if (existing == nullptr) return false;
-            const Destination wanted = destination_for(vs, rs);
-            return std::any_of(existing->destinations.begin(), existing->destinations.end(),
-                               [&](const Destination& d) { return d.same_endpoint(wanted); });
-        };
-
+        const Endpoints in_kernel(current.find(keys.front()));
+        servers.clear();
+        servers.reserve(vs.real_servers.size());
         bool any_primary_alive = false;
         for (const auto& rs : vs.real_servers) {
-            const ServerHealth& h = lookup(health, vs_key, rs.key());
-            if (!rs.backup && h.drain == DrainPhase::none && counts_alive(rs, h, in_kernel(rs)))
+            Server server{&rs, &lookup(health, vs_key, rs.key()), destination_for(vs, rs), false};
+            server.alive = counts_alive(rs, *server.health, in_kernel.contains(server.destination));
+            if (!rs.backup && server.health->drain == DrainPhase::none && server.alive)
                 any_primary_alive = true;
+            servers.push_back(std::move(server));
         }
         const auto quorum_found = quorum.find(vs_key);
         const bool has_quorum = quorum_found == quorum.end() || quorum_found->second;
@@ -253,16 +272,18 @@ Table desired_table(const ReconcileInput& input) {
         const bool sorry_active = !has_quorum && vs.sorry_server.has_value();
 
         std::vector<Destination> destinations;
-        for (const auto& rs : vs.real_servers) {
-            const ServerHealth& h = lookup(health, vs_key, rs.key());
-            const bool alive = counts_alive(rs, h, in_kernel(rs));
+        destinations.reserve(servers.size() + 1);
+        for (auto& server : servers) {
+            const config::RealServer& rs = *server.rs;
+            const ServerHealth& h = *server.health;
             // Backups serve only while no primary is alive.
-            const bool serving = alive && !sorry_active && (!rs.backup || !any_primary_alive);
-            Destination destination = destination_for(vs, rs);
+            const bool serving =
+                server.alive && !sorry_active && (!rs.backup || !any_primary_alive);
+            Destination& destination = server.destination;
             if (h.drain == DrainPhase::drained) continue;
             if (h.drain == DrainPhase::draining) {
                 // Existing connections finish; no new ones are scheduled.
-                if (alive || rs.inhibit_on_failure || vs.inhibit_on_failure) {
+                if (server.alive || rs.inhibit_on_failure || vs.inhibit_on_failure) {
                     destination.weight = 0;
                     destinations.push_back(destination);
                 }
@@ -285,25 +306,28 @@ Table desired_table(const ReconcileInput& input) {
                 destinations.push_back(sorry);
             }
         }
-        // A sorry server that is also a real server appears once.
+        // A sorry server that is also a real server appears once, with the
+        // higher weight, where it first appeared.
         std::vector<Destination> unique;
-        for (const auto& d : destinations) {
-            const auto same = std::find_if(unique.begin(), unique.end(), [&](const Destination& u) {
-                return u.same_endpoint(d);
-            });
-            if (same == unique.end()) {
-                unique.push_back(d);
-            } else if (d.weight > same->weight) {
-                *same = d;
+        unique.reserve(destinations.size());
+        std::map<std::pair<Address, std::uint16_t>, std::size_t> position;
+        for (auto& d : destinations) {
+            const auto [found, inserted] =
+                position.try_emplace(std::pair{d.address, d.port}, unique.size());
+            if (inserted) {
+                unique.push_back(std::move(d));
+            } else if (d.weight > unique[found->second].weight) {
+                unique[found->second] = std::move(d);
             }
         }
 
         Service settings = service_settings(vs);
-        for (const auto& key : keys) {
+        for (std::size_t i = 0; i < keys.size(); ++i) {
             ServiceEntry entry;
             entry.service = settings;
-            entry.service.key = key;
-            entry.destinations = unique;
+            entry.service.key = keys[i];
+            // The last service takes the list, the others a copy.
+            entry.destinations = i + 1 == keys.size() ? std::move(unique) : unique;
             table.services.push_back(std::move(entry));
         }
     }

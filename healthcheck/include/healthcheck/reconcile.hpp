@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/model.hpp"
@@ -55,6 +56,20 @@ Destination sorry_destination(const config::VirtualServer& vs, const config::Sor
 
 Address to_kernel_address(const config::IpAddress& address);
 std::uint16_t virtual_port(const config::VirtualServer& vs);
+
+/// The (address, port) pairs of a kernel service's destinations, for
+/// lookups in O(log n) instead of a scan per real server.
+class Endpoints {
+  public:
+    Endpoints() = default;
+    /// `entry` may be null (no such service: an empty set). With
+    /// `positive_weight`, destinations of weight 0 are left out.
+    explicit Endpoints(const ServiceEntry* entry, bool positive_weight = false);
+    [[nodiscard]] bool contains(const Destination& destination) const;
+
+  private:
+    std::vector<std::pair<Address, std::uint16_t>> sorted_;
+};
 
 /// Whether a real server counts as alive for quorum: up, or unknown and
 /// adopted because the kernel already has it with a weight.
