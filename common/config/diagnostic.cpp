@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config/diagnostic.hpp"
 
+#include <mutex>
+#include <set>
+
 namespace ipvsctl::config {
 
+const std::string& FileName::intern(std::string_view name) {
+    static std::mutex guard;
+    static std::set<std::string, std::less<>> names;
+    const std::lock_guard lock(guard);
+    auto found = names.find(name);
+    if (found == names.end()) found = names.emplace(name).first;
+    return *found;
+}
+
 std::string SourceLocation::to_string() const {
-    return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+    return file.str() + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
 std::string Diagnostic::to_string() const {

@@ -118,7 +118,7 @@ bool has_wildcard(std::string_view pattern) {
 
 /// One open file: its lines and where we are in them.
 struct FileContext {
-    std::string name;
+    FileName name;
     std::string directory;
     std::vector<std::string> lines;
     std::size_t next = 0;
@@ -143,9 +143,24 @@ class Reader {
                                "cannot open '" + path.string() + "': " + std::strerror(saved));
             return;
         }
-        std::ostringstream content;
-        content << stream.rdbuf();
-        read_text(content.str(), path.string(), depth);
+        // One read of the whole file; a stringstream copy cost a second buffer.
+        std::string content;
+        stream.seekg(0, std::ios::end);
+        const auto size = stream.tellg();
+        stream.seekg(0, std::ios::beg);
+        if (size > 0) {
+            content.resize(static_cast<std::size_t>(size));
+            stream.read(content.data(), static_cast<std::streamsize>(size));
+            content.resize(static_cast<std::size_t>(stream.gcount()));
+        }
+        if (stream.bad() || size < 0) {
+            // Not a regular file (a pipe, /dev/stdin): read it as a stream.
+            stream.clear();
+            std::ostringstream whole;
+            whole << stream.rdbuf();
+            content = whole.str();
+        }
+        read_text(content, path.string(), depth);
     }
 
     void read_text(std::string_view content, const std::string& name, int depth) {
@@ -154,6 +169,9 @@ class Reader {
         auto parent = std::filesystem::path(name).parent_path();
         file.directory = parent.empty() ? "." : parent.string();
         file.lines = split_lines(content);
+        // Room for every token up front (one per 8 bytes is more than real
+        // files have): growing a vector of 400,000 tokens moved each many times.
+        tokens_.reserve(tokens_.size() + content.size() / 8);
         while (file.next < file.lines.size()) {
             const auto& raw = file.lines[file.next++];
             const SourceLocation where{file.name, static_cast<int>(file.next), 1};
