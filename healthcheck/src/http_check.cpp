@@ -25,8 +25,8 @@ constexpr std::size_t kReadChunk = 4 * 1024;
 class HttpCheck final : public ProbeSession {
   public:
     HttpCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
-        : ProbeSession(io, spec), http_(std::get<config::HttpCheck>(spec.details)) {
-        if (http_.urls.empty()) http_.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+        : ProbeSession(io, with_default_url(spec)),
+          http_(std::get<config::HttpCheck>(this->spec().details)) {
         if (http_.tls) {
             // An SSL_CTX costs tens of KiB: plain HTTP_GET targets have none.
             tls_context_.emplace(asio::ssl::context::tls_client);
@@ -61,6 +61,14 @@ class HttpCheck final : public ProbeSession {
     }
 
   private:
+    // A checker without a url fetches "/"; kept in the session's own spec
+    // rather than in a second copy of the checker.
+    static ProbeSpec with_default_url(ProbeSpec spec) {
+        auto& http = std::get<config::HttpCheck>(spec.details);
+        if (http.urls.empty()) http.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+        return spec;
+    }
+
     // Every close aborts with RST: by then the reply is read (or the probe
     // has failed), and neither end keeps a TIME_WAIT per probe.
     void close() {
@@ -196,7 +204,7 @@ class HttpCheck final : public ProbeSession {
             {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
     }
 
-    config::HttpCheck http_;
+    const config::HttpCheck& http_;  ///< in spec()
     std::optional<asio::ssl::context> tls_context_;
     bool verify_ = false;
     std::optional<tcp::socket> plain_;
