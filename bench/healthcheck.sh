@@ -166,7 +166,7 @@ window_lateness() {
 
 declare -A result
 run_checks() {  # run_checks DAEMON CHECK
-    local name=$1 check=$2 extra="" t0 t1 c0 c1 pids stats late
+    local name=$1 check=$2 extra="" t0 t1 c0 c1 pids stats late rss
     [ "$name" = healthcheckd ] && extra="    metrics_listen healthcheckd 127.0.0.1:9464"
     gen_config "$check" "$servers" "$delay_loop" "$extra" > "$work/$name-$check.conf"
     t0=$(now)
@@ -196,7 +196,7 @@ run_checks() {  # run_checks DAEMON CHECK
     [ "$name" = healthcheckd ] && within1=$(lateness_within)
     sleep 0.5
     stats=$(tail -n 1 "$work/responder.out")
-    local cpu_min user_min sys_min rss p99 probes per_probe_us
+    local cpu_min user_min sys_min p99 probes per_probe_us
     read -r u0 s0 <<< "$c0"
     read -r u1 s1 <<< "$c1"
     user_min=$(echo "($u1 - $u0) / $ticks / ($t1 - $t0) * 60" | bc -l)
