@@ -6,6 +6,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
+#include <memory>
 #include <optional>
 
 #include "healthcheck/http_response.hpp"
@@ -86,9 +87,10 @@ class HttpCheck final : public ProbeSession {
 
     // Between probes a session holds no buffers (10,000 idle targets would
     // otherwise keep them all).
+    // (Swap, not `= {}`: moving an empty string in keeps the old allocation.)
     void release_buffers() {
-        received_ = {};
-        request_ = {};
+        std::string().swap(received_);
+        std::string().swap(request_);
     }
 
     void fail(std::uint64_t probe, FailureReason reason, std::string detail) {
@@ -103,7 +105,7 @@ class HttpCheck final : public ProbeSession {
         tls_.reset();
         plain_.reset();
         if (http_.tls) {
-            tls_.emplace(io(), *tls_context_);
+            tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io(), *tls_context_);
         } else {
             plain_.emplace(io());
         }
@@ -208,7 +210,9 @@ class HttpCheck final : public ProbeSession {
     std::optional<asio::ssl::context> tls_context_;
     bool verify_ = false;
     std::optional<tcp::socket> plain_;
-    std::optional<asio::ssl::stream<tcp::socket>> tls_;
+    // On the heap: an idle ssl::stream is hundreds of bytes, and plain
+    // HTTP_GET sessions (most of them) never have one.
+    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
     std::size_t url_index_ = 0;
     std::string request_;
     std::string received_;
