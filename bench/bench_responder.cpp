@@ -48,14 +48,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: bench_responder PORT INTERVAL_MS\n");
         return 2;
     }
-    // Signals first: the bench may signal as soon as it sees the listener.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGUSR1);
-    sigaddset(&signals, SIGUSR2);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigprocmask(SIG_BLOCK, &signals, nullptr);
     const auto port = static_cast<std::uint16_t>(std::atoi(argv[1]));
     const std::int64_t interval_us = std::atoll(argv[2]) * 1000;
 
@@ -69,6 +61,13 @@ int main(int argc, char** argv) {
     if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) die("bind");
     if (::listen(listener, 65535) != 0) die("listen");
 
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGUSR1);
+    sigaddset(&signals, SIGUSR2);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &signals, nullptr);
     const int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
 
     const int epoll = ::epoll_create1(EPOLL_CLOEXEC);

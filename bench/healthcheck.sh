@@ -65,10 +65,6 @@ ip netns exec "$ns" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_bac
 "${in_client[@]}" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" net.ipv4.tcp_tw_reuse=1
 ip netns exec "$ns" "$build/bin/bench_responder" 80 $((delay_loop * 1000)) > "$work/responder.out" &
 responder_pid=$!
-for _ in $(seq 1 100); do  # listening, so its signals are blocked (SIGUSR2 below)
-    ip netns exec "$ns" ss -Hltn 'sport = :80' | grep -q . && break
-    sleep 0.1
-done
 
 # real_server_address INDEX [NET]: 10.NET.x.y, 250 hosts per /24.
 address() { echo "10.${2:-200}.$(($1 / 250)).$(($1 % 250 + 1))"; }
