@@ -5,9 +5,7 @@
 // check that only connects is accepted and closed. It also measures how
 // regularly each address is probed: the gap between two probes of one
 // address minus INTERVAL_MS is its lateness. SIGUSR1 prints the lateness
-// quantiles of the probes since the last SIGUSR1 and starts a new window;
-// SIGUSR2 forgets every address (a new daemon starts: its first probe of an
-// address is no gap).
+// quantiles of the probes since the last SIGUSR1 and starts a new window.
 //   bench_responder PORT INTERVAL_MS
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -64,7 +62,6 @@ int main(int argc, char** argv) {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGUSR1);
-    sigaddset(&signals, SIGUSR2);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     sigprocmask(SIG_BLOCK, &signals, nullptr);
@@ -112,10 +109,6 @@ int main(int argc, char** argv) {
             } else if (fd == signal_fd) {
                 signalfd_siginfo info{};
                 if (::read(signal_fd, &info, sizeof info) != sizeof info) continue;
-                if (info.ssi_signo == SIGUSR2) {
-                    last_probe.clear();
-                    continue;
-                }
                 if (info.ssi_signo != SIGUSR1) return 0;
                 std::sort(lateness.begin(), lateness.end());
                 const auto at = [&](double q) -> double {

@@ -115,8 +115,6 @@ now() { date +%s.%N; }
 
 # start_daemon NAME CONFIG: runs healthcheckd or keepalived --check.
 start_daemon() {
-    kill -USR2 "$responder_pid"  # gaps are measured within one daemon's run
-    sleep 0.2
     if [ "$1" = healthcheckd ]; then
         local dry=()
         [ "$dry_run" = 1 ] && dry=(--dry-run)
@@ -182,8 +180,7 @@ run_checks() {  # run_checks DAEMON CHECK
     t1=$(now)
     local ready
     ready=$(echo "$t1 - $t0" | bc -l)
-    # Two rounds: the first one (every server coming up) is start-up, not steady state.
-    sleep $((2 * delay_loop + 10))
+    sleep $((delay_loop + 10))  # first round of checks done
     pids=$(pids_of "$daemon_pid")
     local within0="" within1=""
     [ "$name" = healthcheckd ] && within0=$(lateness_within)
@@ -291,4 +288,4 @@ done
 for check in ${HC_CHECKS:-tcp http}; do
     echo "$check healthcheckd own lateness in the window: ${result[healthcheckd-$check-own]}"
 done
-[ "$reload_servers" -eq 0 ] || echo "reload 10% of $reload_servers: healthcheckd ${result[healthcheckd-reload]} s, keepalived ${result[keepalived-reload]} s (goal < 1 s)"
+[ "$reload_servers" -gt 0 ] && echo "reload 10% of $reload_servers: healthcheckd ${result[healthcheckd-reload]} s, keepalived ${result[keepalived-reload]} s (goal < 1 s)"
