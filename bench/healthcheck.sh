@@ -288,4 +288,4 @@ done
 for check in ${HC_CHECKS:-tcp http}; do
     echo "$check healthcheckd own lateness in the window: ${result[healthcheckd-$check-own]}"
 done
-[ "$reload_servers" -gt 0 ] && echo "reload 10% of $reload_servers: healthcheckd ${result[healthcheckd-reload]} s, keepalived ${result[keepalived-reload]} s (goal < 1 s)"
+[ "$reload_servers" -eq 0 ] || echo "reload 10% of $reload_servers: healthcheckd ${result[healthcheckd-reload]} s, keepalived ${result[keepalived-reload]} s (goal < 1 s)"
