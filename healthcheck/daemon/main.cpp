@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // healthcheckd: health checks that keep IPVS real servers in step with
 // reality. Thin main: options, wiring, signals.
+#include <malloc.h>
 #include <systemd/sd-daemon.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <iostream>
@@ -122,6 +124,8 @@ int run(const Options& options) {
     NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
     monitor.load(nft_sync.apply(loaded.config));
     auto current = loaded.config;
+    // Parsing a large file leaves much of the heap free but resident: give it back.
+    malloc_trim(0);
 
     std::string socket_path = options.control_socket.value_or("");
     if (socket_path.empty()) {
@@ -174,6 +178,19 @@ int run(const Options& options) {
     };
     listen_metrics(*current);
 
+    // Probe rounds and reloads free memory in the middle of the heap, which
+    // glibc keeps resident (about 18 MiB of 84 at 10,000 targets): return it.
+    boost::asio::steady_timer trim_timer(io);
+    std::function<void()> arm_trim = [&] {
+        trim_timer.expires_after(std::chrono::seconds(30));
+        trim_timer.async_wait([&](const boost::system::error_code& error) {
+            if (error) return;
+            malloc_trim(0);
+            arm_trim();
+        });
+    };
+    arm_trim();
+
     boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int signal) {
@@ -191,6 +208,7 @@ int run(const Options& options) {
                     // servers it cost more than the reload itself; load()
                     // keeps what is unchanged and applies only the difference.
                     monitor.load(nft_sync.apply(reloaded.config));
+                    malloc_trim(0);
                     current = reloaded.config;
                     listen_metrics(*current);
                     const auto ms = [](auto from, auto to) {
@@ -209,6 +227,7 @@ int run(const Options& options) {
             log(Priority::notice, "stopping; the IPVS table is left as it is");
             sd_notify(0, "STOPPING=1");
             monitor.stop();
+            trim_timer.cancel();
             nft_sync.remove();
             control.reset();
             exporter.reset();

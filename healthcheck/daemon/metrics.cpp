@@ -49,6 +49,18 @@ std::string Monitor::metrics() const {
     out.family("healthcheckd_check_lateness_count", Type::counter,
                "Probes whose lateness was recorded.");
     out.sample("healthcheckd_check_lateness_count", static_cast<double>(lateness.count()));
+    out.family("healthcheckd_check_lateness_within_total", Type::counter,
+               "Probes since start-up that started less than `le` seconds late.");
+    for (const auto& [name, bound] : {std::pair{"0.001", 1'000},
+                                      {"0.005", 5'000},
+                                      {"0.01", 10'000},
+                                      {"0.02", 20'000},
+                                      {"0.05", 50'000},
+                                      {"0.1", 100'000},
+                                      {"0.5", 500'000},
+                                      {"1", 1'000'000}})
+        out.sample("healthcheckd_check_lateness_within_total", {{"le", name}},
+                   static_cast<double>(lateness.count_at_most(Duration{bound})));
     out.family("healthcheckd_scripts_total", Type::counter,
                "Notify scripts started, by outcome so far.");
     out.sample("healthcheckd_scripts_total", {{"outcome", "started"}},

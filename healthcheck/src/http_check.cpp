@@ -6,6 +6,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
+#include <memory>
 #include <optional>
 
 #include "healthcheck/http_response.hpp"
@@ -19,13 +20,14 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::size_t kReadChunk = 16 * 1024;
+// A health-check reply usually fits in one read of this size.
+constexpr std::size_t kReadChunk = 4 * 1024;
 
 class HttpCheck final : public ProbeSession {
   public:
     HttpCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
-        : ProbeSession(io, spec), http_(std::get<config::HttpCheck>(spec.details)) {
-        if (http_.urls.empty()) http_.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+        : ProbeSession(io, with_default_url(spec)),
+          http_(std::get<config::HttpCheck>(this->spec().details)) {
         if (http_.tls) {
             // An SSL_CTX costs tens of KiB: plain HTTP_GET targets have none.
             tls_context_.emplace(asio::ssl::context::tls_client);
@@ -54,13 +56,25 @@ class HttpCheck final : public ProbeSession {
 
     void start_probe() override { fetch(generation(), 0); }
 
-    void abort_probe() override { close(); }
+    void abort_probe() override {
+        close();  // cancels the pending operations before their buffers go
+        release_buffers();
+    }
 
   private:
+    // A checker without a url fetches "/"; kept in the session's own spec
+    // rather than in a second copy of the checker.
+    static ProbeSpec with_default_url(ProbeSpec spec) {
+        auto& http = std::get<config::HttpCheck>(spec.details);
+        if (http.urls.empty()) http.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+        return spec;
+    }
+
+    // Every close aborts with RST: by then the reply is read (or the probe
+    // has failed), and neither end keeps a TIME_WAIT per probe.
     void close() {
-        error_code ignored;
-        if (tls_) tls_->lowest_layer().close(ignored);
-        if (plain_) plain_->close(ignored);
+        if (tls_) detail::close_with_reset(tls_->next_layer());
+        if (plain_) detail::close_with_reset(*plain_);
     }
 
     tcp::socket& lowest() { return tls_ ? tls_->next_layer() : *plain_; }
@@ -71,11 +85,12 @@ class HttpCheck final : public ProbeSession {
         return config::address_port_string(spec().address, spec().port);
     }
 
-    // Between probes a session holds no read buffers (10,000 idle targets
-    // would otherwise keep 16 KiB each).
+    // Between probes a session holds no buffers (10,000 idle targets would
+    // otherwise keep them all).
+    // (Swap, not `= {}`: moving an empty string in keeps the old allocation.)
     void release_buffers() {
-        chunk_ = {};
-        received_ = {};
+        std::string().swap(received_);
+        std::string().swap(request_);
     }
 
     void fail(std::uint64_t probe, FailureReason reason, std::string detail) {
@@ -90,7 +105,7 @@ class HttpCheck final : public ProbeSession {
         tls_.reset();
         plain_.reset();
         if (http_.tls) {
-            tls_.emplace(io(), *tls_context_);
+            tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io(), *tls_context_);
         } else {
             plain_.emplace(io());
         }
@@ -142,12 +157,16 @@ class HttpCheck final : public ProbeSession {
         }
     }
 
+    // Reads straight into the tail of received_: one buffer per probe in
+    // flight, sized for a small reply and grown only for a large one.
     void read_more(std::uint64_t probe) {
-        chunk_.resize(kReadChunk);
-        auto on_read = [self = shared_from_this(), this, probe](const error_code& ec,
-                                                                std::size_t n) {
+        const std::size_t kept = received_.size();
+        received_.resize(std::max(received_.capacity(), kept + kReadChunk));
+        const auto room = asio::buffer(received_.data() + kept, received_.size() - kept);
+        auto on_read = [self = shared_from_this(), this, probe, kept](const error_code& ec,
+                                                                      std::size_t n) {
             if (probe != generation()) return;
-            received_.append(chunk_.data(), n);
+            received_.resize(kept + n);
             // A peer that closes without close_notify has still sent its reply.
             const bool at_eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
             if (ec && !at_eof) return fail(probe, detail::classify(ec), "read: " + ec.message());
@@ -162,9 +181,9 @@ class HttpCheck final : public ProbeSession {
             }
         };
         if (tls_) {
-            tls_->async_read_some(asio::buffer(chunk_), std::move(on_read));
+            tls_->async_read_some(room, std::move(on_read));
         } else {
-            plain_->async_read_some(asio::buffer(chunk_), std::move(on_read));
+            plain_->async_read_some(room, std::move(on_read));
         }
     }
 
@@ -187,15 +206,16 @@ class HttpCheck final : public ProbeSession {
             {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
     }
 
-    config::HttpCheck http_;
+    const config::HttpCheck& http_;  ///< in spec()
     std::optional<asio::ssl::context> tls_context_;
     bool verify_ = false;
     std::optional<tcp::socket> plain_;
-    std::optional<asio::ssl::stream<tcp::socket>> tls_;
+    // On the heap: an idle ssl::stream is hundreds of bytes, and plain
+    // HTTP_GET sessions (most of them) never have one.
+    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
     std::size_t url_index_ = 0;
     std::string request_;
     std::string received_;
-    std::vector<char> chunk_;
 };
 
 }  // namespace

@@ -63,6 +63,18 @@ Duration LatenessHistogram::quantile(double q) const {
     return max_;
 }
 
+std::uint64_t LatenessHistogram::count_at_most(Duration bound) const {
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < kFine + kCoarse; ++i) {
+        const std::int64_t upper =
+            i < kFine ? static_cast<std::int64_t>((i + 1) * 100)
+                      : 100'000 + static_cast<std::int64_t>((i - kFine + 1) * 10'000);
+        if (upper > bound.count()) break;
+        seen += buckets_[i];
+    }
+    return seen;
+}
+
 void Scheduler::add(TargetId id, Duration offset) {
     remove(id);
     const TimePoint due = clock_.now() + std::max(offset, Duration{0});

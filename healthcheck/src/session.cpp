@@ -32,7 +32,11 @@ std::string_view to_string(FailureReason reason) {
 }
 
 ProbeSession::ProbeSession(boost::asio::io_context& io, ProbeSpec spec)
-    : io_(io), spec_(std::move(spec)), deadline_timer_(io) {}
+    : io_(io), spec_(std::move(spec)), deadline_timer_(io) {
+    // The identity only matters to whoever shares targets; a session of each
+    // of 10,000 targets need not keep a copy.
+    spec_.identity = {};
+}
 
 void ProbeSession::run(Done done) {
     if (busy()) cancel();

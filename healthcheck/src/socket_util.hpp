@@ -44,6 +44,16 @@ inline boost::system::error_code open_socket(boost::asio::ip::tcp::socket& socke
     return ec;
 }
 
+/// Closes `socket` with a reset (SO_LINGER {on, 0}) instead of a FIN
+/// handshake: a finished probe then costs no TIME_WAIT on either end and
+/// about half the packets (RFC 793 section 3.5 allows aborting with RST).
+inline void close_with_reset(boost::asio::ip::tcp::socket& socket) {
+    if (!socket.is_open()) return;
+    boost::system::error_code ignored;
+    socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+    socket.close(ignored);
+}
+
 /// A socket error as a failure reason.
 inline FailureReason classify(const boost::system::error_code& ec) {
     namespace error = boost::asio::error;

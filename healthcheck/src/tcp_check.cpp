@@ -26,11 +26,13 @@ class TcpCheck final : public ProbeSession {
             detail::target_endpoint(spec()),
             [self = shared_from_this(), this, probe](const boost::system::error_code& ec) {
                 if (probe != generation()) return;  // aborted
-                boost::system::error_code ignored;
-                socket_.close(ignored);
                 if (ec) {
+                    boost::system::error_code ignored;
+                    socket_.close(ignored);
                     probe_finished(probe, {false, detail::classify(ec), ec.message(), {}, {}, {}});
                 } else {
+                    // Up once connected (TCP_CHECK); the connection is then aborted.
+                    detail::close_with_reset(socket_);
                     probe_finished(probe, {true, FailureReason::none, "connected", {}, {}, {}});
                 }
             });

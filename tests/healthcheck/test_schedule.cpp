@@ -145,3 +145,21 @@ TEST_CASE("lateness quantiles over fine, coarse and overflow buckets", "[schedul
     CHECK(histogram.quantile(1.0) == 30s);
     CHECK(histogram.max() == 30s);
 }
+
+TEST_CASE("lateness counts below a bound can be differenced over a window", "[schedule]") {
+    LatenessHistogram histogram;
+    CHECK(histogram.count_at_most(20ms) == 0);
+    histogram.record(250us);  // bucket [200, 300) us
+    histogram.record(19ms);   // bucket [19.0, 19.1) ms
+    histogram.record(20ms);   // bucket [20.0, 20.1) ms: not below 20 ms
+    histogram.record(150ms);  // coarse bucket [150, 160) ms
+    histogram.record(30s);    // overflow
+    CHECK(histogram.count_at_most(300us) == 1);
+    CHECK(histogram.count_at_most(299us) == 0);
+    CHECK(histogram.count_at_most(20ms) == 2);
+    CHECK(histogram.count_at_most(20100us) == 3);
+    CHECK(histogram.count_at_most(160ms) == 4);
+    CHECK(histogram.count_at_most(1s) == 4);
+    histogram.record(1ms);
+    CHECK(histogram.count_at_most(20ms) == 3);  // cumulative: only ever grows
+}

@@ -38,6 +38,10 @@ class LatenessHistogram {
     /// The upper bound of the bucket holding quantile q (0..1); 0 when empty.
     [[nodiscard]] Duration quantile(double q) const;
     [[nodiscard]] std::uint64_t count() const { return count_; }
+    /// Samples in the buckets whose upper bound is at most `bound` (all less
+    /// than `bound` late): a
+    /// cumulative count that a reader can difference between two moments.
+    [[nodiscard]] std::uint64_t count_at_most(Duration bound) const;
     [[nodiscard]] Duration max() const { return max_; }
 
   private:

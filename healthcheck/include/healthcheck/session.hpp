@@ -81,6 +81,7 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
 
     [[nodiscard]] bool busy() const { return done_ != nullptr; }
     [[nodiscard]] const ProbeCounters& counters() const { return counters_; }
+    /// The spec the session was made with, less its identity.
     [[nodiscard]] const ProbeSpec& spec() const { return spec_; }
 
   protected:
