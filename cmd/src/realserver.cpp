@@ -148,7 +148,8 @@ std::vector<std::string> sysctls_for(const RealServerRequest& request) {
     if (request.mode == RealServerMode::DirectRouting)
         return {conf("all", "arp_ignore"), conf("all", "arp_announce"),
                 conf(request.interface, "arp_ignore"), conf(request.interface, "arp_announce")};
-    return {conf("all", "rp_filter"), conf(kTunnel4, "rp_filter")};
+    return {conf("all", "rp_filter"), conf(kTunnel4, "rp_filter"), conf("all", "arp_ignore"),
+            conf("all", "arp_announce")};
 }
 
 std::variant<std::vector<Change>, std::string> plan_setup(const RealServerRequest& request,
@@ -183,6 +184,13 @@ std::variant<std::vector<Change>, std::string> plan_setup(const RealServerReques
         // reverse-path filtering would drop them (effective value: max(all, dev)).
         want_sysctl(plan, view, conf("all", "rp_filter"), "0");
         want_sysctl(plan, view, conf(kTunnel4, "rp_filter"), "0");
+        // The VIP on tunl0 is a local address too: without these the real
+        // server answers ARP for it and sources ARP requests from it, and a
+        // router sharing its LAN learns the VIP at the real server's MAC
+        // (the "ARP problem" of LVS-TUN as of LVS-DR; the effective value is
+        // max(all, dev), so "all" covers every interface).
+        want_sysctl(plan, view, conf("all", "arp_ignore"), "1");
+        want_sysctl(plan, view, conf("all", "arp_announce"), "2");
     }
     if (!v6.empty()) want_tunnel(plan, view, kTunnel6, "ip6tnl", v6);
     return plan;

@@ -79,6 +79,8 @@ else
     check "IPv6 VIP /128 on ip6tnl0" has_addr ip6tnl0 2001:db8::80/128
     check "all.rp_filter = 0" sysctl_is net.ipv4.conf.all.rp_filter 0
     check "tunl0.rp_filter = 0" sysctl_is net.ipv4.conf.tunl0.rp_filter 0
+    check "all.arp_ignore = 1" sysctl_is net.ipv4.conf.all.arp_ignore 1
+    check "all.arp_announce = 2" sysctl_is net.ipv4.conf.all.arp_announce 2
 fi
 after_setup=$(snapshot)
 

@@ -63,14 +63,16 @@ TEST_CASE("DR setup is idempotent and checks the interface", "[realserver]") {
     CHECK(std::get<std::string>(plan_setup(r, view)) == "interface 'eth9' does not exist");
 }
 
-TEST_CASE("TUN setup: tunnels created and up, rp_filter off", "[realserver]") {
+TEST_CASE("TUN setup: tunnels created and up, rp_filter off, ARP sysctls as for DR",
+          "[realserver]") {
     auto plan = plan_setup(request(RealServerMode::Tunnel, {"192.0.2.1", "2001:db8::1"}), fresh());
     CHECK(described(std::get<std::vector<Change>>(plan)) ==
-          std::vector<std::string>{"create tunl0 (ipip module)", "set tunl0 up",
-                                   "add 192.0.2.1/32 to tunl0",
-                                   "set net.ipv4.conf.tunl0.rp_filter = 0 (was not yet present)",
-                                   "create ip6tnl0 (ip6tnl module)", "set ip6tnl0 up",
-                                   "add 2001:db8::1/128 to ip6tnl0"});
+          std::vector<std::string>{
+              "create tunl0 (ipip module)", "set tunl0 up", "add 192.0.2.1/32 to tunl0",
+              "set net.ipv4.conf.tunl0.rp_filter = 0 (was not yet present)",
+              "set net.ipv4.conf.all.arp_ignore = 1 (was 0)",
+              "set net.ipv4.conf.all.arp_announce = 2 (was 0)", "create ip6tnl0 (ip6tnl module)",
+              "set ip6tnl0 up", "add 2001:db8::1/128 to ip6tnl0"});
     auto view = fresh();
     view.links["tunl0"] = false;
     view.sysctls["net/ipv4/conf/all/rp_filter"] = "1";
@@ -78,7 +80,9 @@ TEST_CASE("TUN setup: tunnels created and up, rp_filter off", "[realserver]") {
     auto existing = plan_setup(request(RealServerMode::Tunnel, {"192.0.2.1"}), view);
     CHECK(described(std::get<std::vector<Change>>(existing)) ==
           std::vector<std::string>{"set tunl0 up", "add 192.0.2.1/32 to tunl0",
-                                   "set net.ipv4.conf.all.rp_filter = 0 (was 1)"});
+                                   "set net.ipv4.conf.all.rp_filter = 0 (was 1)",
+                                   "set net.ipv4.conf.all.arp_ignore = 1 (was 0)",
+                                   "set net.ipv4.conf.all.arp_announce = 2 (was 0)"});
 }
 
 TEST_CASE("teardown undoes what was recorded, skipping what is gone", "[realserver]") {

@@ -54,7 +54,7 @@ def main():
     host, port, path = u.hostname, u.port or 80, u.path or "/"
     log = open(a.log, "w") if a.log else None
     sources = a.source.split(",") if a.source else [None]
-    servers, errors, by_source = {}, {}, {}
+    servers, errors, by_source, messages = {}, {}, {}, []
     sent = ok = 0
     first_fail = last_fail = None
     began = time.time()
@@ -73,6 +73,8 @@ def main():
             seen[what] = seen.get(what, 0) + 1
         else:
             errors[what.split(":")[0]] = errors.get(what.split(":")[0], 0) + 1
+            if len(messages) < 5:
+                messages.append(f"request {sent} at +{start - began:.2f} s: {what}")
             first_fail = start if first_fail is None else first_fail
             last_fail = end
         if log:
@@ -86,6 +88,7 @@ def main():
         "failed": sent - ok,
         "servers": dict(sorted(servers.items())),
         "errors": errors,
+        "messages": messages,
         "by_source": by_source,
         "began": began,
         "ended": time.time(),
