@@ -23,8 +23,8 @@ LoadResult load(const std::string& name, ReadTokens read_tokens) {
     Diagnostics diagnostics;
     LoadResult result;
     try {
-        const auto tokens = read_tokens(diagnostics);
-        const auto statements = parse_statements(tokens, diagnostics);
+        // The tokens are freed once they are statements, before the build.
+        const auto statements = parse_statements(read_tokens(diagnostics), diagnostics);
         auto config = build_config(statements, diagnostics);
         if (!diagnostics.has_errors()) {
             result.config = std::make_shared<const Config>(std::move(config));
