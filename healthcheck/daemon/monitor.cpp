@@ -117,7 +117,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     kept->virtual_server_groups = config->virtual_server_groups;
     kept->virtual_servers = config->virtual_servers;
     for (auto& vs : kept->virtual_servers)
-        for (auto& rs : vs.real_servers) rs.checkers = {};
+        for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
 
     std::vector<Server> servers;
     std::vector<CheckerState> checkers;
@@ -235,7 +235,10 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     for (const auto& key : owned) owned_.insert(key);
     const auto old_config = config_;
     checkers_ = std::move(checkers);
+    checkers_.shrink_to_fit();
     servers_ = std::move(servers);
+    servers_.shrink_to_fit();
+    targets_.shrink_to_fit();
     drains_ = std::move(drains);
     config.reset();
     config_ = std::move(kept);
