@@ -119,6 +119,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     for (auto& vs : kept->virtual_servers)
         for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
 
+    DetailsCache details_cache;  // equal checker settings: one copy for all sessions
     std::vector<Server> servers;
     std::vector<CheckerState> checkers;
     std::map<ServerIndex, DrainState> drains;
@@ -149,7 +150,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
                 }
             for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
                 const auto& checker = rs.checkers[i];
-                ProbeSpec spec = probe_spec(vs, rs, checker);
+                ProbeSpec spec = probe_spec(vs, rs, checker, &details_cache);
                 TargetId id;
                 bool existed = false;
                 if (const auto found = by_identity.find(spec.identity);
