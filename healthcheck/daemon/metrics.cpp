@@ -71,19 +71,24 @@ std::string Monitor::metrics() const {
 
     struct Row {
         std::vector<Label> labels;
-        const config::VirtualServer* vs;
+        const Server* server;
         const config::RealServer* rs;
         ServerHealth health;
     };
     std::vector<Row> rows;
-    for (const auto& vs : config_->virtual_servers)
-        for (const auto& rs : vs.real_servers) {
-            const auto found = health_.find(ServerRef{vs.key(), rs.key()});
-            rows.push_back({{{"virtual_server", vs.key()}, {"real_server", rs.key()}},
-                            &vs,
-                            &rs,
-                            found == health_.end() ? ServerHealth{} : found->second});
+    rows.reserve(servers_.size());
+    const config::VirtualServer* last_vs = nullptr;
+    std::string vs_key;
+    for (const auto& server : servers_) {
+        if (server.vs != last_vs) {
+            last_vs = server.vs;
+            vs_key = last_vs->key();
         }
+        rows.push_back({{{"virtual_server", vs_key}, {"real_server", server.rs->key()}},
+                        &server,
+                        server.rs,
+                        health_[rows.size()]});
+    }
 
     out.family("healthcheckd_real_server_up", Type::gauge,
                "1 when the checks say up, 0 when down, -1 before any verdict.");
@@ -104,40 +109,33 @@ std::string Monitor::metrics() const {
                    effective_weight(*row.rs, row.health));
     out.family("healthcheckd_real_server_transitions_total", Type::counter,
                "Up/down verdict changes since start-up.");
-    for (const auto& row : rows) {
-        const auto found = server_transitions_.find(ServerRef{row.vs->key(), row.rs->key()});
+    for (const auto& row : rows)
         out.sample("healthcheckd_real_server_transitions_total", row.labels,
-                   found == server_transitions_.end() ? 0.0 : static_cast<double>(found->second));
-    }
+                   static_cast<double>(row.server->transitions));
 
     // Per checker: the probe target's latency and failures (shared targets
     // report the same numbers under each server that uses them).
-    const auto checker_labels = [](const Row& row, std::size_t index) {
+    const auto checker_labels = [this](const Row& row, std::size_t index) {
         auto labels = row.labels;
-        labels.push_back({"checker", std::string(config::to_string(row.rs->checkers[index].type)) +
-                                         "#" + std::to_string(index)});
+        const auto type = checkers_[row.server->first_checker + index].type;
+        labels.push_back(
+            {"checker", std::string(config::to_string(type)) + "#" + std::to_string(index)});
         return labels;
     };
     const auto session_of = [&](const Row& row, std::size_t index) -> const ProbeSession* {
-        const auto state =
-            checkers_.find(CheckerKey{ServerRef{row.vs->key(), row.rs->key()}, index});
-        if (state == checkers_.end()) return nullptr;
-        const auto id = target_by_identity_.find(state->second.identity);
-        if (id == target_by_identity_.end()) return nullptr;
-        const auto target = targets_.find(id->second);
-        return target == targets_.end() ? nullptr : target->second.session.get();
+        return targets_[checkers_[row.server->first_checker + index].target].session.get();
     };
     out.family("healthcheckd_check_latency_seconds", Type::gauge,
                "Duration of the checker's last probe.");
     for (const auto& row : rows)
-        for (std::size_t i = 0; i < row.rs->checkers.size(); ++i)
+        for (std::size_t i = 0; i < row.server->checker_count; ++i)
             if (const auto* session = session_of(row, i))
                 out.sample("healthcheckd_check_latency_seconds", checker_labels(row, i),
                            seconds(session->counters().last_latency));
     out.family("healthcheckd_check_failures_total", Type::counter,
                "Failed probes of the checker, by reason.");
     for (const auto& row : rows)
-        for (std::size_t i = 0; i < row.rs->checkers.size(); ++i)
+        for (std::size_t i = 0; i < row.server->checker_count; ++i)
             if (const auto* session = session_of(row, i))
                 for (const auto& [reason, count] : session->counters().failures) {
                     auto labels = checker_labels(row, i);

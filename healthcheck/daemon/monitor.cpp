@@ -4,15 +4,12 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "log.hpp"
 
 namespace ipvsctl::healthcheck {
 namespace {
-
-std::string label(const ServerRef& ref) {
-    return "[" + ref.virtual_server + " -> " + ref.real_server + "]";
-}
 
 std::string_view to_string(ServerVerdict verdict) {
     switch (verdict) {
@@ -78,131 +75,214 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       lag_timer_(io),
       scripts_(io, session_options_.script_user) {}
 
+std::string Monitor::label(ServerIndex server) const {
+    return "[" + servers_[server].vs->key() + " -> " + servers_[server].rs->key() + "]";
+}
+
 void Monitor::load(std::shared_ptr<const config::Config> config) {
     const bool first = config_ == nullptr;
-    std::map<CheckerKey, CheckerState> checkers;
-    std::map<std::string, std::set<CheckerKey>> wanted;  // identity -> subscribers
-    std::map<std::string, ProbeSpec> specs;
     std::set<ServiceKey> owned;
 
-    for (const auto& vs : config->virtual_servers) {
+    // The servers of the configuration in force, by key: a reload carries
+    // their state over (the old configuration is alive until the end).
+    std::unordered_map<std::string, ServerIndex> old_servers;
+    old_servers.reserve(servers_.size());
+    for (ServerIndex i = 0; i < servers_.size();) {
+        const config::VirtualServer* vs = servers_[i].vs;
+        const std::string vs_key = vs->key() + '\n';
+        for (; i < servers_.size() && servers_[i].vs == vs; ++i)
+            old_servers.emplace(vs_key + servers_[i].rs->key(), i);
+    }
+    // The targets there are, by identity; the ones no checker takes are removed.
+    std::unordered_map<std::string, TargetId> by_identity;
+    by_identity.reserve(target_count_);
+    const std::size_t old_slots = targets_.size();
+    for (TargetId id = 0; id < old_slots; ++id) {
+        auto& target = targets_[id];
+        if (!target.session) continue;
+        by_identity.emplace(target.identity, id);
+        target.first_subscriber = kNone;
+    }
+    std::vector<bool> wanted(old_slots, false);
+    std::vector<bool> fresh(old_slots, false);  // created by this load
+    std::vector<std::uint32_t> last_subscriber(old_slots, kNone);
+    std::vector<TargetId> added_targets;
+
+    // What the monitor keeps of the configuration: its virtual servers
+    // without checkers (each probe target's session holds its own resolved
+    // copy, and servers_ and checkers_ the rest), and nothing of VRRP. The
+    // checkers were about a third of the daemon's heap at 10,000 servers.
+    auto kept = std::make_shared<config::Config>();
+    kept->global_defs = config->global_defs;
+    kept->virtual_server_groups = config->virtual_server_groups;
+    kept->virtual_servers = config->virtual_servers;
+    for (auto& vs : kept->virtual_servers)
+        for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
+
+    DetailsCache details_cache;  // equal checker settings: one copy for all sessions
+    std::vector<Server> servers;
+    std::vector<CheckerState> checkers;
+    std::map<ServerIndex, DrainState> drains;
+    std::set<std::string> virtual_server_keys;
+    for (std::size_t v = 0; v < config->virtual_servers.size(); ++v) {
+        const auto& vs = config->virtual_servers[v];
         for (const auto& key : service_keys(vs, config->virtual_server_groups)) owned.insert(key);
-        const std::string vs_key = vs.key();
-        for (const auto& rs : vs.real_servers) {
-            const ServerRef ref{vs_key, rs.key()};
+        const std::string vs_key = *virtual_server_keys.insert(vs.key()).first;
+        for (std::size_t r = 0; r < vs.real_servers.size(); ++r) {
+            const auto& rs = vs.real_servers[r];
+            const auto index = static_cast<ServerIndex>(servers.size());
+            Server server;
+            server.vs = &kept->virtual_servers[v];
+            server.rs = &kept->virtual_servers[v].real_servers[r];
+            server.first_checker = static_cast<std::uint32_t>(checkers.size());
+            server.checker_count = static_cast<std::uint32_t>(rs.checkers.size());
+            const Server* old = nullptr;
+            if (!old_servers.empty())
+                if (const auto found = old_servers.find(vs_key + '\n' + rs.key());
+                    found != old_servers.end()) {
+                    old = &servers_[found->second];
+                    server.dynamic_weight = old->dynamic_weight;
+                    server.latency = old->latency;
+                    server.transitions = old->transitions;
+                    // Drains of servers that are still configured carry over a reload.
+                    if (const auto drain = drains_.find(found->second); drain != drains_.end())
+                        drains.emplace(index, drain->second);
+                }
             for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
                 const auto& checker = rs.checkers[i];
-                ProbeSpec spec = probe_spec(vs, rs, checker);
-                const CheckerKey key{ref, i};
+                ProbeSpec spec = probe_spec(vs, rs, checker, &details_cache);
+                TargetId id;
+                bool existed = false;
+                if (const auto found = by_identity.find(spec.identity);
+                    found != by_identity.end()) {
+                    id = found->second;
+                    existed = !fresh[id];
+                } else {
+                    if (free_targets_.empty()) {
+                        id = targets_.size();
+                        targets_.emplace_back();
+                        wanted.push_back(true);
+                        fresh.push_back(true);
+                        last_subscriber.push_back(kNone);
+                    } else {
+                        id = free_targets_.back();
+                        free_targets_.pop_back();
+                    }
+                    fresh[id] = true;
+                    Target& target = targets_[id];
+                    target = Target{};
+                    target.session = make_session(io_, spec, session_options_);
+                    target.identity = spec.identity;
+                    by_identity.emplace(std::move(spec.identity), id);
+                    added_targets.push_back(id);
+                    ++target_count_;
+                }
+                wanted[id] = true;
+                const auto checker_index = static_cast<std::uint32_t>(checkers.size());
+                if (last_subscriber[id] == kNone)
+                    targets_[id].first_subscriber = checker_index;
+                else
+                    checkers[last_subscriber[id]].next_subscriber = checker_index;
+                last_subscriber[id] = checker_index;
+
                 CheckerState state;
-                state.identity = spec.identity;
+                state.target = id;
+                state.server = index;
+                state.type = checker.type;
                 state.thresholds = Thresholds::from_keepalived(checker.rise, checker.retry);
                 state.health = initial_checker_health(checker.alpha || vs.alpha);
-                // Reload keeps what an unchanged checker has learned.
-                if (const auto old = checkers_.find(key);
-                    old != checkers_.end() && old->second.identity == spec.identity) {
-                    state.health = old->second.health;
-                    state.weight = old->second.weight;
-                    state.last_detail = old->second.last_detail;
+                // Reload keeps what an unchanged checker has learned: the
+                // same probe target (identity) as the old checker at its place.
+                if (existed && old != nullptr && i < old->checker_count) {
+                    const CheckerState& before = checkers_[old->first_checker + i];
+                    if (before.target == id) {
+                        state.health = before.health;
+                        state.weight = before.weight;
+                    }
                 }
-                checkers.emplace(key, std::move(state));
-                wanted[spec.identity].insert(key);
-                specs.emplace(spec.identity, std::move(spec));
+                checkers.push_back(state);
             }
+            servers.push_back(std::move(server));
         }
     }
 
     // Targets no checker needs any more.
-    std::size_t removed = 0, added = 0;
-    for (auto it = target_by_identity_.begin(); it != target_by_identity_.end();) {
-        if (wanted.contains(it->first)) {
-            ++it;
-            continue;
-        }
-        auto& target = targets_.at(it->second);
+    std::size_t removed = 0;
+    for (TargetId id = 0; id < old_slots; ++id) {
+        auto& target = targets_[id];
+        if (!target.session || wanted[id]) continue;
         target.session->cancel();
-        scheduler_.remove(it->second);
-        targets_.erase(it->second);
-        it = target_by_identity_.erase(it);
+        scheduler_.remove(id);
+        target = Target{};
+        free_targets_.push_back(static_cast<std::uint32_t>(id));
+        --target_count_;
         ++removed;
     }
     // New targets: spread evenly at start-up, by identity on reload.
-    std::size_t index = 0;
-    for (auto& [identity, subscribers] : wanted) {
-        const auto existing = target_by_identity_.find(identity);
-        if (existing != target_by_identity_.end()) {
-            targets_.at(existing->second).subscribers = subscribers;
-            ++index;
-            continue;
-        }
-        const TargetId id = next_target_id_++;
-        Target target;
-        target.spec = specs.at(identity);
-        target.session = make_session(io_, target.spec, session_options_);
-        target.subscribers = subscribers;
-        const Duration offset = (first ? spread_offset(index, wanted.size(), target.spec.delay_loop)
-                                       : hashed_offset(identity, target.spec.delay_loop)) +
-                                warmup_delay(target.spec.warmup, random_());
-        targets_.emplace(id, std::move(target));
-        target_by_identity_.emplace(identity, id);
+    for (std::size_t k = 0; k < added_targets.size(); ++k) {
+        const TargetId id = added_targets[k];
+        const Target& target = targets_[id];
+        const ProbeSpec& spec = target.session->spec();
+        const Duration offset = (first ? spread_offset(k, added_targets.size(), spec.delay_loop)
+                                       : hashed_offset(target.identity, spec.delay_loop)) +
+                                warmup_delay(spec.warmup, random_());
         scheduler_.add(id, offset);
-        ++added;
-        ++index;
     }
+    by_identity = {};
+    old_servers = {};
 
-    checkers_ = std::move(checkers);
     // Services of the old configuration stay owned until the next
     // reconcile has removed the ones that went away.
     for (const auto& key : owned) owned_.insert(key);
     const auto old_config = config_;
-    config_ = std::move(config);
-    servers_.clear();
-    std::set<std::string> virtual_server_keys;
-    for (const auto& vs : config_->virtual_servers) {
-        const std::string vs_key = *virtual_server_keys.insert(vs.key()).first;
-        for (const auto& rs : vs.real_servers) servers_[ServerRef{vs_key, rs.key()}] = {&vs, &rs};
-    }
-    std::erase_if(dynamic_weights_,
-                  [&](const auto& entry) { return !servers_.contains(entry.first); });
-    std::erase_if(latencies_, [&](const auto& entry) { return !servers_.contains(entry.first); });
+    checkers_ = std::move(checkers);
+    checkers_.shrink_to_fit();
+    servers_ = std::move(servers);
+    servers_.shrink_to_fit();
+    targets_.shrink_to_fit();
+    drains_ = std::move(drains);
+    config.reset();
+    config_ = std::move(kept);
 
     // Weight agents are cheap: recreated on every load, spread over their interval.
-    for (auto& [id, agent] : agents_) {
-        agent.session->cancel();
-        scheduler_.remove(id);
+    for (std::size_t i = 0; i < agents_.size(); ++i) {
+        agents_[i].session->cancel();
+        scheduler_.remove(kAgentBit | i);
     }
     agents_.clear();
-    for (const auto& [ref, server] : servers_) {
-        const auto& dynamic = server.second->dynamic_weight;
+    for (ServerIndex index = 0; index < servers_.size(); ++index) {
+        auto& server = servers_[index];
+        const auto& dynamic = server.rs->dynamic_weight;
         if (!dynamic || dynamic->source != config::DynamicWeightSource::agent ||
             !dynamic->agent_port)
             continue;
         Agent agent;
-        agent.server = ref;
+        agent.server = index;
         agent.settings = *dynamic;
-        agent.spec.address = server.second->address;
+        agent.spec.address = server.rs->address;
         agent.spec.port = *dynamic->agent_port;
         agent.spec.connect_timeout = dynamic->timeout;
         agent.spec.delay_loop = dynamic->interval;
-        agent.spec.identity = "agent " + ref.virtual_server + " " + ref.real_server;
+        agent.spec.identity = "agent " + server.vs->key() + " " + server.rs->key();
         agent.session = make_agent_session(io_, agent.spec);
-        const TargetId id = next_target_id_++;
-        scheduler_.add(id, hashed_offset(agent.spec.identity, agent.spec.delay_loop));
-        agents_.emplace(id, std::move(agent));
+        server.agent = static_cast<std::uint32_t>(agents_.size());
+        scheduler_.add(kAgentBit | agents_.size(),
+                       hashed_offset(agent.spec.identity, agent.spec.delay_loop));
+        agents_.push_back(std::move(agent));
     }
 
-    // Drains of servers that are still configured carry over a reload.
-    std::erase_if(drains_, [&](const auto& entry) { return !servers_.contains(entry.first); });
     std::erase_if(availability_,
                   [&](const auto& entry) { return !virtual_server_keys.contains(entry.first); });
     health_.clear();
-    for (const auto& [ref, server] : servers_)
-        health_.emplace_hint(health_.end(), ref, server_health(ref, *server.second));
+    health_.reserve(servers_.size());
+    for (ServerIndex index = 0; index < servers_.size(); ++index)
+        health_.push_back(server_health(index));
 
     log(Priority::info, std::string(first ? "start" : "reload") + ": " +
                             std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
-                            std::to_string(targets_.size()) + " probe targets (" +
-                            std::to_string(added) + " new, " + std::to_string(removed) + " gone)");
+                            std::to_string(target_count_) + " probe targets (" +
+                            std::to_string(added_targets.size()) + " new, " +
+                            std::to_string(removed) + " gone)");
     reconcile();
     owned_ = std::move(owned);
     arm();
@@ -245,8 +325,9 @@ void Monitor::stop() {
     repair_.cancel();
     drain_timer_.cancel();
     lag_timer_.cancel();
-    for (auto& [id, target] : targets_) target.session->cancel();
-    for (auto& [id, agent] : agents_) agent.session->cancel();
+    for (auto& target : targets_)
+        if (target.session) target.session->cancel();
+    for (auto& agent : agents_) agent.session->cancel();
 }
 
 void Monitor::arm() {
@@ -267,32 +348,30 @@ void Monitor::arm() {
 
 void Monitor::on_wake() {
     for (const TargetId id : scheduler_.take_due()) {
-        if (auto agent = agents_.find(id); agent != agents_.end()) {
-            agent->second.started = clock_.now();
-            agent->second.session->run(
+        if ((id & kAgentBit) != 0) {
+            const auto index = id & ~kAgentBit;
+            if (index >= agents_.size()) continue;
+            agents_[index].started = clock_.now();
+            agents_[index].session->run(
                 [this, id](const ProbeOutcome& outcome) { on_agent_outcome(id, outcome); });
             continue;
         }
-        auto found = targets_.find(id);
-        if (found == targets_.end()) continue;
-        found->second.started = clock_.now();
+        if (id >= targets_.size() || !targets_[id].session) continue;
+        Target& target = targets_[id];
+        target.started = clock_.now();
         ++counters_.probes;
-        found->second.session->run(
-            [this, id](const ProbeOutcome& outcome) { on_outcome(id, outcome); });
+        target.session->run([this, id](const ProbeOutcome& outcome) { on_outcome(id, outcome); });
     }
     arm();
 }
 
-ServerHealth Monitor::server_health(const ServerRef& ref, const config::RealServer& rs) const {
+ServerHealth Monitor::server_health(ServerIndex index) const {
+    const Server& server = servers_[index];
     ServerHealth health;
     // A server without checkers is always up, as in keepalived.
     bool all_up = true, any_down = false;
-    CheckerKey key{ref, 0};
-    for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
-        key.index = i;
-        const auto found = checkers_.find(key);
-        if (found == checkers_.end()) continue;
-        const auto& state = found->second;
+    for (std::size_t i = 0; i < server.checker_count; ++i) {
+        const auto& state = checkers_[server.first_checker + i];
         if (state.health.health == Health::down) {
             all_up = false;
             if (!state.health.provisional) any_down = true;
@@ -300,48 +379,39 @@ ServerHealth Monitor::server_health(const ServerRef& ref, const config::RealServ
         if (state.weight) health.weight = state.weight;
     }
     // misc_dynamic decides when it speaks; dynamic_weight otherwise.
-    if (!health.weight)
-        if (const auto dynamic = dynamic_weights_.find(ref); dynamic != dynamic_weights_.end())
-            health.weight = dynamic->second;
+    if (!health.weight && server.dynamic_weight) health.weight = server.dynamic_weight;
     health.verdict =
         any_down ? ServerVerdict::down : (all_up ? ServerVerdict::up : ServerVerdict::unknown);
-    if (const auto drain = drains_.find(ref); drain != drains_.end())
+    if (const auto drain = drains_.find(index); drain != drains_.end())
         health.drain = drain->second.phase;
     return health;
 }
 
 void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
-    auto found = targets_.find(id);
-    if (found == targets_.end() || stopped_) return;
-    Target& target = found->second;
+    if (stopped_ || id >= targets_.size() || !targets_[id].session) return;
+    Target& target = targets_[id];
+    target.last_detail = outcome.detail;
     bool retry = false;
     bool server_changed = false;
-    for (const CheckerKey& key : target.subscribers) {
-        auto& state = checkers_.at(key);
+    for (std::uint32_t c = target.first_subscriber; c != kNone; c = checkers_[c].next_subscriber) {
+        auto& state = checkers_[c];
+        Server& server = servers_[state.server];
         const Health before = state.health.health;
         const auto stepped = step(state.health, outcome.success, state.thresholds);
         state.health = stepped.next;
-        state.last_detail = outcome.detail;
         if (outcome.weight && *outcome.weight != state.weight.value_or(-1)) {
             state.weight = outcome.weight;
             server_changed = true;
         }
         if (!outcome.success && in_retry(state.health, state.thresholds)) retry = true;
         if (outcome.success) {
-            const auto server = servers_.find(key.server);
-            const auto& dynamic = server == servers_.end() ? std::optional<config::DynamicWeight>{}
-                                                           : server->second.second->dynamic_weight;
+            const auto& dynamic = server.rs->dynamic_weight;
             if (dynamic && dynamic->source == config::DynamicWeightSource::response_time) {
-                const auto previous = latencies_.find(key.server);
-                const Duration smoothed = smooth_latency(
-                    previous == latencies_.end() ? std::nullopt
-                                                 : std::optional<Duration>(previous->second),
-                    outcome.latency);
-                latencies_[key.server] = smoothed;
+                const Duration smoothed = smooth_latency(server.latency, outcome.latency);
+                server.latency = smoothed;
                 const int weight = weight_from_response_time(*dynamic, smoothed);
-                const auto current = dynamic_weights_.find(key.server);
-                if (current == dynamic_weights_.end() || current->second != weight) {
-                    dynamic_weights_[key.server] = weight;
+                if (server.dynamic_weight != weight) {
+                    server.dynamic_weight = weight;
                     server_changed = true;
                 }
             }
@@ -349,7 +419,8 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
         if (stepped.changed) {
             ++counters_.transitions;
             log(outcome.success ? Priority::notice : Priority::warning,
-                label(key.server) + " " + std::string(config::to_string(target.spec.type)) + " " +
+                label(state.server) + " " +
+                    std::string(config::to_string(target.session->spec().type)) + " " +
                     std::string(to_string(before)) + " -> " +
                     std::string(to_string(state.health.health)) +
                     (outcome.success ? ""
@@ -360,34 +431,34 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
     }
     if (server_changed) {
         // Only the servers of this target's checkers can have changed
-        // (subscribers are ordered by server).
-        const ServerRef* previous = nullptr;
-        for (const CheckerKey& key : target.subscribers) {
-            if (previous != nullptr && *previous == key.server) continue;
-            previous = &key.server;
-            refresh_server(key.server);
+        // (subscribers are in server order).
+        ServerIndex previous = kNone;
+        for (std::uint32_t c = target.first_subscriber; c != kNone;
+             c = checkers_[c].next_subscriber) {
+            if (checkers_[c].server == previous) continue;
+            previous = checkers_[c].server;
+            refresh_server(previous);
         }
         request_reconcile();
     }
-    scheduler_.completed(id, target.started,
-                         retry ? target.spec.delay_before_retry : target.spec.delay_loop);
+    const ProbeSpec& spec = target.session->spec();
+    scheduler_.completed(id, target.started, retry ? spec.delay_before_retry : spec.delay_loop);
     arm();
 }
 
-void Monitor::refresh_server(const ServerRef& ref) {
-    const auto found = servers_.find(ref);
-    if (found == servers_.end()) return;
-    const auto& [vs, rs] = found->second;
-    const ServerHealth now = server_health(ref, *rs);
-    auto& old = health_[ref];
+void Monitor::refresh_server(ServerIndex index) {
+    if (index >= servers_.size()) return;
+    Server& server = servers_[index];
+    const ServerHealth now = server_health(index);
+    auto& old = health_[index];
     if (old.verdict != now.verdict) {
-        log(Priority::notice, label(ref) + " server " + std::string(to_string(old.verdict)) +
+        log(Priority::notice, label(index) + " server " + std::string(to_string(old.verdict)) +
                                   " -> " + std::string(to_string(now.verdict)));
-        ++server_transitions_[ref];
+        ++server.transitions;
     }
     const auto event = server_notification(old.verdict, now.verdict);
     old = now;
-    if (event) notify(*event, *vs, rs);
+    if (event) notify(*event, *server.vs, server.rs);
 }
 
 void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
@@ -419,9 +490,9 @@ void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
 }
 
 void Monitor::on_agent_outcome(TargetId id, const ProbeOutcome& outcome) {
-    auto found = agents_.find(id);
-    if (found == agents_.end() || stopped_) return;
-    Agent& agent = found->second;
+    const auto index = id & ~kAgentBit;
+    if (index >= agents_.size() || stopped_) return;
+    Agent& agent = agents_[index];
     agent.last_detail = outcome.detail;
     // An agent that does not answer leaves the weight as it was; the
     // checkers decide health.
@@ -432,13 +503,13 @@ void Monitor::on_agent_outcome(TargetId id, const ProbeOutcome& outcome) {
     arm();
 }
 
-void Monitor::set_dynamic_weight(const ServerRef& ref, int weight, const std::string& why) {
-    const auto current = dynamic_weights_.find(ref);
-    if (current != dynamic_weights_.end() && current->second == weight) return;
+void Monitor::set_dynamic_weight(ServerIndex index, int weight, const std::string& why) {
+    auto& current = servers_[index].dynamic_weight;
+    if (current == weight) return;
     log(Priority::info,
-        label(ref) + " dynamic weight " + std::to_string(weight) + " (" + why + ")");
-    dynamic_weights_[ref] = weight;
-    update_health(ref);
+        label(index) + " dynamic weight " + std::to_string(weight) + " (" + why + ")");
+    current = weight;
+    update_health(index);
     request_reconcile();
 }
 
@@ -473,13 +544,16 @@ void Monitor::reconcile(Read read) {
     const Table before = owned_part(*kernel_view_, owned);
 
     // Quorum per virtual server, with hysteresis against its previous state.
+    std::size_t first_server = 0;
     for (const auto& vs : config_->virtual_servers) {
+        const ServerHealth* health = health_.data() + first_server;
+        first_server += vs.real_servers.size();
         const ServiceKey first_key = service_keys(vs, config_->virtual_server_groups).front();
         const Endpoints serving(before.find(first_key), true);
         const auto in_kernel = [&](const config::RealServer& rs) {
             return serving.contains(destination_for(vs, rs));
         };
-        const std::int64_t alive = alive_weight(vs, health_, in_kernel);
+        const std::int64_t alive = alive_weight(vs, health, in_kernel);
         const std::string vs_key = vs.key();
         const auto previous = quorum_.find(vs_key);
         const bool had = previous == quorum_.end() ? alive >= vs.quorum : previous->second;
@@ -502,7 +576,7 @@ void Monitor::reconcile(Read read) {
     ReconcileInput input;
     input.virtual_servers = &config_->virtual_servers;
     input.groups = &config_->virtual_server_groups;
-    input.health = &health_;
+    input.health_in_order = &health_;
     input.current = &before;
     input.quorum = &quorum_;
     Table desired = desired_table(input);
@@ -548,7 +622,8 @@ void Monitor::reconcile(Read read) {
                             ", planned in " + ms(was_read, planned) + " ms)");
 }
 
-std::variant<ServerRef, nlohmann::json> Monitor::find_server(const nlohmann::json& request) const {
+std::variant<Monitor::ServerIndex, nlohmann::json> Monitor::find_server(
+    const nlohmann::json& request) const {
     const auto failure = [](const std::string& why) {
         return nlohmann::json{{"ok", false}, {"error", why}};
     };
@@ -565,25 +640,27 @@ std::variant<ServerRef, nlohmann::json> Monitor::find_server(const nlohmann::jso
     if (!endpoint) return failure(error);
     if (!config_) return failure("unknown service " + service_text);
     bool service_known = false;
+    ServerIndex position = 0;
     for (const auto& vs : config_->virtual_servers) {
+        const ServerIndex first = position;
+        position += static_cast<ServerIndex>(vs.real_servers.size());
         const auto keys = service_keys(vs, config_->virtual_server_groups);
         if (std::none_of(keys.begin(), keys.end(),
                          [&](const ServiceKey& key) { return service_matches(*service, key); }))
             continue;
         service_known = true;
-        for (const auto& rs : vs.real_servers) {
-            const Destination destination = destination_for(vs, rs);
+        for (ServerIndex i = 0; i < vs.real_servers.size(); ++i) {
+            const Destination destination = destination_for(vs, vs.real_servers[i]);
             if (destination.address == endpoint->address && destination.port == endpoint->port)
-                return ServerRef{vs.key(), rs.key()};
+                return first + i;
         }
     }
     if (!service_known) return failure("unknown service " + service_text);
     return failure("unknown server " + server_text + " in " + service_text);
 }
 
-void Monitor::update_health(const ServerRef& ref) {
-    if (const auto found = servers_.find(ref); found != servers_.end())
-        health_[ref] = server_health(ref, *found->second.second);
+void Monitor::update_health(ServerIndex index) {
+    if (index < servers_.size()) health_[index] = server_health(index);
 }
 
 nlohmann::json Monitor::drain(const nlohmann::json& request) {
@@ -597,7 +674,7 @@ nlohmann::json Monitor::drain(const nlohmann::json& request) {
     }
     auto found = find_server(request);
     if (auto* error = std::get_if<nlohmann::json>(&found)) return *error;
-    const ServerRef ref = std::get<ServerRef>(found);
+    const ServerIndex ref = std::get<ServerIndex>(found);
     auto& state = drains_[ref];
     if (state.since == TimePoint{}) {
         state.since = clock_.now();
@@ -615,7 +692,7 @@ nlohmann::json Monitor::drain(const nlohmann::json& request) {
 nlohmann::json Monitor::undrain(const nlohmann::json& request) {
     auto found = find_server(request);
     if (auto* error = std::get_if<nlohmann::json>(&found)) return *error;
-    const ServerRef ref = std::get<ServerRef>(found);
+    const ServerIndex ref = std::get<ServerIndex>(found);
     if (drains_.erase(ref) > 0) log(Priority::notice, label(ref) + " undrained");
     update_health(ref);
     reconcile();
@@ -645,18 +722,13 @@ void Monitor::check_drains() {
     for (auto& [ref, state] : drains_) {
         if (state.phase != DrainPhase::draining) continue;
         std::uint64_t active = 0;
-        for (const auto& vs : config_->virtual_servers) {
-            if (vs.key() != ref.virtual_server) continue;
-            for (const auto& rs : vs.real_servers) {
-                if (rs.key() != ref.real_server) continue;
-                const Destination wanted = destination_for(vs, rs);
-                for (const auto& key : service_keys(vs, config_->virtual_server_groups)) {
-                    const ServiceEntry* entry = table->find(key);
-                    if (entry == nullptr) continue;
-                    for (const auto& d : entry->destinations)
-                        if (d.same_endpoint(wanted)) active += d.active_conns;
-                }
-            }
+        const config::VirtualServer& vs = *servers_[ref].vs;
+        const Destination wanted = destination_for(vs, *servers_[ref].rs);
+        for (const auto& key : service_keys(vs, config_->virtual_server_groups)) {
+            const ServiceEntry* entry = table->find(key);
+            if (entry == nullptr) continue;
+            for (const auto& d : entry->destinations)
+                if (d.same_endpoint(wanted)) active += d.active_conns;
         }
         if (!drain_complete(active, clock_.now(), state.deadline)) continue;
         state.phase = DrainPhase::drained;
@@ -680,48 +752,46 @@ nlohmann::json Monitor::status() const {
                        {"plans_applied", counters_.plans_applied},
                        {"scripts_started", scripts_.counters().started},
                        {"scripts_failed", scripts_.counters().failed}};
-    out["probe_targets"] = targets_.size();
+    out["probe_targets"] = target_count_;
     nlohmann::json services = nlohmann::json::array();
     if (config_) {
+        ServerIndex index = 0;
         for (const auto& vs : config_->virtual_servers) {
             nlohmann::json servers = nlohmann::json::array();
             for (const auto& rs : vs.real_servers) {
-                const auto found = health_.find(ServerRef{vs.key(), rs.key()});
-                const ServerHealth health = found == health_.end() ? ServerHealth{} : found->second;
+                const Server& server = servers_[index];
+                const ServerHealth& health = health_[index];
                 nlohmann::json checkers = nlohmann::json::array();
-                for (std::size_t i = 0; i < rs.checkers.size(); ++i) {
-                    const auto state = checkers_.find(CheckerKey{ServerRef{vs.key(), rs.key()}, i});
-                    if (state == checkers_.end()) continue;
+                for (std::size_t i = 0; i < server.checker_count; ++i) {
+                    const CheckerState& state = checkers_[server.first_checker + i];
                     checkers.push_back(
-                        {{"type", config::to_string(rs.checkers[i].type)},
-                         {"state", to_string(state->second.health.health)},
-                         {"consecutive_failures", state->second.health.consecutive_failures},
-                         {"consecutive_successes", state->second.health.consecutive_successes},
-                         {"last", state->second.last_detail}});
+                        {{"type", config::to_string(state.type)},
+                         {"state", to_string(state.health.health)},
+                         {"consecutive_failures", state.health.consecutive_failures},
+                         {"consecutive_successes", state.health.consecutive_successes},
+                         {"last", targets_[state.target].last_detail}});
                 }
-                nlohmann::json server{{"server", rs.key()},
-                                      {"state", to_string(health.verdict)},
-                                      {"weight", effective_weight(rs, health)},
-                                      {"backup", rs.backup},
-                                      {"down", rs.down},
-                                      {"drain", to_string(health.drain)},
-                                      {"configured_weight", rs.weight},
-                                      {"checkers", checkers}};
-                const auto drain = drains_.find(ServerRef{vs.key(), rs.key()});
+                nlohmann::json entry{{"server", rs.key()},
+                                     {"state", to_string(health.verdict)},
+                                     {"weight", effective_weight(rs, health)},
+                                     {"backup", rs.backup},
+                                     {"down", rs.down},
+                                     {"drain", to_string(health.drain)},
+                                     {"configured_weight", rs.weight},
+                                     {"checkers", checkers}};
+                const auto drain = drains_.find(index);
                 if (drain != drains_.end() && drain->second.deadline) {
                     const auto left =
                         std::max(*drain->second.deadline - clock_.now(), TimePoint::duration{0});
-                    server["drain_seconds_left"] =
+                    entry["drain_seconds_left"] =
                         std::chrono::duration_cast<std::chrono::seconds>(left).count();
                 }
-                if (const auto latency = latencies_.find(ServerRef{vs.key(), rs.key()});
-                    latency != latencies_.end())
-                    server["response_time_ms"] =
-                        std::chrono::duration<double, std::milli>(latency->second).count();
-                for (const auto& [id, agent] : agents_)
-                    if (agent.server == ServerRef{vs.key(), rs.key()})
-                        server["agent"] = agent.last_detail;
-                servers.push_back(std::move(server));
+                if (server.latency)
+                    entry["response_time_ms"] =
+                        std::chrono::duration<double, std::milli>(*server.latency).count();
+                if (server.agent != kNone) entry["agent"] = agents_[server.agent].last_detail;
+                servers.push_back(std::move(entry));
+                ++index;
             }
             const auto quorum = quorum_.find(vs.key());
             nlohmann::json entry{{"service", vs.key()},

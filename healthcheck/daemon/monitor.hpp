@@ -7,11 +7,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <variant>
+#include <vector>
 
 #include "config/model.hpp"
 #include "healthcheck/availability.hpp"
@@ -59,33 +61,54 @@ class Monitor {
     /// Control socket `undrain`: back to the weight checks and config give.
     nlohmann::json undrain(const nlohmann::json& request);
     [[nodiscard]] const MonitorCounters& counters() const { return counters_; }
-    [[nodiscard]] std::size_t target_count() const { return targets_.size(); }
+    [[nodiscard]] std::size_t target_count() const { return target_count_; }
     [[nodiscard]] const ScriptRunner& scripts() const { return scripts_; }
 
   private:
-    /// One checker of one real server of one virtual server.
-    struct CheckerKey {
-        ServerRef server;
-        std::size_t index = 0;
-        auto operator<=>(const CheckerKey&) const = default;
+    // Everything per server, checker and target lives in vectors indexed by
+    // small integers, in configuration order: at 10,000 real servers maps
+    // keyed by (virtual server, real server) strings were ~10 MiB and most
+    // of the user CPU of each probe's outcome.
+    using ServerIndex = std::uint32_t;
+    static constexpr std::uint32_t kNone = UINT32_MAX;
+    /// Scheduler ids of weight agents: this bit and the agent's index.
+    static constexpr TargetId kAgentBit = TargetId{1} << 63;
+
+    /// One configured real server of one virtual server (points into config_,
+    /// which the monitor keeps without checkers: see load()).
+    struct Server {
+        const config::VirtualServer* vs = nullptr;
+        const config::RealServer* rs = nullptr;
+        std::uint32_t first_checker = 0;  ///< its checkers follow in checkers_
+        std::uint32_t checker_count = 0;
+        std::uint32_t agent = kNone;  ///< index in agents_
+        std::optional<int> dynamic_weight;
+        std::optional<Duration> latency;  ///< smoothed, for dynamic_weight response_time
+        std::uint64_t transitions = 0;
     };
+    /// One checker of one real server.
     struct CheckerState {
-        std::string identity;  ///< probe identity it subscribes to
+        TargetId target = 0;  ///< the probe target it subscribes to
+        ServerIndex server = 0;
+        std::uint32_t next_subscriber = kNone;  ///< the next checker of the same target
+        config::CheckerType type = config::CheckerType::tcp_check;
         Thresholds thresholds;
         CheckerHealth health;
         std::optional<int> weight;  ///< misc_dynamic
-        std::string last_detail;
     };
+    /// A probe target: one endpoint and check, shared by equal checkers.
+    /// Its id is its index in targets_; a slot without session is free.
     struct Target {
-        ProbeSpec spec;
+        std::string identity;
         std::shared_ptr<ProbeSession> session;
-        std::set<CheckerKey> subscribers;
+        std::uint32_t first_subscriber = kNone;  ///< subscribers in server order
         TimePoint started{};
+        std::string last_detail;
     };
 
     /// The weight agent of a real server with dynamic_weight agent.
     struct Agent {
-        ServerRef server;
+        ServerIndex server = 0;
         config::DynamicWeight settings;
         ProbeSpec spec;
         std::shared_ptr<ProbeSession> session;
@@ -98,8 +121,10 @@ class Monitor {
         TimePoint since{};
     };
     /// The configured server a drain request names, or an error reply.
-    std::variant<ServerRef, nlohmann::json> find_server(const nlohmann::json& request) const;
-    void update_health(const ServerRef& ref);
+    std::variant<ServerIndex, nlohmann::json> find_server(const nlohmann::json& request) const;
+    void update_health(ServerIndex server);
+    /// "[VS -> RS]" for logs.
+    [[nodiscard]] std::string label(ServerIndex server) const;
     void check_drains();
     void arm_drain_check();
 
@@ -111,12 +136,12 @@ class Monitor {
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
     void on_agent_outcome(TargetId id, const ProbeOutcome& outcome);
     /// A server's weight from dynamic_weight changed: new health, reconcile.
-    void set_dynamic_weight(const ServerRef& ref, int weight, const std::string& why);
-    ServerHealth server_health(const ServerRef& ref, const config::RealServer& rs) const;
+    void set_dynamic_weight(ServerIndex server, int weight, const std::string& why);
+    [[nodiscard]] ServerHealth server_health(ServerIndex server) const;
     void request_reconcile();
     /// Recomputes the health of `ref` (after a checker, weight or drain
     /// change), logs a verdict change and runs its notify script.
-    void refresh_server(const ServerRef& ref);
+    void refresh_server(ServerIndex server);
     /// Runs the notify script of `event`, if one is configured.
     void notify(NotifyEvent event, const config::VirtualServer& vs, const config::RealServer* rs);
     /// How reconcile() learns what the kernel holds.
@@ -142,20 +167,16 @@ class Monitor {
     TimePoint lag_expected_{};
     Duration last_lag_{};
     Duration max_lag_{};
-    std::map<ServerRef, std::uint64_t> server_transitions_;
-    std::map<ServerRef, DrainState> drains_;
-    std::map<std::string, TargetId> target_by_identity_;
-    std::map<TargetId, Target> targets_;
-    TargetId next_target_id_ = 1;
-    std::map<CheckerKey, CheckerState> checkers_;
-    std::map<TargetId, Agent> agents_;
-    /// Every configured real server, by reference (points into config_).
-    std::map<ServerRef, std::pair<const config::VirtualServer*, const config::RealServer*>>
-        servers_;
-    std::map<ServerRef, int> dynamic_weights_;
-    std::map<ServerRef, Duration> latencies_;  ///< smoothed, for dynamic_weight response_time
+    std::vector<Server> servers_;
+    /// Per server, as servers_: what reconcile() plans from.
+    std::vector<ServerHealth> health_;
+    std::vector<CheckerState> checkers_;
+    std::vector<Target> targets_;
+    std::vector<std::uint32_t> free_targets_;
+    std::size_t target_count_ = 0;
+    std::vector<Agent> agents_;
+    std::map<ServerIndex, DrainState> drains_;
     std::mt19937_64 random_{std::random_device{}()};
-    HealthMap health_;
     std::map<std::string, bool> quorum_;
     std::map<std::string, Availability> availability_;  ///< per virtual server key
     std::set<ServiceKey> owned_;

@@ -90,7 +90,11 @@ int prepare_ipvs_conntrack(const config::Config& config) {
 std::shared_ptr<const config::Config> NftSync::apply(std::shared_ptr<const config::Config> config) {
     const auto marks = nft::group_marks(*config);
     const nft::Ruleset ruleset = nft::desired_ruleset(*config, marks);
-    auto collapsed = std::make_shared<const config::Config>(nft::collapse_groups(*config, marks));
+    // Without fwmark groups there is nothing to collapse: no copy.
+    auto collapsed =
+        marks.empty()
+            ? config
+            : std::make_shared<const config::Config>(nft::collapse_groups(*config, marks));
     const std::string summary = std::to_string(ruleset.marks.size()) + " mark rules, " +
                                 std::to_string(ruleset.snats.size()) + " snat rules";
     if (dry_run_) {

@@ -27,7 +27,7 @@ class HttpCheck final : public ProbeSession {
   public:
     HttpCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
         : ProbeSession(io, with_default_url(spec)),
-          http_(std::get<config::HttpCheck>(this->spec().details)) {
+          http_(std::get<config::HttpCheck>(*this->spec().details)) {
         if (http_.tls) {
             // An SSL_CTX costs tens of KiB: plain HTTP_GET targets have none.
             tls_context_.emplace(asio::ssl::context::tls_client);
@@ -65,8 +65,11 @@ class HttpCheck final : public ProbeSession {
     // A checker without a url fetches "/"; kept in the session's own spec
     // rather than in a second copy of the checker.
     static ProbeSpec with_default_url(ProbeSpec spec) {
-        auto& http = std::get<config::HttpCheck>(spec.details);
-        if (http.urls.empty()) http.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+        const auto* shared = spec.details_if<config::HttpCheck>();
+        if (shared != nullptr && !shared->urls.empty()) return spec;
+        config::HttpCheck http = shared != nullptr ? *shared : config::HttpCheck{};
+        http.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+        spec.set_details(std::move(http));
         return spec;
     }
 

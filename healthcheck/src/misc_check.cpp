@@ -39,7 +39,8 @@ class MiscCheck final : public ProbeSession {
   public:
     MiscCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
         : ProbeSession(io, spec),
-          misc_(std::get<config::MiscCheck>(spec.details)),
+          misc_(spec.details_if<config::MiscCheck>() ? *spec.details_if<config::MiscCheck>()
+                                                     : config::MiscCheck{}),
           exit_watch_(io) {
         user_ = misc_.user ? std::optional<std::string>(misc_.user->command) : options.script_user;
     }

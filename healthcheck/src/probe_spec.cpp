@@ -27,8 +27,17 @@ void describe(std::ostream& out, const config::HttpCheck& http) {
 
 }  // namespace
 
+std::shared_ptr<const CheckDetails> DetailsCache::intern(const std::string& key,
+                                                         CheckDetails details) {
+    const auto found = known_.find(key);
+    if (found != known_.end() && *found->second == details) return found->second;
+    auto made = std::make_shared<const CheckDetails>(std::move(details));
+    if (found == known_.end()) known_.emplace(key, made);
+    return made;
+}
+
 ProbeSpec probe_spec(const config::VirtualServer& vs, const config::RealServer& rs,
-                     const config::Checker& checker) {
+                     const config::Checker& checker, DetailsCache* cache) {
     ProbeSpec spec;
     spec.type = checker.type;
     spec.address = checker.connect_ip.value_or(rs.address);
@@ -39,10 +48,20 @@ ProbeSpec probe_spec(const config::VirtualServer& vs, const config::RealServer& 
     spec.delay_loop = or_default(checker.delay_loop, or_default(vs.delay_loop, kDefaultDelayLoop));
     spec.delay_before_retry = or_default(checker.delay_before_retry, kDefaultDelayBeforeRetry);
     spec.warmup = checker.warmup;  // not part of the identity: it only delays the first probe
-    spec.details = checker.details;
-    if (auto* http = std::get_if<config::HttpCheck>(&spec.details)) {
+    CheckDetails details = checker.details;
+    if (auto* http = std::get_if<config::HttpCheck>(&details)) {
         if (!http->virtualhost && vs.virtualhost) http->virtualhost = vs.virtualhost;
     }
+
+    std::ostringstream what;  // the details' part of the identity
+    what << config::to_string(spec.type);
+    if (const auto* http = std::get_if<config::HttpCheck>(&details)) describe(what, *http);
+    if (const auto* misc = std::get_if<config::MiscCheck>(&details)) {
+        what << " misc{" << misc->path.size() << ':' << misc->path << " t=" << misc->timeout.count()
+             << " dyn=" << misc->dynamic << " user=" << (misc->user ? misc->user->command : "")
+             << '}';
+    }
+    const std::string details_text = what.str();
 
     std::ostringstream out;
     out << config::to_string(spec.type) << ' '
@@ -51,13 +70,10 @@ ProbeSpec probe_spec(const config::VirtualServer& vs, const config::RealServer& 
     if (spec.bind_port) out << " bport=" << *spec.bind_port;
     out << " ct=" << spec.connect_timeout.count() << " dl=" << spec.delay_loop.count()
         << " dbr=" << spec.delay_before_retry.count();
-    if (const auto* http = std::get_if<config::HttpCheck>(&spec.details)) describe(out, *http);
-    if (const auto* misc = std::get_if<config::MiscCheck>(&spec.details)) {
-        out << " misc{" << misc->path.size() << ':' << misc->path << " t=" << misc->timeout.count()
-            << " dyn=" << misc->dynamic << " user=" << (misc->user ? misc->user->command : "")
-            << '}';
-    }
+    out << std::string_view(details_text).substr(config::to_string(spec.type).size());
     spec.identity = out.str();
+    spec.details = cache != nullptr ? cache->intern(details_text, std::move(details))
+                                    : std::make_shared<const CheckDetails>(std::move(details));
     return spec;
 }
 

@@ -198,12 +198,16 @@ int effective_weight(const config::RealServer& rs, const ServerHealth& health) {
     return std::max(0, health.weight.value_or(rs.weight));
 }
 
-std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& health,
-                          const std::function<bool(const config::RealServer&)>& in_kernel) {
+namespace {
+
+template <typename Lookup>
+std::int64_t alive_weight_of(const config::VirtualServer& vs, Lookup&& health_of,
+                             const std::function<bool(const config::RealServer&)>& in_kernel) {
     std::int64_t primaries = 0, backups = 0;
     bool any_primary = false;
+    std::size_t index = 0;
     for (const auto& rs : vs.real_servers) {
-        const ServerHealth& h = lookup(health, vs.key(), rs.key());
+        const ServerHealth& h = health_of(rs, index++);
         if (h.drain != DrainPhase::none || !counts_alive(rs, h, in_kernel(rs))) continue;
         if (rs.backup) {
             backups += effective_weight(rs, h);
@@ -213,6 +217,29 @@ std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& heal
         }
     }
     return any_primary ? primaries : backups;
+}
+
+}  // namespace
+
+std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& health,
+                          const std::function<bool(const config::RealServer&)>& in_kernel) {
+    const std::string vs_key = vs.key();
+    return alive_weight_of(
+        vs,
+        [&](const config::RealServer& rs, std::size_t) -> const ServerHealth& {
+            return lookup(health, vs_key, rs.key());
+        },
+        in_kernel);
+}
+
+std::int64_t alive_weight(const config::VirtualServer& vs, const ServerHealth* health,
+                          const std::function<bool(const config::RealServer&)>& in_kernel) {
+    return alive_weight_of(
+        vs,
+        [&](const config::RealServer&, std::size_t index) -> const ServerHealth& {
+            return health[index];
+        },
+        in_kernel);
 }
 
 Endpoints::Endpoints(const ServiceEntry* entry, bool positive_weight) {
@@ -249,7 +276,10 @@ Table desired_table(const ReconcileInput& input) {
         bool alive;
     };
     std::vector<Server> servers;
+    std::size_t next_server = 0;  // of the first real server of vs, in health_in_order
     for (const auto& vs : *input.virtual_servers) {
+        const std::size_t first = next_server;
+        next_server += vs.real_servers.size();
         const std::string vs_key = vs.key();
         const auto keys = service_keys(vs, groups);
         if (keys.empty()) continue;
@@ -259,8 +289,12 @@ Table desired_table(const ReconcileInput& input) {
         servers.clear();
         servers.reserve(vs.real_servers.size());
         bool any_primary_alive = false;
-        for (const auto& rs : vs.real_servers) {
-            Server server{&rs, &lookup(health, vs_key, rs.key()), destination_for(vs, rs), false};
+        for (std::size_t i = 0; i < vs.real_servers.size(); ++i) {
+            const auto& rs = vs.real_servers[i];
+            const ServerHealth* h = input.health_in_order != nullptr
+                                        ? &(*input.health_in_order)[first + i]
+                                        : &lookup(health, vs_key, rs.key());
+            Server server{&rs, h, destination_for(vs, rs), false};
             server.alive = counts_alive(rs, *server.health, in_kernel.contains(server.destination));
             if (!rs.backup && server.health->drain == DrainPhase::none && server.alive)
                 any_primary_alive = true;

@@ -75,46 +75,80 @@ std::uint64_t LatenessHistogram::count_at_most(Duration bound) const {
     return seen;
 }
 
+void Scheduler::push(TargetId id, Slot& slot, TimePoint due) {
+    slot.sequence = ++sequence_;
+    slot.scheduled = true;
+    ++scheduled_;
+    heap_.push_back({due, id, slot.sequence});
+    std::push_heap(heap_.begin(), heap_.end(), later);
+}
+
+bool Scheduler::stale(const Entry& entry) const {
+    const auto found = slots_.find(entry.id);
+    return found == slots_.end() || !found->second.scheduled ||
+           found->second.sequence != entry.sequence;
+}
+
+void Scheduler::purge() {
+    if (heap_.size() > 2 * scheduled_ + 64) {
+        std::erase_if(heap_, [this](const Entry& entry) { return stale(entry); });
+        std::make_heap(heap_.begin(), heap_.end(), later);
+    }
+    while (!heap_.empty() && stale(heap_.front())) {
+        std::pop_heap(heap_.begin(), heap_.end(), later);
+        heap_.pop_back();
+    }
+}
+
 void Scheduler::add(TargetId id, Duration offset) {
     remove(id);
-    const TimePoint due = clock_.now() + std::max(offset, Duration{0});
-    queue_.emplace(due, id);
-    due_at_[id] = due;
+    push(id, slots_[id], clock_.now() + std::max(offset, Duration{0}));
 }
 
 void Scheduler::remove(TargetId id) {
-    in_flight_.erase(id);
-    const auto found = due_at_.find(id);
-    if (found == due_at_.end()) return;
-    queue_.erase({found->second, id});
-    due_at_.erase(found);
+    const auto found = slots_.find(id);
+    if (found == slots_.end()) return;
+    if (found->second.scheduled) --scheduled_;
+    if (found->second.in_flight) --in_flight_;
+    slots_.erase(found);
+    purge();
 }
 
 std::vector<TargetId> Scheduler::take_due() {
     std::vector<TargetId> due;
     const TimePoint now = clock_.now();
-    while (!queue_.empty() && queue_.begin()->first <= now) {
-        const TargetId id = queue_.begin()->second;
-        lateness_.record(std::chrono::duration_cast<Duration>(now - queue_.begin()->first));
-        queue_.erase(queue_.begin());
-        due_at_.erase(id);
-        in_flight_.insert(id);
-        due.push_back(id);
+    purge();
+    while (!heap_.empty() && heap_.front().due <= now) {
+        const Entry entry = heap_.front();
+        std::pop_heap(heap_.begin(), heap_.end(), later);
+        heap_.pop_back();
+        if (!stale(entry)) {
+            auto& slot = slots_.at(entry.id);
+            lateness_.record(std::chrono::duration_cast<Duration>(now - entry.due));
+            slot.scheduled = false;
+            slot.in_flight = true;
+            --scheduled_;
+            ++in_flight_;
+            due.push_back(entry.id);
+        }
+        purge();
     }
     return due;
 }
 
 void Scheduler::completed(TargetId id, TimePoint started, Duration delay) {
     // A target removed while its probe ran stays removed.
-    if (in_flight_.erase(id) == 0) return;
-    const TimePoint due = std::max(started + delay, clock_.now());
-    queue_.emplace(due, id);
-    due_at_[id] = due;
+    const auto found = slots_.find(id);
+    if (found == slots_.end() || !found->second.in_flight) return;
+    found->second.in_flight = false;
+    --in_flight_;
+    push(id, found->second, std::max(started + delay, clock_.now()));
 }
 
 std::optional<TimePoint> Scheduler::next_due() const {
-    if (queue_.empty()) return std::nullopt;
-    return queue_.begin()->first;
+    // purge() after every change keeps a live entry on top.
+    if (heap_.empty()) return std::nullopt;
+    return heap_.front().due;
 }
 
 }  // namespace ipvsctl::healthcheck

@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -151,4 +153,118 @@ TEST_CASE("monitor: a plan refused because the kernel changed is made again from
     CHECK(kernel.plans[2].operations.size() == 101);  // the service and its 100 servers
     CHECK(kernel.endpoints() == expected_endpoints(200, 10));
     CHECK(monitor.status()["counters"]["apply_failures"] == 1);
+}
+
+namespace {
+
+/// The status entry of real server `server` of virtual server `service`.
+nlohmann::json server_status(const nlohmann::json& status, const std::string& service,
+                             const std::string& server) {
+    for (const auto& vs : status["virtual_servers"])
+        if (vs["service"] == service)
+            for (const auto& rs : vs["real_servers"])
+                if (rs["server"] == server) return rs;
+    return nullptr;
+}
+
+/// Runs the loop until `probes` probes have started and `outcomes` of them
+/// have come back (seen as consecutive counts), at most 5 s.
+void run_probes(boost::asio::io_context& io, Monitor& monitor, std::uint64_t probes,
+                const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (monitor.counters().probes < probes || !done()))
+        io.run_for(std::chrono::milliseconds(20));
+}
+
+/// Virtual servers of TCP-checked real servers on 127.0.0.x:`port`:
+/// each entry is (virtual server address, [(real server address, connect_timeout)]).
+std::string loopback_config(
+    std::uint16_t port,
+    const std::vector<std::pair<std::string, std::vector<std::pair<std::string, int>>>>& layout) {
+    std::string text;
+    for (const auto& [vs, servers] : layout) {
+        text += "virtual_server " + vs +
+                " 80 {\n delay_loop 1\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n alpha\n";
+        for (const auto& [rs, timeout] : servers)
+            text += " real_server " + rs + " " + std::to_string(port) +
+                    " {\n  TCP_CHECK {\n   connect_timeout " + std::to_string(timeout) +
+                    "\n  }\n }\n";
+        text += "}\n";
+    }
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("monitor: a reload keeps the check state of unchanged checkers only",
+          "[monitor][reload]") {
+    boost::asio::io_context io;
+    FakeClock clock;
+    CountingKernel kernel;
+    Monitor monitor(io, clock, kernel);
+    // 127.0.0.1:port accepts (the backlog is enough), 127.0.0.2:port refuses.
+    boost::asio::ip::tcp::acceptor listening(
+        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    const std::uint16_t port = listening.local_endpoint().port();
+    const std::string up = "127.0.0.1:" + std::to_string(port);
+    const std::string refused = "127.0.0.2:" + std::to_string(port);
+    const std::string added = "127.0.0.3:" + std::to_string(port);
+
+    // 127.0.0.1 serves two virtual servers: one probe target, two checkers.
+    monitor.load(test_support::parse_ok(
+        loopback_config(port, {{"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 1}}},
+                               {"10.100.0.2", {{"127.0.0.1", 1}}}})));
+    CHECK(monitor.target_count() == 2);
+    CHECK(kernel.endpoints().empty());  // alpha: nothing before a check passed
+    clock.advance(std::chrono::seconds(2));
+    const auto counts = [&](const std::string& service, const std::string& server) {
+        const auto entry = server_status(monitor.status(), service, server);
+        const auto& checker = entry["checkers"][0];
+        return std::pair{checker["consecutive_successes"].get<int>(),
+                         checker["consecutive_failures"].get<int>()};
+    };
+    run_probes(io, monitor, 2, [&] {
+        return counts("10.100.0.1:80/tcp", up).first == 1 &&
+               counts("10.100.0.2:80/tcp", up).first == 1 &&
+               counts("10.100.0.1:80/tcp", refused).second == 1;
+    });
+    auto status = monitor.status();
+    REQUIRE(server_status(status, "10.100.0.1:80/tcp", up)["state"] == "up");
+    REQUIRE(server_status(status, "10.100.0.2:80/tcp", up)["state"] == "up");
+    REQUIRE(server_status(status, "10.100.0.1:80/tcp", refused)["state"] == "down");
+    const auto transitions = status["counters"]["transitions"].get<int>();
+    CHECK(kernel.endpoints() == std::vector<std::string>{up, up});
+
+    // A new virtual server first (every index moves), 127.0.0.2's checker
+    // changed (a new target, state from the start), 127.0.0.3 added.
+    monitor.load(test_support::parse_ok(
+        loopback_config(port, {{"10.100.0.9", {{"127.0.0.3", 1}}},
+                               {"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 2}}},
+                               {"10.100.0.2", {{"127.0.0.1", 1}}}})));
+    CHECK(monitor.target_count() == 3);
+    status = monitor.status();
+    CHECK(status["counters"]["transitions"] == transitions);
+    CHECK(server_status(status, "10.100.0.1:80/tcp", up)["state"] == "up");
+    CHECK(counts("10.100.0.1:80/tcp", up) == std::pair{1, 0});
+    CHECK(counts("10.100.0.2:80/tcp", up) == std::pair{1, 0});
+    // alpha: the changed checker starts over, with no verdict yet.
+    CHECK(server_status(status, "10.100.0.1:80/tcp", refused)["state"] == "unknown");
+    CHECK(counts("10.100.0.1:80/tcp", refused) == std::pair{0, 0});
+    CHECK(counts("10.100.0.9:80/tcp", added) == std::pair{0, 0});
+    CHECK(kernel.endpoints() == std::vector<std::string>{up, up});
+
+    // The next round reaches every checker through the new layout.
+    clock.advance(std::chrono::seconds(3));
+    run_probes(io, monitor, 5, [&] {
+        return counts("10.100.0.1:80/tcp", up).first == 2 &&
+               counts("10.100.0.2:80/tcp", up).first == 2 &&
+               counts("10.100.0.1:80/tcp", refused).second == 1 &&
+               counts("10.100.0.9:80/tcp", added).second == 1;
+    });
+    CHECK(counts("10.100.0.1:80/tcp", up) == std::pair{2, 0});
+    CHECK(counts("10.100.0.2:80/tcp", up) == std::pair{2, 0});
+    CHECK(counts("10.100.0.1:80/tcp", refused) == std::pair{0, 1});
+    CHECK(counts("10.100.0.9:80/tcp", added) == std::pair{0, 1});
+    monitor.stop();
 }

@@ -82,6 +82,9 @@ struct ReconcileInput {
     const std::vector<config::VirtualServer>* virtual_servers = nullptr;
     const std::vector<config::VirtualServerGroup>* groups = nullptr;
     const HealthMap* health = nullptr;
+    /// Instead of `health`: one entry per real server of every virtual
+    /// server, in configuration order (no string-keyed lookups).
+    const std::vector<ServerHealth>* health_in_order = nullptr;
     /// The kernel table now (for adoption of servers with no verdict yet).
     const Table* current = nullptr;
     /// Quorum state per virtual server key; missing means "has quorum".
@@ -95,6 +98,11 @@ Table desired_table(const ReconcileInput& input);
 /// Sum of the weights of the live real servers of `vs` (primaries, or the
 /// backups when no primary is alive), for quorum. Drained servers do not count.
 std::int64_t alive_weight(const config::VirtualServer& vs, const HealthMap& health,
+                          const std::function<bool(const config::RealServer&)>& in_kernel);
+
+/// The same, with `health` pointing at the health of the first real server
+/// of `vs`, the others following in configuration order.
+std::int64_t alive_weight(const config::VirtualServer& vs, const ServerHealth* health,
                           const std::function<bool(const config::RealServer&)>& in_kernel);
 
 /// `current` restricted to the services in `owned`.

@@ -37,7 +37,7 @@ ProbeSpec spec_for(config::CheckerType type, std::uint16_t port, Duration timeou
     spec.connect_timeout = timeout;
     spec.delay_loop = 1s;
     spec.delay_before_retry = 1s;
-    spec.details = config::TcpCheck{};
+    spec.set_details(config::TcpCheck{});
     return spec;
 }
 
@@ -49,7 +49,7 @@ ProbeSpec http_spec(bool tls, std::string path, std::optional<std::string> diges
     http.tls = tls;
     http.urls.push_back(
         config::HttpUrl{{}, std::move(path), std::move(digest), std::move(status), {}});
-    spec.details = http;
+    spec.set_details(http);
     return spec;
 }
 
@@ -59,7 +59,7 @@ ProbeSpec misc_spec(std::string command, Duration timeout = 2s, bool dynamic = f
     misc.path = std::move(command);
     misc.timeout = timeout;
     misc.dynamic = dynamic;
-    spec.details = misc;
+    spec.set_details(misc);
     return spec;
 }
 
@@ -192,10 +192,13 @@ TEST_CASE("HTTP_GET: status, digest, chunked body, virtual host", "[netns][http]
     CHECK(probe(http_spec(false, "/missing", std::nullopt, {{400, 404}})).outcome.success);
 
     auto vhost = http_spec(false, "/host", http::body_digest("www.example.org"));
-    std::get<config::HttpCheck>(vhost.details).virtualhost = "www.example.org";
+    auto vhost_http = std::get<config::HttpCheck>(*vhost.details);
+    vhost_http.virtualhost = "www.example.org";
+    vhost.set_details(vhost_http);
     CHECK(probe(vhost).outcome.success);
     for (const char* protocol : {"1.0", "1.0C", "1.1"}) {
-        std::get<config::HttpCheck>(vhost.details).http_protocol = protocol;
+        vhost_http.http_protocol = protocol;
+        vhost.set_details(vhost_http);
         CHECK(probe(vhost).outcome.success);
     }
 }
@@ -218,9 +221,10 @@ TEST_CASE("SSL_GET: TLS with SNI and optional verification", "[netns][tls]") {
     CHECK(probe(http_spec(true, "/healthz", http::body_digest("ok\n"))).outcome.success);
 
     auto sni = http_spec(true, "/sni", http::body_digest("checker.example"));
-    auto& details = std::get<config::HttpCheck>(sni.details);
+    auto details = std::get<config::HttpCheck>(*sni.details);
     details.enable_sni = true;
     details.sni_name = "checker.example";
+    sni.set_details(details);
     CHECK(probe(sni).outcome.success);
 
     SessionOptions verify;
@@ -228,6 +232,7 @@ TEST_CASE("SSL_GET: TLS with SNI and optional verification", "[netns][tls]") {
     verify.ca_file = env("HC_CA_FILE");
     CHECK(probe(sni, verify).outcome.success);
     details.sni_name = "other.example";  // certificate is for checker.example
+    sni.set_details(details);
     CHECK(probe(sni, verify).outcome.reason == FailureReason::tls);
 
     SessionOptions system_store;
