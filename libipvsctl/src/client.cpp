@@ -2,6 +2,7 @@
 #include "ipvsctl/client.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
@@ -20,9 +21,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 #include "proc_table.hpp"
@@ -177,8 +181,51 @@ struct Client::Impl {
         if (!decoded) return std::nullopt;
         std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash> counts;
         counts.reserve(decoded->size());
-        for (const auto& entry : *decoded) counts.emplace(entry.key, entry.destinations);
+        for (const auto& entry : *decoded) counts.emplace(entry.service.key, entry.destinations);
         return counts;
+    }
+
+    /// Every IPv4 service of the namespace with its settings and real-server
+    /// count through getsockopt(IP_VS_SO_GET_INFO) and
+    /// getsockopt(IP_VS_SO_GET_SERVICES); nothing when the two disagree (the
+    /// table changed in between) or either fails.
+    std::optional<std::vector<wire::ServiceCount>> sockopt_services() {
+        if (sockopt < 0) return std::nullopt;
+        ip_vs_getinfo info{};
+        auto info_length = static_cast<socklen_t>(sizeof(info));
+        if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_INFO, &info, &info_length) != 0)
+            return std::nullopt;
+        // num_services counts the namespace's IPv4 services only, as the
+        // reply lists them; one slot more shows a service added since.
+        const std::size_t asked = std::size_t{info.num_services} + 1;
+        const std::size_t head = sizeof(ip_vs_get_services);
+        std::vector<std::uint8_t> reply(head + asked * wire::sockopt_service_size());
+        const auto num_services = static_cast<unsigned>(asked);
+        std::memcpy(reply.data() + offsetof(ip_vs_get_services, num_services), &num_services,
+                    sizeof(num_services));
+        auto length = static_cast<socklen_t>(reply.size());
+        if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_SERVICES, reply.data(), &length) != 0)
+            return std::nullopt;
+        auto decoded = wire::decode_sockopt_service_counts(
+            std::span<const std::uint8_t>(reply).subspan(head), asked);
+        if (!decoded || decoded->size() != info.num_services) return std::nullopt;
+        return decoded;
+    }
+
+    /// Whether the namespace has services other than IPv4 ones (which
+    /// getsockopt() does not list), from a netlink dump of the services read
+    /// only as far as each one's address family. Nothing when it fails.
+    std::optional<bool> has_inet6_services() {
+        bool found = false;
+        auto rc = dump(IPVS_CMD_GET_SERVICE, nullptr, "list services",
+                       [&](const wire::Message& m) -> Result<void> {
+                           const auto service_family = wire::service_message_family(m);
+                           if (!service_family) return make_error(EPROTO, "list services", {});
+                           found = found || *service_family != Family::Inet;
+                           return {};
+                       });
+        if (!rc) return std::nullopt;
+        return found;
     }
 
     /// The real servers of an IPv4 service through getsockopt(), when the
@@ -420,6 +467,86 @@ Result<std::vector<Destination>> dump_destinations(Client::Impl& impl, const Ser
     if (!rc) return std::move(rc).take_error();
     return dests;
 }
+
+/// Scheduler and application-helper modules of IPVS: users of ip_vs that
+/// register no persistence engine.
+constexpr std::string_view non_engine_modules[] = {
+    "ip_vs_rr",   "ip_vs_wrr",   "ip_vs_lc",  "ip_vs_wlc", "ip_vs_fo", "ip_vs_ovf",
+    "ip_vs_lblc", "ip_vs_lblcr", "ip_vs_dh",  "ip_vs_sh",  "ip_vs_mh", "ip_vs_sed",
+    "ip_vs_nq",   "ip_vs_twos",  "ip_vs_ftp", "xt_ipvs"};
+
+/// A module's reference count from /sys/module/NAME/refcnt, or nothing.
+std::optional<long> module_refcount(std::string_view name) {
+    const std::string path = "/sys/module/" + std::string(name) + "/refcnt";
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return std::nullopt;
+    char text[32];
+    const ssize_t n = ::read(fd.get(), text, sizeof(text) - 1);
+    if (n <= 0) return std::nullopt;
+    text[n] = '\0';
+    char* end = nullptr;
+    errno = 0;
+    const long value = std::strtol(text, &end, 10);
+    if (errno != 0 || end == text || (*end != '\n' && *end != '\0')) return std::nullopt;
+    return value;
+}
+
+/// True when no service, in any namespace, has a persistence engine: the
+/// one setting getsockopt(IP_VS_SO_GET_SERVICES) does not report. A
+/// persistence engine comes from a module that registers it with ip_vs
+/// (register_ip_vs_pe, exported by ip_vs; in Linux only ip_vs_pe_sip), so
+/// that module is listed among ip_vs's holders, and each service bound to
+/// it holds a reference on it. So every holder other than the schedulers
+/// and application helpers must have a reference count of 0. False when
+/// that cannot be seen (ip_vs built in, no sysfs): callers then read the
+/// engine through netlink.
+bool persistence_engines_unused() {
+    DIR* dir = ::opendir("/sys/module/ip_vs/holders");
+    if (dir == nullptr) return false;
+    bool unused = true;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string_view name = entry->d_name;
+        if (name == "." || name == "..") continue;
+        if (std::find(std::begin(non_engine_modules), std::end(non_engine_modules), name) !=
+            std::end(non_engine_modules))
+            continue;
+        const auto references = module_refcount(name);
+        if (!references || *references != 0) {
+            unused = false;
+            break;
+        }
+    }
+    ::closedir(dir);
+    return unused;
+}
+
+/// TableDetail::Settings without a netlink dump of the services: IPv4
+/// services and their settings from one getsockopt(IP_VS_SO_GET_SERVICES),
+/// their real servers from one getsockopt(IP_VS_SO_GET_DESTS) each (netlink
+/// for those it cannot give in full). The kernel lists IPv4 services in the
+/// same order in both interfaces. Nothing when the namespace may have
+/// services that this read cannot describe (IPv6 ones, persistence
+/// engines), or when the table changed while it was read.
+std::optional<Result<Table>> sockopt_settings_table(Client::Impl& impl) {
+    if (impl.sockopt < 0 || !persistence_engines_unused()) return std::nullopt;
+    auto services = impl.sockopt_services();
+    if (!services) return std::nullopt;
+    const auto inet6 = impl.has_inet6_services();
+    if (!inet6 || *inet6) return std::nullopt;
+    Table table;
+    table.services.reserve(services->size());
+    for (auto& [service, count] : *services) {
+        if (auto dests = impl.sockopt_destinations(service.key, count)) {
+            table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+            continue;
+        }
+        auto dests = dump_destinations(impl, service.key);
+        if (!dests) return Result<Table>(std::move(dests).take_error());
+        table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+    }
+    return Result<Table>(std::move(table));
+}
+
 }  // namespace
 
 Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
@@ -434,6 +561,8 @@ Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
 }
 
 Result<Table> Client::table(TableDetail detail) {
+    if (detail == TableDetail::Settings)
+        if (auto table = sockopt_settings_table(*impl_)) return std::move(*table);
     auto services_result = services();
     if (!services_result) return std::move(services_result).take_error();
 

@@ -454,6 +454,18 @@ Result<Service> decode_service_message(const Message& message) {
     return service;
 }
 
+std::optional<Family> service_message_family(const Message& message) {
+    auto* header = reinterpret_cast<nlmsghdr*>(const_cast<std::uint8_t*>(message.bytes.data()));
+    if (!genlmsg_valid_hdr(header, 0)) return std::nullopt;
+    nlattr* nest = nla_find(genlmsg_attrdata(static_cast<genlmsghdr*>(nlmsg_data(header)), 0),
+                            genlmsg_attrlen(static_cast<genlmsghdr*>(nlmsg_data(header)), 0),
+                            IPVS_CMD_ATTR_SERVICE);
+    if (nest == nullptr) return std::nullopt;
+    nlattr* af = nla_find(static_cast<nlattr*>(nla_data(nest)), nla_len(nest), IPVS_SVC_ATTR_AF);
+    if (af == nullptr || nla_len(af) < static_cast<int>(sizeof(std::uint16_t))) return std::nullopt;
+    return to_family(nla_get_u16(af));
+}
+
 Result<Destination> decode_destination_message(const Message& message, Family service_family) {
     const auto& pol = policies();
     nlattr* top[IPVS_CMD_ATTR_MAX + 1] = {};
@@ -589,16 +601,24 @@ std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
         std::memcpy(&entry, entries.data() + i * sizeof(entry), sizeof(entry));
         if (entry.protocol == 0 && entry.fwmark == 0) break;  // unused slot
         ServiceCount count;
+        Service& service = count.service;
         if (entry.fwmark != 0) {
-            count.key = ServiceKey::mark(entry.fwmark, Family::Inet);
+            service.key = ServiceKey::mark(entry.fwmark, Family::Inet);
         } else {
             const auto protocol = parse_protocol_number(entry.protocol);
             if (!protocol) return std::nullopt;
-            count.key.family = Family::Inet;
-            count.key.protocol = *protocol;
-            count.key.address = Address::v4(ntohl(entry.addr));
-            count.key.port = ntohs(entry.port);
+            service.key.family = Family::Inet;
+            service.key.protocol = *protocol;
+            service.key.address = Address::v4(ntohl(entry.addr));
+            service.key.port = ntohs(entry.port);
         }
+        const char* name = entry.sched_name;
+        const std::size_t name_length = ::strnlen(name, sizeof(entry.sched_name));
+        if (name_length == sizeof(entry.sched_name)) return std::nullopt;
+        service.scheduler.assign(name, name_length);
+        service.flags = entry.flags & service_flags::user_mask;
+        service.timeout = entry.timeout;
+        service.netmask = netmask_from_wire(Family::Inet, entry.netmask);
         count.destinations = entry.num_dests;
         counts.push_back(count);
     }
@@ -615,6 +635,7 @@ std::size_t decode_all(std::span<const std::uint8_t> datagram) {
     for (const Message& message : split_messages(aligned, nullptr)) {
         decoded += decode_ack(message).has_value();
         decoded += decode_service_message(message).ok();
+        decoded += service_message_family(message).has_value();
         decoded += decode_destination_message(message, Family::Inet).ok();
         decoded += decode_destination_message(message, Family::Inet6).ok();
         decoded += decode_daemon_message(message).ok();

@@ -55,6 +55,9 @@ std::optional<Ack> decode_ack(const Message& message);
 
 /// Decoders for the genl payload of one reply message.
 Result<Service> decode_service_message(const Message& message);
+/// The address family of the service in a GET_SERVICE reply, read without
+/// decoding the rest; nothing when the message has none.
+std::optional<Family> service_message_family(const Message& message);
 Result<Destination> decode_destination_message(const Message& message, Family service_family);
 Result<SyncDaemon> decode_daemon_message(const Message& message);
 Result<Timeouts> decode_timeouts_message(const Message& message);
@@ -74,16 +77,19 @@ std::optional<std::vector<Destination>> decode_sockopt_destinations(
     std::span<const std::uint8_t> entries, std::size_t asked);
 
 /// An IPv4 service and its number of real servers, from the reply to
-/// getsockopt(IP_VS_SO_GET_SERVICES).
+/// getsockopt(IP_VS_SO_GET_SERVICES): key, scheduler, flags, persistence
+/// timeout and netmask. The old interface has no persistence engine (left
+/// empty) and only 32-bit counters (statistics left 0).
 struct ServiceCount {
-    ServiceKey key;
+    Service service;
     std::uint32_t destinations = 0;
 };
 std::size_t sockopt_service_size();
 
 /// Decodes at most `asked` entries of a getsockopt(IP_VS_SO_GET_SERVICES)
 /// reply's entry table, stopping at the first unused (no protocol, no
-/// fwmark) slot. Nothing when an entry names an unknown protocol.
+/// fwmark) slot. Nothing when an entry names an unknown protocol or a
+/// scheduler name without its terminating NUL.
 std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
     std::span<const std::uint8_t> entries, std::size_t asked);
 

@@ -346,17 +346,39 @@ TEST_CASE("getsockopt service entries give keys and real-server counts") {
     table[0].addr = htonl(0x0a000001);
     table[0].port = htons(53);
     table[0].num_dests = 4;
+    std::strcpy(table[0].sched_name, "wrr");
+    table[0].flags = IP_VS_SVC_F_PERSISTENT | IP_VS_SVC_F_HASHED | IP_VS_SVC_F_ONEPACKET;
+    table[0].timeout = 300;
+    table[0].netmask = htonl(0xffffff00);
     table[1].fwmark = 7;
     table[1].num_dests = 1;
+    std::strcpy(table[1].sched_name, "mh");
+    table[1].flags = IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2;
+    table[1].netmask = htonl(0xffffffff);
     const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(table.data()),
                                               table.size() * sizeof(ip_vs_service_entry));
     auto counts = wire::decode_sockopt_service_counts(bytes, 3);
     REQUIRE(counts);
     REQUIRE(counts->size() == 2);
-    CHECK((*counts)[0].key == ServiceKey::udp(*Address::parse("10.0.0.1"), 53));
+    const Service& udp = (*counts)[0].service;
+    CHECK(udp.key == ServiceKey::udp(*Address::parse("10.0.0.1"), 53));
+    CHECK(udp.scheduler == "wrr");
+    // HASHED is the kernel's bookkeeping, not a setting.
+    CHECK(udp.flags == (service_flags::persistent | service_flags::one_packet));
+    CHECK(udp.timeout == 300);
+    CHECK(udp.netmask == 0xffffff00);
+    CHECK(udp.pe_name.empty());
     CHECK((*counts)[0].destinations == 4);
-    CHECK((*counts)[1].key == ServiceKey::mark(7, Family::Inet));
+    const Service& mark = (*counts)[1].service;
+    CHECK(mark.key == ServiceKey::mark(7, Family::Inet));
+    CHECK(mark.scheduler == "mh");
+    CHECK(mark.flags == (service_flags::mh_fallback | service_flags::mh_port));
+    CHECK(mark.netmask == 0xffffffff);
     CHECK((*counts)[1].destinations == 1);
+    // A scheduler name that fills its field without a NUL: nothing.
+    std::memset(table[1].sched_name, 'x', sizeof(table[1].sched_name));
+    CHECK_FALSE(wire::decode_sockopt_service_counts(bytes, 3));
+    std::strcpy(table[1].sched_name, "mh");
     table[0].protocol = 99;  // not TCP, UDP or SCTP
     CHECK_FALSE(wire::decode_sockopt_service_counts(bytes, 3));
 }

@@ -7,11 +7,14 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "guest_util.hpp"
 #include "ipvsadm_parse.hpp"
+
 #include "ipvsctl/ipvsctl.hpp"
 
 using namespace ipvsctl;
@@ -697,12 +700,14 @@ TEST_CASE("basic table detail from /proc/net/ip_vs matches the full netlink read
     const ServiceKey dns6 = ServiceKey::udp(addr("2001:db8::1"), 53);
     const ServiceKey mark = ServiceKey::mark(5);
     const ServiceKey tunnelled = ServiceKey::tcp(addr("10.0.0.2"), 443);
-    for (const auto& key : {web, dns6, mark, tunnelled}) require_ok(client().add_service(make_service(key, "rr")));
+    for (const auto& key : {web, dns6, mark, tunnelled})
+        require_ok(client().add_service(make_service(key, "rr")));
     Destination thresholds = make_dest("10.1.0.1", 8080, ForwardMethod::Masquerade, 3);
     thresholds.upper_threshold = 10;  // not in the text: Basic reads 0
     require_ok(client().add_destination(web, thresholds));
     require_ok(client().add_destination(web, make_dest("10.1.0.2", 80, ForwardMethod::Route, 0)));
-    require_ok(client().add_destination(dns6, make_dest("2001:db8:1::5", 53, ForwardMethod::Masquerade, 2)));
+    require_ok(client().add_destination(
+        dns6, make_dest("2001:db8:1::5", 53, ForwardMethod::Masquerade, 2)));
     require_ok(client().add_destination(mark, make_dest("10.1.0.9", 0, ForwardMethod::Route, 1)));
     Destination gue = make_dest("10.1.0.7", 443, ForwardMethod::Tunnel, 1);
     gue.tunnel_type = TunnelType::GUE;
@@ -775,8 +780,10 @@ TEST_CASE("settings table detail through getsockopt matches the full netlink rea
     require_ok(client().add_destination(tunnelled, gue));
     // An IPv6 real server of an IPv4 service (tunnel only): getsockopt()
     // skips it, so the count check must send this service to netlink.
-    require_ok(client().add_destination(mixed, make_dest("10.1.0.11", 80, ForwardMethod::Masquerade, 1)));
-    require_ok(client().add_destination(mixed, make_dest("2001:db8:1::9", 80, ForwardMethod::Tunnel, 1)));
+    require_ok(
+        client().add_destination(mixed, make_dest("10.1.0.11", 80, ForwardMethod::Masquerade, 1)));
+    require_ok(
+        client().add_destination(mixed, make_dest("2001:db8:1::9", 80, ForwardMethod::Tunnel, 1)));
 
     auto full = client().table(TableDetail::Full);
     auto settings = client().table(TableDetail::Settings);
@@ -800,8 +807,10 @@ TEST_CASE("settings table detail through getsockopt matches the full netlink rea
         }
     }
 
-    // Netlink: the services dump plus one dump each for the IPv6, the
-    // tunnelled and the mixed service; web, mark and empty go by getsockopt.
+    // Netlink: the services dump that finds the IPv6 service (so the
+    // getsockopt() services list, IPv4 only, is not enough), the services
+    // dump again, one dump each for the IPv6, the tunnelled and the mixed
+    // service; web, mark and empty go by getsockopt.
     int sent = 0;
     ClientOptions counting;
     counting.trace = [&](bool outgoing, std::span<const std::uint8_t>) { sent += outgoing; };
@@ -809,8 +818,150 @@ TEST_CASE("settings table detail through getsockopt matches the full netlink rea
     REQUIRE(counted.ok());
     sent = 0;
     REQUIRE(counted->table(TableDetail::Settings).ok());
-    CHECK(sent == 4);
+    CHECK(sent == 5);
     sent = 0;
     REQUIRE(counted->table(TableDetail::Full).ok());
     CHECK(sent == 7);
+}
+
+namespace {
+/// Settings and Full list the same services in the same order, with the
+/// same settings and connection counts.
+void check_settings_match_full(const Table& full, const Table& settings) {
+    REQUIRE(full.services.size() == settings.services.size());
+    for (std::size_t i = 0; i < full.services.size(); ++i) {
+        const auto& f = full.services[i];
+        const auto& s = settings.services[i];
+        INFO(f.service.key.to_string());
+        CHECK(f.service.key == s.service.key);
+        CHECK(f.service.same_settings(s.service));
+        CHECK(f.service.scheduler == s.service.scheduler);
+        CHECK(f.service.flags == s.service.flags);
+        CHECK(f.service.timeout == s.service.timeout);
+        CHECK(f.service.netmask == s.service.netmask);
+        CHECK(f.service.pe_name == s.service.pe_name);
+        REQUIRE(f.destinations.size() == s.destinations.size());
+        for (std::size_t j = 0; j < f.destinations.size(); ++j) {
+            const auto& fd = f.destinations[j];
+            const auto& sd = s.destinations[j];
+            CHECK(fd.same_endpoint(sd));
+            CHECK(fd.same_settings(sd));
+            CHECK(fd.active_conns == sd.active_conns);
+            CHECK(fd.inactive_conns == sd.inactive_conns);
+            CHECK(fd.persistent_conns == sd.persistent_conns);
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("settings table detail of IPv4 services through getsockopt alone matches netlink") {
+    reset();
+    // Every scheduler, service flag, persistence timeout and netmask the
+    // getsockopt() service entry carries, and fwmark services.
+    const char* schedulers[] = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
+                                "sh", "sed", "nq", "fo",  "ovf",  "mh"};
+    std::vector<Service> services;
+    std::uint16_t port = 1000;
+    for (const char* sched : schedulers) {
+        Service s = make_service(ServiceKey::tcp(addr("10.0.0.1"), port++), sched);
+        services.push_back(s);
+    }
+    Service persistent = make_service(ServiceKey::udp(addr("10.0.0.2"), 53), "wrr");
+    persistent.flags = service_flags::persistent | service_flags::one_packet;
+    persistent.timeout = 1234;
+    persistent.netmask = 0xffffff00;
+    services.push_back(persistent);
+    Service hashed = make_service(ServiceKey::tcp(addr("10.0.0.2"), 80), "sh");
+    hashed.flags = service_flags::sh_fallback | service_flags::sh_port;
+    services.push_back(hashed);
+    Service maglev = make_service(ServiceKey::sctp(addr("10.0.0.2"), 9), "mh");
+    maglev.flags = service_flags::mh_fallback | service_flags::mh_port | service_flags::sched3;
+    services.push_back(maglev);
+    Service mark = make_service(ServiceKey::mark(5), "lc");
+    mark.flags = service_flags::persistent;
+    mark.timeout = 60;
+    mark.netmask = 0xffff0000;
+    services.push_back(mark);
+    services.push_back(make_service(ServiceKey::mark(6), "rr"));
+    const ServiceKey tunnelled = ServiceKey::tcp(addr("10.0.0.3"), 443);
+    const ServiceKey mixed = ServiceKey::tcp(addr("10.0.0.3"), 80);
+    services.push_back(make_service(tunnelled, "wlc"));
+    services.push_back(make_service(mixed, "wlc"));
+    for (const auto& s : services) require_ok(client().add_service(s));
+
+    Destination thresholds = make_dest("10.1.0.1", 8080, ForwardMethod::Masquerade, 3);
+    thresholds.upper_threshold = 10;
+    thresholds.lower_threshold = 4;
+    require_ok(client().add_destination(services[0].key, thresholds));
+    require_ok(client().add_destination(services[0].key,
+                                        make_dest("10.1.0.2", 80, ForwardMethod::Route, 0)));
+    require_ok(client().add_destination(persistent.key,
+                                        make_dest("10.1.0.3", 53, ForwardMethod::Local, 2)));
+    require_ok(client().add_destination(mark.key, make_dest("10.1.0.9", 0, ForwardMethod::Route)));
+    Destination gue = make_dest("10.1.0.7", 443, ForwardMethod::Tunnel, 1);
+    gue.tunnel_type = TunnelType::GUE;
+    gue.tunnel_port = 6080;
+    require_ok(client().add_destination(tunnelled, gue));
+    require_ok(
+        client().add_destination(mixed, make_dest("10.1.0.11", 80, ForwardMethod::Masquerade)));
+    require_ok(
+        client().add_destination(mixed, make_dest("2001:db8:1::9", 80, ForwardMethod::Tunnel)));
+
+    // A connection, so that a service has statistics: the netlink read
+    // reports them and the getsockopt() one leaves them 0, which tells the
+    // two reads apart below. The kernel folds its counters every 2 s.
+    run("python3 -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+        "s.sendto(b'x', ('10.0.0.2', 53))\"");
+    const auto counted_conns = [&](const Table& table) {
+        std::uint64_t conns = 0;
+        for (const auto& entry : table.services)
+            if (entry.service.key == persistent.key) conns = entry.service.stats.conns;
+        return conns;
+    };
+    auto full = client().table(TableDetail::Full);
+    for (int i = 0; i < 100 && full.ok() && counted_conns(*full) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        full = client().table(TableDetail::Full);
+    }
+    REQUIRE(full.ok());
+    REQUIRE(counted_conns(*full) > 0);
+    auto settings = client().table(TableDetail::Settings);
+    REQUIRE(settings.ok());
+    REQUIRE(full->services.size() == services.size());
+    check_settings_match_full(*full, *settings);
+    // Read through getsockopt(): service statistics are left 0.
+    for (const auto& entry : settings->services) CHECK(entry.service.stats == Stats{});
+
+    // Netlink: only the services dump that looks for IPv6 services, and one
+    // real-server dump each for the tunnelled and the mixed service.
+    int sent = 0;
+    ClientOptions counting;
+    counting.trace = [&](bool outgoing, std::span<const std::uint8_t>) { sent += outgoing; };
+    auto counted = Client::open(counting);
+    REQUIRE(counted.ok());
+    sent = 0;
+    REQUIRE(counted->table(TableDetail::Settings).ok());
+    CHECK(sent == 3);
+
+    // A persistence engine, which getsockopt() does not report, sends the
+    // whole read to netlink while any service uses one.
+    Service sip = make_service(ServiceKey::udp(addr("10.0.0.4"), 5060), "rr");
+    sip.flags = service_flags::persistent;
+    sip.timeout = 120;
+    sip.pe_name = "sip";
+    require_ok(client().add_service(sip));
+    full = client().table(TableDetail::Full);
+    settings = client().table(TableDetail::Settings);
+    REQUIRE(full.ok());
+    REQUIRE(settings.ok());
+    check_settings_match_full(*full, *settings);
+    bool found = false;
+    for (const auto& entry : settings->services)
+        if (entry.service.key == sip.key) found = entry.service.pe_name == "sip";
+    CHECK(found);
+    CHECK(counted_conns(*settings) > 0);  // read through netlink
+    require_ok(client().delete_service(sip.key));
+    settings = client().table(TableDetail::Settings);
+    REQUIRE(settings.ok());
+    CHECK(counted_conns(*settings) == 0);  // getsockopt() again: no service holds the engine
 }

@@ -65,10 +65,16 @@ enum class TableDetail {
     Basic,
     /// Every setting a user can change (what a plan compares: thresholds
     /// and tunnel parameters included) and the connection counts;
-    /// statistics read as 0. IPv4 services without tunnel real servers are
-    /// read with one getsockopt(IP_VS_SO_GET_DESTS) each (no netlink dump
-    /// and its reply buffers), checked against the real-server counts of
-    /// one getsockopt(IP_VS_SO_GET_SERVICES); the others in full.
+    /// statistics read as 0 (a service's may read as the kernel's when the
+    /// services come from netlink). IPv4 services without tunnel real
+    /// servers are read with one getsockopt(IP_VS_SO_GET_DESTS) each (no
+    /// netlink dump and its reply buffers), checked against the real-server
+    /// counts of one getsockopt(IP_VS_SO_GET_SERVICES); the others in full.
+    /// When the namespace has only IPv4 services and no service uses a
+    /// persistence engine, the services and their settings come from that
+    /// getsockopt() too, and netlink only confirms that no IPv6 service
+    /// exists (a dump read as far as each service's family); otherwise
+    /// from the netlink dump. Same services, same order either way.
     Settings,
 };
 
