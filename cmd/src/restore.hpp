@@ -72,6 +72,10 @@ bool identical(const Operation& a, const Operation& b);
 
 /// Checks the steps in order against `current` with the kernel's rules.
 std::optional<RestoreProblem> validate_restore(const RestoreSteps& steps, const Table& current);
+/// The same through TableModel (the reference validate_restore is tested
+/// against; it keeps whole services and is slower at 50,000 lines).
+std::optional<RestoreProblem> validate_restore_with_model(const RestoreSteps& steps,
+                                                          const Table& current);
 
 /// The steps that add every service and destination of `table`.
 RestoreSteps steps_adding(const Table& table);

@@ -2,6 +2,7 @@
 // -R: parse everything, check everything, then (in the guest) apply.
 #include <catch2/catch.hpp>
 
+#include "ipvsctl/plan.hpp"
 #include "restore.hpp"
 
 using namespace ipvsctl;
@@ -427,4 +428,78 @@ TEST_CASE("the fast path agrees with parse_compat on a broad set of lines", "[re
           "line " + std::to_string(good_lines + 1) + ": illegal weight specified");
     CHECK(std::get<RestoreProblem>(fast_bad).message ==
           std::get<RestoreProblem>(general_bad).message);
+}
+
+TEST_CASE("validate_restore agrees with TableModel on random sequences", "[restore]") {
+    const std::vector<std::string> services = {"-t 10.0.0.1:80", "-u 10.0.0.1:80",
+                                               "-t [2001:db8::1]:80", "-f 7", "-f 7 -6"};
+    const std::vector<std::string> servers = {"-r 10.1.0.1:80", "-r 10.1.0.2:80", "-r 10.1.0.1:81",
+                                              "-r [2001:db8::2]:80 -i"};
+    Lcg random;
+    std::size_t refused = 0;
+    for (int trial = 0; trial < 3000; ++trial) {
+        // A current table from the same universe.
+        Table current;
+        std::string start;
+        for (const auto& service : services)
+            if (random.below(3) == 0) {
+                start += "-A " + service + "\n";
+                for (const auto& server : servers)
+                    if (random.below(2) == 0) start += "-a " + service + " " + server + "\n";
+            }
+        if (auto parsed = parse_restore(start, numeric_names());
+            auto* steps = std::get_if<RestoreSteps>(&parsed)) {
+            TableModel model;
+            for (const auto& op : steps->operations)
+                if (model.apply(op).ok()) {
+                }
+            current = model.table();
+        }
+        std::string text;
+        const std::size_t lines = 1 + random.below(30);
+        for (std::size_t l = 0; l < lines; ++l) {
+            const auto& service = services[random.below(services.size())];
+            const auto& server = servers[random.below(servers.size())];
+            switch (random.below(9)) {
+                case 0:
+                    text += "-A " + service + "\n";
+                    break;
+                case 1:
+                    text += "-E " + service + " -s rr\n";
+                    break;
+                case 2:
+                    text += "-D " + service + "\n";
+                    break;
+                case 3:
+                case 4:
+                    text += "-a " + service + " " + server + "\n";
+                    break;
+                case 5:
+                    text += "-e " + service + " " + server + " -w 3\n";
+                    break;
+                case 6:
+                    text += "-d " + service + " " + server + "\n";
+                    break;
+                case 7:
+                    text += random.below(2) ? "-Z " + service + "\n" : "-Z\n";
+                    break;
+                default:
+                    text += random.below(4) ? "--set 1 2 3\n" : "-C\n";
+                    break;
+            }
+        }
+        auto parsed = parse_restore(text, numeric_names());
+        const auto* steps = std::get_if<RestoreSteps>(&parsed);
+        if (steps == nullptr) continue;  // e.g. a mixed-family real server without -i
+        const auto fast = validate_restore(*steps, current);
+        const auto model = validate_restore_with_model(*steps, current);
+        INFO(start << "--\n" << text);
+        REQUIRE(fast.has_value() == model.has_value());
+        if (fast) {
+            ++refused;
+            CHECK(fast->status == model->status);
+            CHECK(fast->message == model->message);
+        }
+    }
+    CHECK(refused > 500);
 }
