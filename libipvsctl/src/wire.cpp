@@ -296,9 +296,13 @@ bool parse_top(const Message& message, nlattr** table, int max, const nla_policy
 /// of a restore after parsing.
 class DirectMessage {
   public:
-    DirectMessage(Bytes& out, std::uint16_t family_id, std::uint32_t seq, std::uint8_t command,
-                  std::uint16_t flags)
-        : out_(out), start_(out.size()) {
+    /// Room for any service or destination request whose names fit
+    /// kMaxNames bytes together (append_operation checks).
+    static constexpr std::size_t kCapacity = 512;
+    static constexpr std::size_t kMaxNames = 256;
+
+    DirectMessage(std::uint16_t family_id, std::uint32_t seq, std::uint8_t command,
+                  std::uint16_t flags) {
         nlmsghdr header{};
         header.nlmsg_type = family_id;
         header.nlmsg_flags = flags;
@@ -309,9 +313,16 @@ class DirectMessage {
         genl.version = genl_version;
         append(&genl, sizeof(genl));
     }
-    ~DirectMessage() { patch_length(start_, static_cast<std::uint32_t>(out_.size() - start_)); }
     DirectMessage(const DirectMessage&) = delete;
     DirectMessage& operator=(const DirectMessage&) = delete;
+
+    /// Appends the finished message to `out` (one copy per message: a
+    /// vector insert per attribute cost more than the rest together).
+    void finish(Bytes& out) {
+        const auto length = static_cast<std::uint32_t>(used_);
+        std::memcpy(buffer_ + offsetof(nlmsghdr, nlmsg_len), &length, sizeof(length));
+        out.insert(out.end(), buffer_, buffer_ + used_);
+    }
 
     void put(int type, const void* data, std::size_t length) {
         nlattr attr{};
@@ -319,7 +330,9 @@ class DirectMessage {
         attr.nla_type = static_cast<std::uint16_t>(type);
         append(&attr, sizeof(attr));
         append(data, length);
-        out_.resize(out_.size() + ((length + 3) & ~std::size_t{3}) - length, 0);  // NLA_ALIGN
+        const std::size_t padding = ((length + 3) & ~std::size_t{3}) - length;  // NLA_ALIGN
+        std::memset(buffer_ + used_, 0, padding);
+        used_ += padding;
     }
     void put_u8(int type, std::uint8_t value) { put(type, &value, sizeof(value)); }
     void put_u16(int type, std::uint16_t value) { put(type, &value, sizeof(value)); }
@@ -329,15 +342,15 @@ class DirectMessage {
     }
     /// Opens a nested attribute; close it with end_nest.
     std::size_t begin_nest(int type) {
-        const std::size_t at = out_.size();
+        const std::size_t at = used_;
         nlattr attr{};
         attr.nla_type = static_cast<std::uint16_t>(type | kNestedFlag);
         append(&attr, sizeof(attr));
         return at;
     }
     void end_nest(std::size_t at) {
-        const auto length = static_cast<std::uint16_t>(out_.size() - at);
-        std::memcpy(out_.data() + at + offsetof(nlattr, nla_len), &length, sizeof(length));
+        const auto length = static_cast<std::uint16_t>(used_ - at);
+        std::memcpy(buffer_ + at + offsetof(nlattr, nla_len), &length, sizeof(length));
     }
 
     /// libnl's nla_nest_start (3.7) marks nested attributes with NLA_F_NESTED.
@@ -345,15 +358,12 @@ class DirectMessage {
 
   private:
     void append(const void* data, std::size_t length) {
-        const auto* bytes = static_cast<const std::uint8_t*>(data);
-        out_.insert(out_.end(), bytes, bytes + length);
-    }
-    void patch_length(std::size_t at, std::uint32_t length) {
-        std::memcpy(out_.data() + at + offsetof(nlmsghdr, nlmsg_len), &length, sizeof(length));
+        std::memcpy(buffer_ + used_, data, length);
+        used_ += length;
     }
 
-    Bytes& out_;
-    std::size_t start_;
+    std::uint8_t buffer_[kCapacity];
+    std::size_t used_ = 0;
 };
 
 void put_service_key(DirectMessage& msg, const ServiceKey& key) {
@@ -409,18 +419,22 @@ void put_destination(DirectMessage& msg, const Destination& dest, bool full) {
 Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t seq,
                               const Operation& op, bool ack) {
     const auto flags = static_cast<std::uint16_t>(NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
-    switch (op.kind) {
+    const bool names_fit =
+        op.service.scheduler.size() + op.service.pe_name.size() <= DirectMessage::kMaxNames;
+    switch (names_fit ? op.kind : OpKind::Flush) {
         case OpKind::AddService:
         case OpKind::EditService: {
             DirectMessage msg(
-                out, family_id, seq,
+                family_id, seq,
                 op.kind == OpKind::AddService ? IPVS_CMD_NEW_SERVICE : IPVS_CMD_SET_SERVICE, flags);
             put_service(msg, op.service, true);
+            msg.finish(out);
             return {};
         }
         case OpKind::DeleteService: {
-            DirectMessage msg(out, family_id, seq, IPVS_CMD_DEL_SERVICE, flags);
+            DirectMessage msg(family_id, seq, IPVS_CMD_DEL_SERVICE, flags);
             put_service(msg, op.service, false);
+            msg.finish(out);
             return {};
         }
         case OpKind::AddDestination:
@@ -429,13 +443,15 @@ Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t
             const auto command = op.kind == OpKind::AddDestination    ? IPVS_CMD_NEW_DEST
                                  : op.kind == OpKind::EditDestination ? IPVS_CMD_SET_DEST
                                                                       : IPVS_CMD_DEL_DEST;
-            DirectMessage msg(out, family_id, seq, static_cast<std::uint8_t>(command), flags);
+            DirectMessage msg(family_id, seq, static_cast<std::uint8_t>(command), flags);
             put_service(msg, op.service, false);
             put_destination(msg, op.destination, op.kind != OpKind::DeleteDestination);
+            msg.finish(out);
             return {};
         }
         default:
-            // The rare ones (zero, flush, timeouts, daemons) through libnl.
+            // The rare ones (zero, flush, timeouts, daemons, names too long
+            // for the buffer) through libnl.
             return append_operation_libnl(out, family_id, seq, op, ack);
     }
 }

@@ -385,6 +385,10 @@ TEST_CASE("service and destination requests are libnl's bytes exactly") {
     sctp.key = ServiceKey::sctp(*Address::parse("0.0.0.0"), 0);
     sctp.pe_name = "sixteen-chars-pe";
     services.push_back(sctp);
+    Service long_names = sctp;  // too long for the direct encoder's buffer: libnl's way
+    long_names.scheduler = std::string(200, 's');
+    long_names.pe_name = std::string(100, 'p');
+    services.push_back(long_names);
 
     std::vector<Destination> destinations;
     for (auto method : {ForwardMethod::Masquerade, ForwardMethod::Local, ForwardMethod::Tunnel,
