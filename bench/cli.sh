@@ -9,6 +9,10 @@
 #   bench/cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES] [PARTS]
 # PARTS: any of restore, apply, save (default all three). Restore and apply
 # run each side in a fresh network namespace (IPVS state is per namespace).
+# TRIALS (environment, default 1): restore and apply run that many times per
+# side, alternating, each in fresh namespaces; the report gives each side's
+# fastest and median time and the ratio of the fastest (the least disturbed
+# by the host) and of the medians.
 set -euo pipefail
 build=${1:?usage: cli.sh BUILD_DIR [SERVICES] [DESTS] [SAVE_SERVICES] [PARTS]}
 services=${2:-2000}
@@ -39,6 +43,16 @@ timed() {
     t1=$(now)
     printf -v "$var" '%s' "$(echo "$t1 - $t0" | bc -l)"
 }
+# timed_in VAR NS COMMAND...: like timed, for COMMAND run in namespace NS;
+# only COMMAND is timed, not `ip netns exec` (which remounts /sys: up to a
+# second in the emulated guest, and the same for both tools).
+timed_in() {
+    local var=$1 ns=$2
+    shift 2
+    ip netns exec "$ns" bash -c 't0=$EPOCHREALTIME; "${@:2}"; rc=$?
+        echo "$EPOCHREALTIME - $t0" > "$1"; exit $rc' _ "$work/elapsed" "$@"
+    printf -v "$var" '%s' "$(bc -l < "$work/elapsed")"
+}
 same_tables() {
     if ! cmp -s "$1" "$2"; then
         echo "cli.sh: tables differ ($3)" >&2
@@ -48,6 +62,25 @@ same_tables() {
 }
 report() {  # report WHAT REFERENCE_TIME OURS_TIME
     printf '%-44s ipvsadm %8.3f s   ipvsctl %8.3f s   ratio %6.1fx\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"
+}
+trials=${TRIALS:-1}
+# fastest TIME... / median TIME...: of the given times.
+fastest() { printf '%s\n' "$@" | sort -g | head -n 1; }
+median() {
+    local sorted
+    mapfile -t sorted < <(printf '%s\n' "$@" | sort -g)
+    local n=${#sorted[@]}
+    if ((n % 2)); then echo "${sorted[n / 2]}"; else echo "(${sorted[n / 2 - 1]} + ${sorted[n / 2]}) / 2" | bc -l; fi
+}
+# report_trials WHAT: from the arrays ref_times and our_times.
+report_trials() {
+    if [ "$trials" -eq 1 ]; then
+        report "$1" "${ref_times[0]}" "${our_times[0]}"
+        return
+    fi
+    echo "$1: ipvsadm ${ref_times[*]} s; ipvsctl ${our_times[*]} s"
+    report "$1, fastest of $trials" "$(fastest "${ref_times[@]}")" "$(fastest "${our_times[@]}")"
+    report "$1, median of $trials" "$(median "${ref_times[@]}")" "$(median "${our_times[@]}")"
 }
 
 # fresh_netns NAME: a namespace where real-server addresses are unicast
@@ -73,16 +106,21 @@ ipvsadm -C
 # (2.6 s of a 5.2 s restore 10000x4 on 2026-12-03, against none for ipvsadm).
 "$ipvsctl" -v > /dev/null
 if wants restore; then
-fresh_netns bench_cli_ref
-fresh_netns bench_cli_ours
-timed t_ref ip netns exec bench_cli_ref ipvsadm -R < "$work/table.restore"
-ip netns exec bench_cli_ref ipvsadm -S -n | sort > "$work/ref.save"
-timed t_ours ip netns exec bench_cli_ours "$ipvsctl" -R < "$work/table.restore"
-ip netns exec bench_cli_ours ipvsadm -S -n | sort > "$work/ours.save"
-same_tables "$work/ref.save" "$work/ours.save" restore
-report "restore ${services}x${dests} (-R)" "$t_ref" "$t_ours"
-ip netns exec bench_cli_ref ipvsadm -C
-ip netns exec bench_cli_ours ipvsadm -C
+ref_times=() our_times=()
+for ((trial = 0; trial < trials; trial++)); do
+    for n in bench_cli_ref bench_cli_ours; do ip netns del "$n" 2> /dev/null || true; done
+    fresh_netns bench_cli_ref
+    fresh_netns bench_cli_ours
+    timed_in t_ref bench_cli_ref ipvsadm -R < "$work/table.restore"
+    ip netns exec bench_cli_ref ipvsadm -S -n | sort > "$work/ref.save"
+    timed_in t_ours bench_cli_ours "$ipvsctl" -R < "$work/table.restore"
+    ip netns exec bench_cli_ours ipvsadm -S -n | sort > "$work/ours.save"
+    same_tables "$work/ref.save" "$work/ours.save" restore
+    ref_times+=("$t_ref") our_times+=("$t_ours")
+    ip netns exec bench_cli_ref ipvsadm -C
+    ip netns exec bench_cli_ours ipvsadm -C
+done
+report_trials "restore ${services}x${dests} (-R)"
 fi
 
 # --- apply a 1% change: weights of 1% of the services' real servers change,
@@ -112,18 +150,23 @@ with open(sys.argv[3], "w") as out:
             out.write("-a %s -r %s:%d %s -w %d\n" % (key, d["address"], d["port"], flag, d["weight"]))
 PY
 ipvsadm -C
-# Each side again starts from its own namespace holding the starting table,
-# so neither pays for the other's deleted real servers (see restore).
-fresh_netns bench_cli_apply_ours
-fresh_netns bench_cli_apply_ref
-ip netns exec bench_cli_apply_ours "$ipvsctl" -R < "$work/table.restore"
-ip netns exec bench_cli_apply_ref "$ipvsctl" -R < "$work/table.restore"
-timed t_ours ip netns exec bench_cli_apply_ours "$ipvsctl" apply --prune -f "$work/desired.json" > "$work/apply.out"
-ip netns exec bench_cli_apply_ours ipvsadm -S -n | sort > "$work/ours.save"
-timed t_ref ip netns exec bench_cli_apply_ref sh -c "ipvsadm -C && ipvsadm -R < '$work/desired.restore'"
-ip netns exec bench_cli_apply_ref ipvsadm -S -n | sort > "$work/ref.save"
-same_tables "$work/ref.save" "$work/ours.save" apply
-report "apply 1% change to ${services}x${dests}" "$t_ref" "$t_ours"
+ref_times=() our_times=()
+for ((trial = 0; trial < trials; trial++)); do
+    # Each side again starts from its own namespace holding the starting table,
+    # so neither pays for the other's deleted real servers (see restore).
+    for n in bench_cli_apply_ours bench_cli_apply_ref; do ip netns del "$n" 2> /dev/null || true; done
+    fresh_netns bench_cli_apply_ours
+    fresh_netns bench_cli_apply_ref
+    ip netns exec bench_cli_apply_ours "$ipvsctl" -R < "$work/table.restore"
+    ip netns exec bench_cli_apply_ref "$ipvsctl" -R < "$work/table.restore"
+    timed_in t_ours bench_cli_apply_ours "$ipvsctl" apply --prune -f "$work/desired.json" > "$work/apply.out"
+    ip netns exec bench_cli_apply_ours ipvsadm -S -n | sort > "$work/ours.save"
+    timed_in t_ref bench_cli_apply_ref sh -c "ipvsadm -C && ipvsadm -R < '$work/desired.restore'"
+    ip netns exec bench_cli_apply_ref ipvsadm -S -n | sort > "$work/ref.save"
+    same_tables "$work/ref.save" "$work/ours.save" apply
+    ref_times+=("$t_ref") our_times+=("$t_ours")
+done
+report_trials "apply 1% change to ${services}x${dests}"
 echo "  (ipvsctl apply sent $(grep -c . "$work/apply.out") operations)"
 fi
 

@@ -1501,7 +1501,13 @@ class Finisher {
         for (auto& group : top_.sync_groups) config.vrrp_sync_groups.push_back(finish(group));
         for (auto& group : top_.vs_groups) config.virtual_server_groups.push_back(finish(group));
         groups_ = &config.virtual_server_groups;
-        for (auto& server : top_.virtual_servers) config.virtual_servers.push_back(finish(server));
+        config.virtual_servers.reserve(top_.virtual_servers.size());
+        for (auto& server : top_.virtual_servers) {
+            config.virtual_servers.push_back(finish(server));
+            // Drafts are several times the size of what they become: hand
+            // the memory back for the next virtual server to reuse.
+            server = VirtualServerDraft{};
+        }
         return config;
     }
 
@@ -2029,11 +2035,13 @@ void add_names(std::vector<std::pair<std::string_view, std::string_view>>& out,
 
 }  // namespace
 
-Config build_config(const std::vector<Statement>& statements, Diagnostics& diagnostics) {
+Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics) {
     Values values(diagnostics);
     TopDraft top;
     const BlockInfo info{"the top level", kUnimplementedTop, {}};
     dispatch<TopDraft>(values, statements, kTopKeywords, info, top);
+    // The drafts hold copies of what they need: free the statements first.
+    std::vector<Statement>().swap(statements);
     auto config = Finisher(values, top).run();
     validate_config(config, diagnostics);
     return config;

@@ -13,8 +13,9 @@
 namespace ipvsctl::config {
 
 /// Builds the typed configuration, reporting every problem it finds; the
-/// result is only meaningful when no error was reported.
-Config build_config(const std::vector<Statement>& statements, Diagnostics& diagnostics);
+/// result is only meaningful when no error was reported. The statements are
+/// taken, and freed once read.
+Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics);
 
 /// Checks across objects: unique names, VRIDs, addresses and virtual
 /// servers; references between objects.

@@ -23,9 +23,10 @@ LoadResult load(const std::string& name, ReadTokens read_tokens) {
     Diagnostics diagnostics;
     LoadResult result;
     try {
-        const auto tokens = read_tokens(diagnostics);
-        const auto statements = parse_statements(tokens, diagnostics);
-        auto config = build_config(statements, diagnostics);
+        // Each stage frees its input: tokens once they are statements, the
+        // statements once they are drafts (see build_config).
+        auto config =
+            build_config(parse_statements(read_tokens(diagnostics), diagnostics), diagnostics);
         if (!diagnostics.has_errors()) {
             result.config = std::make_shared<const Config>(std::move(config));
         }

@@ -2,6 +2,7 @@
 // Files, comments, includes, conditional lines, parameters and tokens.
 #include <glob.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -34,26 +35,58 @@ bool is_name_char(char c) {
 }
 
 /// Characters of a logical line with, for each, the column it came from.
+/// Most lines keep their characters in place, so the columns are stored
+/// only once a substitution has moved some: until then chars[i] came from
+/// column first_column + i.
 struct Text {
     std::string chars;
-    std::vector<int> columns;
+    std::vector<int> columns;  ///< empty while the columns run on from first_column
+    int first_column = 1;
 
+    [[nodiscard]] int column(std::size_t i) const {
+        return columns.empty() ? first_column + static_cast<int>(i) : columns[i];
+    }
     [[nodiscard]] Text substr(std::size_t from, std::size_t count = std::string::npos) const {
         Text part;
         if (from >= chars.size()) return part;
         count = std::min(count, chars.size() - from);
         part.chars = chars.substr(from, count);
-        const auto first = columns.begin() + static_cast<std::ptrdiff_t>(from);
-        part.columns.assign(first, first + static_cast<std::ptrdiff_t>(count));
+        if (columns.empty()) {
+            part.first_column = first_column + static_cast<int>(from);
+        } else {
+            const auto first = columns.begin() + static_cast<std::ptrdiff_t>(from);
+            part.columns.assign(first, first + static_cast<std::ptrdiff_t>(count));
+        }
         return part;
     }
     void append(const Text& other) {
+        if (other.chars.empty()) return;
+        if (chars.empty()) {
+            *this = other;
+            return;
+        }
+        if (columns.empty() && other.columns.empty() &&
+            other.first_column == first_column + static_cast<int>(chars.size())) {
+            chars += other.chars;  // still contiguous
+            return;
+        }
+        spell_out_columns();
+        for (std::size_t i = 0; i < other.chars.size(); ++i) columns.push_back(other.column(i));
         chars += other.chars;
-        columns.insert(columns.end(), other.columns.begin(), other.columns.end());
     }
     void append(std::string_view text, int column) {
+        if (text.empty()) return;
+        spell_out_columns();
         chars.append(text);
         columns.insert(columns.end(), text.size(), column);
+    }
+
+  private:
+    void spell_out_columns() {
+        if (!columns.empty() || chars.empty()) return;
+        columns.resize(chars.size());
+        for (std::size_t i = 0; i < chars.size(); ++i)
+            columns[i] = first_column + static_cast<int>(i);
     }
 };
 
@@ -92,20 +125,20 @@ Text strip_comment(std::string_view line) {
     }
     Text text;
     text.chars = std::string(line.substr(0, end));
-    text.columns.resize(end);
-    for (std::size_t i = 0; i < end; ++i) text.columns[i] = static_cast<int>(i) + 1;
     return text;
 }
 
-std::vector<std::string> split_lines(std::string_view content) {
-    std::vector<std::string> lines;
+/// The lines of `content`, as views into it (it outlives them: see read_text).
+std::vector<std::string_view> split_lines(std::string_view content) {
+    std::vector<std::string_view> lines;
+    lines.reserve(static_cast<std::size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
     std::size_t start = 0;
     while (start <= content.size()) {
         auto end = content.find('\n', start);
         if (end == std::string_view::npos) end = content.size();
-        std::string line(content.substr(start, end - start));
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        lines.push_back(std::move(line));
+        std::string_view line = content.substr(start, end - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        lines.push_back(line);
         start = end + 1;
     }
     if (!lines.empty() && lines.back().empty()) lines.pop_back();
@@ -120,7 +153,7 @@ bool has_wildcard(std::string_view pattern) {
 struct FileContext {
     FileName name;
     std::string directory;
-    std::vector<std::string> lines;
+    std::vector<std::string_view> lines;  ///< into the text being read
     std::size_t next = 0;
 };
 
@@ -184,7 +217,7 @@ class Reader {
   private:
     SourceLocation at(const SourceLocation& line, const Text& text, std::size_t index) const {
         SourceLocation where = line;
-        if (index < text.columns.size()) where.column = text.columns[index];
+        if (index < text.chars.size()) where.column = text.column(index);
         return where;
     }
 
@@ -345,7 +378,7 @@ class Reader {
                 return false;
             }
             Text replaced = text.substr(0, i);
-            replaced.append(*value, text.columns[i]);
+            replaced.append(*value, text.column(i));
             replaced.append(text.substr(end));
             text = std::move(replaced);
             // No advance: the inserted value is scanned again (recursive replacement).
@@ -366,7 +399,7 @@ class Reader {
             expansion_overflow_ = true;
             return;
         }
-        const int column = text.columns[begin];
+        const int column = text.column(begin);
         const SourceLocation use_site = at(line, text, begin);
         std::vector<Text> pieces;
         for (const auto& value_line : parameter.lines) {

@@ -9,7 +9,7 @@ constexpr int kMaxNesting = 32;
 
 class StatementParser {
   public:
-    StatementParser(const std::vector<Token>& tokens, Diagnostics& diagnostics)
+    StatementParser(std::vector<Token>& tokens, Diagnostics& diagnostics)
         : tokens_(tokens), diagnostics_(diagnostics) {}
 
     std::vector<Statement> parse_all() {
@@ -19,7 +19,7 @@ class StatementParser {
 
   private:
     [[nodiscard]] bool at_end() const { return next_ >= tokens_.size(); }
-    [[nodiscard]] const Token& peek() const { return tokens_[next_]; }
+    [[nodiscard]] Token& peek() const { return tokens_[next_]; }
 
     /// Statements up to the `}` that closes `open` (or to the end when open is null).
     std::vector<Statement> parse_body(const Token* open, int nesting) {
@@ -44,15 +44,17 @@ class StatementParser {
                 open_block(discarded, token, nesting);
                 continue;
             }
+            // Tokens are moved out: each is used once, by the statement that holds it.
+            const int line_id = token.line_id;
             Statement statement;
-            statement.keyword = token;
+            statement.keyword = std::move(peek());
             ++next_;
-            while (!at_end() && peek().line_id == token.line_id && !peek().is_open() &&
+            while (!at_end() && peek().line_id == line_id && !peek().is_open() &&
                    !peek().is_close()) {
-                statement.args.push_back(peek());
+                statement.args.push_back(std::move(peek()));
                 ++next_;
             }
-            if (!at_end() && peek().line_id == token.line_id && peek().is_open()) {
+            if (!at_end() && peek().line_id == line_id && peek().is_open()) {
                 const Token& brace = peek();
                 ++next_;
                 open_block(statement, brace, nesting);
@@ -87,15 +89,14 @@ class StatementParser {
         }
     }
 
-    const std::vector<Token>& tokens_;
+    std::vector<Token>& tokens_;
     Diagnostics& diagnostics_;
     std::size_t next_ = 0;
 };
 
 }  // namespace
 
-std::vector<Statement> parse_statements(const std::vector<Token>& tokens,
-                                        Diagnostics& diagnostics) {
+std::vector<Statement> parse_statements(std::vector<Token> tokens, Diagnostics& diagnostics) {
     return StatementParser(tokens, diagnostics).parse_all();
 }
 

@@ -46,7 +46,8 @@ struct ReadOptions {
 };
 
 /// Turns a token stream into statements; unbalanced braces are reported.
-std::vector<Statement> parse_statements(const std::vector<Token>& tokens, Diagnostics& diagnostics);
+/// The tokens are taken: they move into the statements.
+std::vector<Statement> parse_statements(std::vector<Token> tokens, Diagnostics& diagnostics);
 
 /// Reads `path` and everything it includes into tokens.
 std::vector<Token> read_tokens_from_file(const std::filesystem::path& path,
