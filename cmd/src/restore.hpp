@@ -46,13 +46,36 @@ std::vector<std::string> split_restore_line(std::string_view line);
 /// The same into `words`, reusing its strings' storage.
 void split_restore_line(std::string_view line, std::vector<std::string>& words);
 
+/// How parse_restore reads lines: Fast tries parse_restore_line_fast on
+/// each line and gives parse_compat only what it declines; General sends
+/// every line through parse_compat (the reference the fast path is tested
+/// against).
+enum class RestoreParser { Fast, General };
+
 /// Parses every line of an `ipvsadm -S` style text. Blank lines and lines
 /// starting with '#' are skipped.
-std::variant<RestoreSteps, RestoreProblem> parse_restore(std::string_view text,
-                                                         const NameLookup& names);
+std::variant<RestoreSteps, RestoreProblem> parse_restore(
+    std::string_view text, const NameLookup& names, RestoreParser parser = RestoreParser::Fast);
+
+/// The common, well-formed lines `ipvsadm -S` and `ipvsctl -S` print
+/// (-A/-E and -a/-e with numeric addresses and the usual options), without
+/// parse_compat's general machinery. On true, `operation` (default
+/// constructed on entry) and `command` are exactly what parse_compat and
+/// operation_for make of the line. On false the line is not one it fully
+/// recognises (or not a valid one): parse it with parse_compat, which also
+/// gives the error message. Names are never looked up.
+bool parse_restore_line_fast(std::string_view line, Operation& operation, CompatCommand& command);
+
+/// True when every field of the two operations is the same (for the tests
+/// and the fuzzer that hold the fast path to the general one).
+bool identical(const Operation& a, const Operation& b);
 
 /// Checks the steps in order against `current` with the kernel's rules.
 std::optional<RestoreProblem> validate_restore(const RestoreSteps& steps, const Table& current);
+/// The same through TableModel (the reference validate_restore is tested
+/// against; it keeps whole services and is slower at 50,000 lines).
+std::optional<RestoreProblem> validate_restore_with_model(const RestoreSteps& steps,
+                                                          const Table& current);
 
 /// The steps that add every service and destination of `table`.
 RestoreSteps steps_adding(const Table& table);

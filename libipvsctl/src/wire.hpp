@@ -27,6 +27,10 @@ inline constexpr std::uint8_t genl_version = 1;
 /// Fails only for operations that cannot be expressed (e.g. no service key).
 Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t seq,
                               const Operation& op, bool ack = true);
+/// The same built with libnl's message API: what append_operation writes
+/// directly for services and destinations is tested byte for byte against it.
+Result<void> append_operation_libnl(Bytes& out, std::uint16_t family_id, std::uint32_t seq,
+                                    const Operation& op, bool ack = true);
 
 /// Appends a GET request. `dump` adds NLM_F_DUMP; `service` adds the
 /// service key attribute (needed for GET_DEST and for one GET_SERVICE).

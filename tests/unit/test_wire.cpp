@@ -382,3 +382,81 @@ TEST_CASE("getsockopt service entries give keys and real-server counts") {
     table[0].protocol = 99;  // not TCP, UDP or SCTP
     CHECK_FALSE(wire::decode_sockopt_service_counts(bytes, 3));
 }
+
+TEST_CASE("service and destination requests are libnl's bytes exactly") {
+    // append_operation writes these without libnl; append_operation_libnl
+    // is the reference. Every kind, family, method, tunnel and optional field.
+    std::vector<Service> services;
+    Service s = sample_service();
+    services.push_back(s);
+    s.pe_name = "sip";
+    s.flags = service_flags::persistent | service_flags::one_packet | service_flags::sched2;
+    s.timeout = 300;
+    s.netmask = 0xffffff00;
+    services.push_back(s);
+    Service v6;
+    v6.key = ServiceKey::udp(*Address::parse("2001:db8::1"), 53);
+    v6.scheduler = "averyverylongsc";
+    v6.netmask = 64;
+    services.push_back(v6);
+    Service mark;
+    mark.key = ServiceKey::mark(4294967295u, Family::Inet6);
+    mark.scheduler = "";
+    services.push_back(mark);
+    Service sctp;
+    sctp.key = ServiceKey::sctp(*Address::parse("0.0.0.0"), 0);
+    sctp.pe_name = "sixteen-chars-pe";
+    services.push_back(sctp);
+    Service long_names = sctp;  // too long for the direct encoder's buffer: libnl's way
+    long_names.scheduler = std::string(200, 's');
+    long_names.pe_name = std::string(100, 'p');
+    services.push_back(long_names);
+
+    std::vector<Destination> destinations;
+    for (auto method : {ForwardMethod::Masquerade, ForwardMethod::Local, ForwardMethod::Tunnel,
+                        ForwardMethod::Route})
+        for (auto type : {TunnelType::IPIP, TunnelType::GUE, TunnelType::GRE}) {
+            Destination d = sample_destination();
+            d.method = method;
+            d.tunnel_type = type;
+            d.tunnel_port = 6080;
+            d.tunnel_flags = tunnel_flags::remcsum;
+            d.weight = 2147483647;
+            d.upper_threshold = 7;
+            d.lower_threshold = 3;
+            destinations.push_back(d);
+        }
+    Destination d6 = sample_destination();
+    d6.address = *Address::parse("2001:db8::10");
+    destinations.push_back(d6);
+
+    std::vector<Operation> ops;
+    for (const auto& service : services) {
+        ops.push_back(Operation::add_service(service));
+        ops.push_back(Operation::edit_service(service));
+        ops.push_back(Operation::delete_service(service.key));
+        for (const auto& d : destinations) {
+            ops.push_back(Operation::add_destination(service.key, d));
+            ops.push_back(Operation::edit_destination(service.key, d));
+            ops.push_back(Operation::delete_destination(service.key, d));
+        }
+        ops.push_back(Operation::zero(service.key));
+    }
+    ops.push_back(Operation::flush());
+    ops.push_back(Operation::set_timeouts(Timeouts{10, 20, 30}));
+
+    wire::Bytes direct, reference;
+    std::uint32_t seq = 7;
+    for (const auto& op : ops)
+        for (bool ack : {false, true}) {
+            INFO(op.describe() << (ack ? " with ack" : ""));
+            wire::Bytes one, one_reference;
+            REQUIRE(wire::append_operation(one, family_id, seq, op, ack).ok());
+            REQUIRE(wire::append_operation_libnl(one_reference, family_id, seq, op, ack).ok());
+            CHECK(one == one_reference);
+            REQUIRE(wire::append_operation(direct, family_id, seq, op, ack).ok());
+            REQUIRE(wire::append_operation_libnl(reference, family_id, seq, op, ack).ok());
+            ++seq;
+        }
+    CHECK(direct == reference);  // appended after one another too
+}
