@@ -412,6 +412,13 @@ void put_destination(DirectMessage& msg, const Destination& dest, bool full) {
     msg.end_nest(nest);
 }
 
+/// The IPVS command of a real-server operation (both encoders use it).
+int destination_command(OpKind kind) {
+    return kind == OpKind::AddDestination    ? IPVS_CMD_NEW_DEST
+           : kind == OpKind::EditDestination ? IPVS_CMD_SET_DEST
+                                             : IPVS_CMD_DEL_DEST;
+}
+
 }  // namespace
 
 // ---- Requests.
@@ -440,9 +447,7 @@ Result<void> append_operation(Bytes& out, std::uint16_t family_id, std::uint32_t
         case OpKind::AddDestination:
         case OpKind::EditDestination:
         case OpKind::DeleteDestination: {
-            const auto command = op.kind == OpKind::AddDestination    ? IPVS_CMD_NEW_DEST
-                                 : op.kind == OpKind::EditDestination ? IPVS_CMD_SET_DEST
-                                                                      : IPVS_CMD_DEL_DEST;
+            const auto command = destination_command(op.kind);
             DirectMessage msg(family_id, seq, static_cast<std::uint8_t>(command), flags);
             put_service(msg, op.service, false);
             put_destination(msg, op.destination, op.kind != OpKind::DeleteDestination);
@@ -475,9 +480,7 @@ Result<void> append_operation_libnl(Bytes& out, std::uint16_t family_id, std::ui
         case OpKind::AddDestination:
         case OpKind::EditDestination:
         case OpKind::DeleteDestination: {
-            const auto command = op.kind == OpKind::AddDestination    ? IPVS_CMD_NEW_DEST
-                                 : op.kind == OpKind::EditDestination ? IPVS_CMD_SET_DEST
-                                                                      : IPVS_CMD_DEL_DEST;
+            const auto command = destination_command(op.kind);
             msg = new_request(family_id, seq, static_cast<std::uint8_t>(command), flags);
             put_service(msg.get(), op.service, false);
             put_destination(msg.get(), op.destination, op.kind != OpKind::DeleteDestination);
