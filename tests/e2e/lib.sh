@@ -111,6 +111,13 @@ make_topology() {
         plug "e2lb$i" eth1 e2in "10.92.2.1$i/24"
         ip netns exec "e2lb$i" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
             net.ipv4.conf.default.rp_filter=0
+        # A DR/TUN connection ends in FIN_WAIT on the director (it sees one
+        # direction only) and keeps its forwarding method for 2 min; with
+        # the default conn_reuse_mode 1 a client that reuses its port after
+        # a live switch to NAT/FNAT is sent down the old path and never
+        # answered. Bit 2 reschedules such a SYN (ipvs-sysctl.rst); modes.sh
+        # checks it with reused ports.
+        ip netns exec "e2lb$i" sysctl -qw net.ipv4.vs.conn_reuse_mode=3
     done
     for i in 1 2 3; do
         plug "e2rs$i" eth0 e2in "${RS_ADDRS[i - 1]}/24"

@@ -5,26 +5,47 @@ bounded by a count and a duration; records each request's start, end, outcome
 and the answering server (per source address too).
 
     loadgen.py --url http://VIP/ [--count N] [--duration S] [--interval S]
-               [--timeout S] [--source ADDR] [--log FILE] [--stop-file FILE]
+               [--timeout S] [--source ADDR] [--source-port P] [--log FILE]
+               [--stop-file FILE]
 
 Prints one JSON summary line: sent, ok, failed, per-server counts, the first
 and last failure times (epoch seconds) and the failure window (last failure
 end minus first failure start, 0 when nothing failed). --log writes one JSON
-line per request. --stop-file ends the loop early once that file exists."""
+line per request. --stop-file ends the loop early once that file exists.
+--source-port P binds request k (from 0) to client port P + k, so that a later
+run with the same P reuses exactly those ports."""
 import argparse
 import http.client
 import json
 import os
+import socket
 import sys
 import time
 import urllib.parse
 
 
-def one_request(host, port, path, timeout, source):
+def bound_socket(host, port, timeout, source, source_port):
+    """A connected socket from (source, source_port); SO_REUSEADDR lets a port
+    be taken again right after its last connection closed."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((source or "", source_port))
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def one_request(host, port, path, timeout, source, source_port=None):
     conn = http.client.HTTPConnection(
         host, port, timeout=timeout, source_address=(source, 0) if source else None
     )
     try:
+        if source_port is not None:
+            conn.sock = bound_socket(host, port, timeout, source, source_port)
         conn.request("GET", path, headers={"Connection": "close"})
         reply = conn.getresponse()
         body = reply.read().decode(errors="replace").strip()
@@ -45,6 +66,7 @@ def main():
     p.add_argument("--interval", type=float, default=0.0)
     p.add_argument("--timeout", type=float, default=4.0)
     p.add_argument("--source", help="source address, or several comma-separated (used in turn)")
+    p.add_argument("--source-port", type=int, help="bind request k to this port + k")
     p.add_argument("--log")
     p.add_argument("--stop-file")
     a = p.parse_args()
@@ -63,7 +85,8 @@ def main():
             break
         source = sources[sent % len(sources)]
         start = time.time()
-        good, what = one_request(host, port, path, a.timeout, source)
+        source_port = a.source_port + sent if a.source_port else None
+        good, what = one_request(host, port, path, a.timeout, source, source_port)
         end = time.time()
         sent += 1
         if good:

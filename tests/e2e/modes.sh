@@ -66,6 +66,10 @@ reconfigure dr rr
 distribution dr Route
 reconfigure tun rr
 distribution tun Tunnel
+# Requests from fixed client ports, reused after the switch to FNAT below.
+PORTS=41000
+loadgen --count 12 --source-port $PORTS > "$WORK/tun-ports.json"
+check "tun: every request from ports $PORTS.. answered" [ "$(json "$WORK/tun-ports.json" "j['ok']")" -eq 12 ]
 
 log "== FNAT: real servers without a route back (source NAT by healthcheckd's nftables rules)"
 reconfigure fnat rr
@@ -74,24 +78,20 @@ check "fnat: lb1 has the source-NAT rules" wait_for $((10 * SLOW)) \
     bash -c "ip netns exec e2lb1 nft list table inet ipvsctl | grep -q masquerade"
 check "fnat: the real servers have no default route" \
     [ -z "$(ip -n e2rs1 route show default; ip -n e2rs2 route show default; ip -n e2rs3 route show default)" ]
-# The first requests after the live TUN -> FNAT switch are counted and
-# bounded, not required to be zero (one run lost 2 of 60, another 0 of 90:
-# not understood yet); a second round must follow rr.
-out=$WORK/fnat-switch.json
-loadgen --count 30 --log "$WORK/fnat-switch.jsonl" > "$out"
-log "  right after the switch: sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), errors $(json "$out" "j['errors']")"
-check "fnat: at most 3 of 30 requests lost right after the switch" [ "$(json "$out" "j['failed']")" -le 3 ]
+# The TUN connections of those ports are still in the directors' tables
+# (FIN_WAIT, old forwarding method); conn_reuse_mode 3 (lib.sh) must have
+# their reuse scheduled afresh. With the default 1 every one of these timed
+# out: that was the requests lost after this switch in earlier runs.
+out=$WORK/fnat-ports.json
+loadgen --count 12 --source-port $PORTS > "$out"
 [ "$(json "$out" "j['failed']")" -eq 0 ] || log "  $(json "$out" "'; '.join(j['messages'])")"
-# The second round has also lost a few requests once (3 of 60, one CI run
-# of 2026-11-30, OSError, one per server), so it is bounded too until the
-# cause is found; every failure's message is printed for that hunt.
+check "fnat: every request from the reused ports $PORTS.. answered" [ "$(json "$out" "j['ok']")" -eq 12 ]
 out=$WORK/fnat-rr.json
 loadgen --count $N --log "$WORK/fnat-rr.jsonl" > "$out"
 log "  sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), servers $(json "$out" "j['servers']"), errors $(json "$out" "j['errors']")"
 [ "$(json "$out" "j['failed']")" -eq 0 ] || log "  $(json "$out" "'; '.join(j['messages'])")"
-check "fnat rr: at most 3 of $N requests lost" [ "$(json "$out" "j['failed']")" -le 3 ]
-ok=$(json "$out" "j['ok']")
-for s in rs1 rs2 rs3; do check "fnat rr: $s got $ok/3 +-2" near "$(share "$out" $s)" $((ok / 3)) 2; done
+check "fnat rr: every request answered" [ "$(json "$out" "j['ok']")" -eq $N ]
+for s in rs1 rs2 rs3; do check "fnat rr: $s got $N/3 +-2" near "$(share "$out" $s)" $((N / 3)) 2; done
 
 log "== fwmark group: virtual_server_group of $VIP:80 and $VIP:8080 as one FWM service (NAT)"
 E2_GROUP=1 reconfigure nat rr
@@ -113,10 +113,8 @@ for port in 80 8080; do
     log "  port $port: sent $(json "$out" "j['sent']"), failed $(json "$out" "j['failed']"), servers $(json "$out" "j['servers']")"
     [ "$(json "$out" "j['failed']")" -eq 0 ] || log "  $(json "$out" "'; '.join(j['messages'])")"
 done
-# Port 80's round is the first after the live FNAT -> NAT + fwmark switch,
-# bounded as the FNAT switch is (one run lost 1 of 30); port 8080's is not.
-check "group: at most 3 of $((N / 2)) requests to port 80 lost right after the switch" \
-    [ "$(json "$WORK/group80.json" "j['failed']")" -le 3 ]
+check "group: every request to port 80 answered" \
+    [ "$(json "$WORK/group80.json" "j['ok']")" -eq $((N / 2)) ]
 check "group: every request to port 8080 answered" \
     [ "$(json "$WORK/group8080.json" "j['ok']")" -eq $((N / 2)) ]
 total() { python3 -c "import json,sys; print(sum(json.load(open(f))['servers'].get(sys.argv[1], 0) for f in sys.argv[2:]))" "$@"; }
