@@ -368,7 +368,7 @@ int run_compat(const std::vector<std::string>& args, const std::string& program)
 // ---- new commands -------------------------------------------------------
 
 /// Reads a JSON document from FILE ("-" for stdin) into a table.
-std::variant<Table, std::string> read_document(const std::string& file, PhaseTimer& timer) {
+std::variant<DocumentTable, std::string> read_document(const std::string& file, PhaseTimer& timer) {
     InputText text;
     if (file == "-") {
         (void)text.read(STDIN_FILENO);
@@ -380,12 +380,12 @@ std::variant<Table, std::string> read_document(const std::string& file, PhaseTim
         if (!read) return "cannot read '" + file + "'";
     }
     timer.mark("read file");
-    auto table = read_table_json(text.text());
+    auto table = read_document_json(text.text());
     timer.mark("read JSON");
     if (auto* syntax = std::get_if<JsonSyntaxError>(&table))
         return file + ": invalid JSON: " + syntax->what;
     if (auto* problem = std::get_if<JsonProblem>(&table)) return file + ": " + problem->message();
-    return std::move(std::get<Table>(table));
+    return std::move(std::get<DocumentTable>(table));
 }
 
 void print_plan(const Plan& plan) {
@@ -425,7 +425,8 @@ int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
         write(stderr, current->error().message() + "\n");
         return kExitRefused;
     }
-    const Plan plan = make_plan(**current, std::get<Table>(desired), PlanOptions{.prune = prune});
+    const Plan plan =
+        plan_document(**current, std::get<DocumentTable>(desired), PlanOptions{.prune = prune});
     timer.mark("plan");
     print_plan(plan);
     timer.mark("print plan");
