@@ -159,6 +159,11 @@ class PhaseTimer {
         last_ = now;
     }
 
+    /// A duration measured elsewhere (another thread's).
+    void note(const char* what, double ms) const {
+        if (enabled_) std::fprintf(stderr, "ipvsctl: (%s %.3f ms)\n", what, ms);
+    }
+
   private:
     bool enabled_;
     std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
@@ -405,14 +410,20 @@ int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
     std::string open_problem;
     std::optional<Client> client;
     std::optional<Result<Table>> current;
+    double kernel_ms = 0;
     std::thread kernel_reader([&] {
+        const auto start = std::chrono::steady_clock::now();
         client = open_client(netns, open_problem);
         // Settings detail: what the plan compares, without a netlink dump per service.
         if (client) current.emplace(client->table(TableDetail::Settings));
+        kernel_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
     });
     auto desired = read_document(file, timer);
     kernel_reader.join();
     timer.mark("read kernel");
+    timer.note("kernel thread", kernel_ms);
     if (auto* problem = std::get_if<std::string>(&desired)) {
         write(stderr, *problem + "\n");
         return kExitUsage;
