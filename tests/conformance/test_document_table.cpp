@@ -162,6 +162,45 @@ TEST_CASE("read_document_json reports what read_table_json reports", "[json][app
           std::string::npos);
 }
 
+TEST_CASE("documents the fast reader leaves to the general one read the same", "[json][apply]") {
+    // Escapes, non-ASCII text, a byte order mark, repeated keys, negative
+    // and fractional counters, unknown nested values: each makes the fast
+    // reader give up; the result must be what nlohmann's lexer gives.
+    const std::string cases[] = {
+        R"({"services": [{"fwmark": 1, "scheduler": "w\u006cc"}]})",
+        R"({"services": [{"fwmark": 1, "note": "caf\u00e9 \"x\""}]})",
+        "{\"services\": [{\"fwmark\": 1, \"note\": \"caf\xc3\xa9\"}]}",
+        "\xef\xbb\xbf{\"services\": [{\"fwmark\": 2}]}",
+        R"({"services": [{"fwmark": 1, "fwmark": 2}]})",
+        R"({"services": [], "services": [{"fwmark": 3}]})",
+        R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.0.0.1", "weight": 1.0}]}]})",
+        R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.0.0.1", "weight": -0}]}]})",
+        R"({"services": [{"fwmark": 1, "stats": {"a": [1, -2, 3.5e3, true, null, {"b": []}]}}]})",
+        R"({"services": [{"fwmark": 18446744073709551615}]})",
+        R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.0.0.1", "port": 08}]}]})",
+        R"({"services": [{"fwmark": 1, "scheduler_flags": ["flag-1", 2]}]})",
+        R"({"services": [{"fwmark": 1, "persistence": {"timeout": 5, "timeout": 6}}]})",
+        R"({"services": [{"fwmark": 1, "destinations": [{"address": "10.0.0.1", "forward": "tunnel",
+            "tunnel": {"type": "gue", "port": 6080, "checksum": "csum", "x": {}}}]}]})",
+        R"({"services": [{"protocol": "tcp", "address": "2001:db8::1", "port": 80,
+            "persistence": {"timeout": 60, "netmask": 64}, "pe": "sip"}]})",
+    };
+    for (const auto& text : cases) {
+        INFO(text);
+        const auto show = [](const std::variant<Table, JsonProblem, JsonSyntaxError>& read) {
+            if (const auto* table = std::get_if<Table>(&read))
+                return "table " + table_to_json(*table, JsonOptions{.counters = false}).dump();
+            if (const auto* problem = std::get_if<JsonProblem>(&read))
+                return "problem " + problem->message();
+            return "syntax " + std::get<JsonSyntaxError>(read).what;
+        };
+        CHECK(show(read_table_json(text)) == show(read_table_json_nlohmann(text)));
+    }
+    auto read = read_document_json(R"({"services": [{"fwmark": 1, "scheduler": "w\u006cc"}]})");
+    REQUIRE(std::holds_alternative<DocumentTable>(read));
+    CHECK(std::get<DocumentTable>(read).to_table().services.at(0).service.scheduler == "wlc");
+}
+
 TEST_CASE("plan_document makes make_plan's operations, in make_plan's order", "[plan][apply]") {
     std::mt19937 rng(7);
     for (int round = 0; round < 60; ++round) {
