@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <unordered_set>
 
@@ -95,7 +96,8 @@ struct Raw {
     Kind kind = Kind::Absent;
     bool boolean = false;
     std::uint64_t number = 0;
-    std::string text;  // reused between objects: no allocation per value
+    std::string_view text;  ///< into the document, or into `storage`
+    std::string storage;    ///< reused between objects: no allocation per value
     [[nodiscard]] bool present() const { return kind != Kind::Absent; }
 };
 
@@ -168,7 +170,8 @@ struct ServiceFields {
     Raw fwmark, family, protocol, address, port, scheduler, pe, one_packet, persistence,
         scheduler_flags, destinations;
     PersistenceFields persistence_fields;
-    std::vector<std::string> flag_names;  ///< scheduler_flags; "" for a non-string
+    std::vector<std::string_view> flag_names;  ///< scheduler_flags; "" for a non-string
+    std::deque<std::string> flag_storage;      ///< what flag_names point into, when copied
 };
 
 void forget(Raw& raw) {
@@ -193,6 +196,7 @@ void forget(ServiceFields& f) {
         forget(*raw);
     forget(f.persistence_fields);
     f.flag_names.clear();
+    f.flag_storage.clear();
 }
 
 Destination read_destination(const DestinationFields& f, const Where& at) {
@@ -311,7 +315,7 @@ Service read_service(const ServiceFields& f, const Where& at) {
             else if (name == "flag-3")
                 s.flags |= service_flags::sched3;
             else
-                throw at.bad("scheduler_flags", "unknown flag '" + name + "'");
+                throw at.bad("scheduler_flags", "unknown flag '" + std::string(name) + "'");
         }
     }
     if (f.destinations.present() && f.destinations.kind != Kind::Array)
@@ -346,10 +350,13 @@ class TableSax {
     bool string(std::string_view value) {
         if (skip_depth_ > 0) return true;
         if (!stack_.empty() && stack_.back() == Frame::SchedulerFlags) {
-            service_.flag_names.emplace_back(value);
+            service_.flag_names.emplace_back(service_.flag_storage.emplace_back(value));
             return true;
         }
-        if (Raw* raw = scalar_slot(Kind::String)) raw->text.assign(value);
+        if (Raw* raw = scalar_slot(Kind::String)) {
+            raw->storage.assign(value);
+            raw->text = raw->storage;
+        }
         return true;
     }
     bool binary(Json::binary_t& /*value*/) { return scalar(Kind::Null); }  // not in JSON text
@@ -379,7 +386,12 @@ class TableSax {
         return false;
     }
 
-    std::variant<Table, JsonProblem, JsonSyntaxError> result() && {
+    /// `text_size`: the document's length, for a guess at how many services
+    /// and real servers it holds (reserved up front: growing the arrays
+    /// would touch twice the memory).
+    explicit TableSax(std::size_t text_size) : text_size_(text_size) { reserve(); }
+
+    std::variant<DocumentTable, JsonProblem, JsonSyntaxError> result() && {
         if (syntax_error_) return JsonSyntaxError{std::move(*syntax_error_)};
         if (document_kind_ != Kind::Object) return JsonProblem{"document", "must be a JSON object"};
         if (!services_.present()) return JsonProblem{"document", "has no \"services\""};
@@ -529,16 +541,14 @@ class TableSax {
     void finish_service() {
         const Where at{service_at_};
         try {
-            ServiceEntry entry;
-            entry.service = read_service(service_, at);
+            const Service service = read_service(service_, at);
             if (destination_problem_) {
                 problem_ = std::move(*destination_problem_);
                 return;
             }
-            if (!seen_.insert(entry.service.key).second)
-                throw at.bad("", "duplicate service " + entry.service.key.to_string());
-            entry.destinations.assign(destinations_.begin(), destinations_.end());
-            table_.services.push_back(std::move(entry));
+            if (!seen_.insert(service.key).second)
+                throw at.bad("", "duplicate service " + service.key.to_string());
+            table_.append(service, destinations_);
         } catch (Bad& bad) {
             problem_ = std::move(bad.problem);
         }
@@ -554,7 +564,8 @@ class TableSax {
                     // A repeated key means its last value: start over.
                     target_ = &services_;
                     opens_ = Frame::Services;
-                    table_.services.clear();
+                    table_ = DocumentTable{};
+                    reserve();
                     seen_.clear();
                     problem_.reset();
                     services_seen_ = 0;
@@ -619,6 +630,7 @@ class TableSax {
             target_ = &f.scheduler_flags;
             opens_ = Frame::SchedulerFlags;
             f.flag_names.clear();
+            f.flag_storage.clear();
         }
     }
 
@@ -659,7 +671,16 @@ class TableSax {
     std::size_t destination_at_ = 0;
     DestinationFields destination_;
 
-    Table table_;
+    void reserve() {
+        // At most one service per 13 characters ({"fwmark":1},) and one real
+        // server per 21 ({"address":"::1"},); a document as ipvsctl prints
+        // it has ~130 characters per real server. Pages reserved but not
+        // used are never touched.
+        table_.reserve(text_size_ / 400 + 4, text_size_ / 120 + 4);
+    }
+
+    std::size_t text_size_;
+    DocumentTable table_;
     std::unordered_set<ServiceKey, ServiceKeyHash> seen_;
     std::optional<JsonProblem> problem_;  ///< the first, in the order a DOM reader would find
     std::optional<std::string> syntax_error_;
@@ -967,6 +988,334 @@ class StrictReader {
     std::string scratch_;  ///< a string with escapes or non-ASCII characters
 };
 
+/// A reader for documents as ipvsctl prints them, in one pass straight into
+/// a DocumentTable: no SAX calls, strings and keys compared where they lie
+/// in the text. It gives up (false) at anything else: a string with an
+/// escape or a non-ASCII byte, a repeated key, a negative or fractional
+/// number where the schema wants a count, a value of the wrong kind, any
+/// problem with the schema or the JSON, nesting deeper than 64. The caller
+/// then reads the text again with StrictReader and TableSax, whose
+/// messages are the ones reported. Fields are checked by the same functions
+/// (read_service, read_destination).
+class FastReader {
+  public:
+    explicit FastReader(std::string_view text)
+        : at_(text.data()), end_(text.data() + text.size()) {}
+
+    bool read(DocumentTable& table) {
+        // As TableSax::reserve, from the text's size.
+        const auto size = static_cast<std::size_t>(end_ - at_);
+        table.reserve(size / 400 + 4, size / 120 + 4);
+        seen_.reserve(size / 400 + 4);
+        if (!expect('{')) return false;
+        bool services = false;
+        if (peek('}')) return false;  // no "services": TableSax words it
+        do {
+            std::string_view key;
+            if (!key_colon(key)) return false;
+            if (key == "services") {
+                if (services) return false;
+                services = true;
+                if (!service_array(table)) return false;
+            } else if (!skip_value(0)) {
+                return false;
+            }
+        } while (next_member());
+        if (!expect('}') || !services) return false;
+        blanks();
+        return at_ == end_;
+    }
+
+  private:
+    void blanks() {
+        while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
+    }
+    /// After blanks: is the next character `c`? (Consumes it if so.)
+    bool peek(char c) {
+        blanks();
+        if (at_ != end_ && *at_ == c) {
+            ++at_;
+            return true;
+        }
+        return false;
+    }
+    bool expect(char c) { return peek(c); }
+    /// After a member or element: true for ',', false otherwise (not consumed).
+    bool next_member() {
+        blanks();
+        if (at_ != end_ && *at_ == ',') {
+            ++at_;
+            return true;
+        }
+        return false;
+    }
+
+    /// A string of plain ASCII without escapes, after blanks.
+    bool string(std::string_view& out) {
+        blanks();
+        if (at_ == end_ || *at_ != '"') return false;
+        const char* start = ++at_;
+        while (at_ != end_) {
+            const auto c = static_cast<unsigned char>(*at_);
+            if (c == '"') {
+                out = std::string_view(start, static_cast<std::size_t>(at_ - start));
+                ++at_;
+                return true;
+            }
+            if (c < 0x20 || c == '\\' || c >= 0x80) return false;
+            ++at_;
+        }
+        return false;
+    }
+    bool key_colon(std::string_view& key) { return string(key) && expect(':'); }
+
+    bool literal(std::string_view word) {
+        if (static_cast<std::size_t>(end_ - at_) < word.size() ||
+            std::string_view(at_, word.size()) != word)
+            return false;
+        at_ += word.size();
+        return true;
+    }
+
+    /// A non-negative integer of at most 19 digits (no fraction, exponent
+    /// or leading zero).
+    bool count(std::uint64_t& value) {
+        const char* start = at_;
+        if (at_ != end_ && *at_ == '0') {
+            ++at_;
+        } else {
+            while (at_ != end_ && *at_ >= '0' && *at_ <= '9') ++at_;
+        }
+        const auto digits = at_ - start;
+        if (digits == 0 || digits > 19) return false;
+        if (at_ != end_ &&
+            (*at_ == '.' || *at_ == 'e' || *at_ == 'E' || (*at_ >= '0' && *at_ <= '9')))
+            return false;
+        value = 0;
+        for (const char* d = start; d != at_; ++d)
+            value = value * 10 + static_cast<std::uint64_t>(*d - '0');
+        return true;
+    }
+
+    /// A scalar field's value: a string, a count, true, false or null.
+    bool scalar(Raw& raw) {
+        if (raw.present()) return false;  // a repeated key
+        blanks();
+        if (at_ == end_) return false;
+        const char c = *at_;
+        if (c == '"') {
+            raw.kind = Kind::String;
+            return string(raw.text);
+        }
+        if (c >= '0' && c <= '9') {
+            raw.kind = Kind::Unsigned;
+            return count(raw.number);
+        }
+        if (literal("true") || literal("false")) {
+            raw.kind = Kind::Boolean;
+            raw.boolean = at_[-1] == 'e' && at_[-2] == 'u';
+            return true;
+        }
+        if (literal("null")) {
+            raw.kind = Kind::Null;
+            return true;
+        }
+        return false;
+    }
+
+    /// Any value of a key nobody reads (counters, "version"), checked.
+    bool skip_value(int depth) {
+        if (depth > 64) return false;
+        blanks();
+        if (at_ == end_) return false;
+        const char c = *at_;
+        if (c == '"') {
+            std::string_view ignored;
+            return string(ignored);
+        }
+        if (c == '{' || c == '[') {
+            ++at_;
+            const bool object = c == '{';
+            if (peek(object ? '}' : ']')) return true;
+            do {
+                std::string_view key;
+                if (object && !key_colon(key)) return false;
+                if (!skip_value(depth + 1)) return false;
+            } while (next_member());
+            return expect(object ? '}' : ']');
+        }
+        if (c == '-') {
+            ++at_;
+            std::uint64_t ignored = 0;
+            return at_ != end_ && *at_ >= '0' && *at_ <= '9' && count(ignored);
+        }
+        if (c >= '0' && c <= '9') {
+            std::uint64_t ignored = 0;
+            return count(ignored);
+        }
+        return literal("true") || literal("false") || literal("null");
+    }
+
+    bool service_array(DocumentTable& table) {
+        if (!expect('[')) return false;
+        if (peek(']')) return true;
+        do {
+            if (!service(table)) return false;
+        } while (next_member());
+        return expect(']');
+    }
+
+    bool service(DocumentTable& table) {
+        if (!expect('{')) return false;
+        ServiceFields& f = service_;
+        forget(f);
+        destinations_.clear();
+        if (!peek('}')) {
+            do {
+                std::string_view key;
+                if (!key_colon(key)) return false;
+                bool ok = true;
+                if (key == "address")
+                    ok = scalar(f.address);
+                else if (key == "port")
+                    ok = scalar(f.port);
+                else if (key == "protocol")
+                    ok = scalar(f.protocol);
+                else if (key == "scheduler")
+                    ok = scalar(f.scheduler);
+                else if (key == "one_packet")
+                    ok = scalar(f.one_packet);
+                else if (key == "destinations")
+                    ok = destination_array(f.destinations);
+                else if (key == "fwmark")
+                    ok = scalar(f.fwmark);
+                else if (key == "family")
+                    ok = scalar(f.family);
+                else if (key == "pe")
+                    ok = scalar(f.pe);
+                else if (key == "persistence")
+                    ok = persistence(f);
+                else if (key == "scheduler_flags")
+                    ok = flags(f);
+                else
+                    ok = skip_value(0);
+                if (!ok) return false;
+            } while (next_member());
+            if (!expect('}')) return false;
+        }
+        try {
+            const Service s = read_service(f, Where{});
+            if (!seen_.insert(s.key).second) return false;
+            table.append(s, destinations_);
+        } catch (Bad&) {
+            return false;
+        }
+        return true;
+    }
+
+    bool persistence(ServiceFields& f) {
+        if (f.persistence.present() || !expect('{')) return false;
+        f.persistence.kind = Kind::Object;
+        PersistenceFields& p = f.persistence_fields;
+        if (peek('}')) return true;
+        do {
+            std::string_view key;
+            if (!key_colon(key)) return false;
+            const bool ok = key == "timeout"   ? scalar(p.timeout)
+                            : key == "netmask" ? scalar(p.netmask)
+                                               : skip_value(0);
+            if (!ok) return false;
+        } while (next_member());
+        return expect('}');
+    }
+
+    bool flags(ServiceFields& f) {
+        if (f.scheduler_flags.present() || !expect('[')) return false;
+        f.scheduler_flags.kind = Kind::Array;
+        if (peek(']')) return true;
+        do {
+            std::string_view name;
+            if (!string(name)) return false;
+            f.flag_names.push_back(name);
+        } while (next_member());
+        return expect(']');
+    }
+
+    bool destination_array(Raw& raw) {
+        if (raw.present() || !expect('[')) return false;
+        raw.kind = Kind::Array;
+        if (peek(']')) return true;
+        do {
+            if (!destination()) return false;
+        } while (next_member());
+        return expect(']');
+    }
+
+    bool destination() {
+        if (!expect('{')) return false;
+        DestinationFields& f = destination_;
+        forget(f);
+        if (!peek('}')) {
+            do {
+                std::string_view key;
+                if (!key_colon(key)) return false;
+                bool ok = true;
+                if (key == "address")
+                    ok = scalar(f.address);
+                else if (key == "port")
+                    ok = scalar(f.port);
+                else if (key == "forward")
+                    ok = scalar(f.forward);
+                else if (key == "weight")
+                    ok = scalar(f.weight);
+                else if (key == "upper_threshold")
+                    ok = scalar(f.upper_threshold);
+                else if (key == "lower_threshold")
+                    ok = scalar(f.lower_threshold);
+                else if (key == "tunnel")
+                    ok = tunnel(f);
+                else
+                    ok = skip_value(0);
+                if (!ok) return false;
+            } while (next_member());
+            if (!expect('}')) return false;
+        }
+        try {
+            const Destination d = read_destination(f, Where{});
+            for (const auto& other : destinations_)
+                if (other.same_endpoint(d)) return false;
+            destinations_.push_back(d);
+        } catch (Bad&) {
+            return false;
+        }
+        return true;
+    }
+
+    bool tunnel(DestinationFields& f) {
+        if (f.tunnel.present() || !expect('{')) return false;
+        f.tunnel.kind = Kind::Object;
+        TunnelFields& t = f.tunnel_fields;
+        if (peek('}')) return true;
+        do {
+            std::string_view key;
+            if (!key_colon(key)) return false;
+            const bool ok = key == "type"       ? scalar(t.type)
+                            : key == "port"     ? scalar(t.port)
+                            : key == "checksum" ? scalar(t.checksum)
+                                                : skip_value(0);
+            if (!ok) return false;
+        } while (next_member());
+        return expect('}');
+    }
+
+    const char* at_;
+    const char* end_;
+    ServiceFields service_;
+    DestinationFields destination_;
+    std::vector<Destination> destinations_;  ///< of the open service
+    std::unordered_set<ServiceKey, ServiceKeyHash> seen_;
+};
+
 }  // namespace
 
 json service_to_json(const ServiceEntry& entry, const JsonOptions& options) {
@@ -1062,20 +1411,45 @@ json connections_to_json(const std::vector<Connection>& connections) {
     return out;
 }
 
-std::variant<Table, JsonProblem, JsonSyntaxError> read_table_json(std::string_view text) {
+namespace {
+
+std::variant<Table, JsonProblem, JsonSyntaxError> as_table(
+    std::variant<DocumentTable, JsonProblem, JsonSyntaxError>&& read) {
+    if (auto* table = std::get_if<DocumentTable>(&read)) return table->to_table();
+    if (auto* problem = std::get_if<JsonProblem>(&read)) return std::move(*problem);
+    return std::move(std::get<JsonSyntaxError>(read));
+}
+
+std::variant<DocumentTable, JsonProblem, JsonSyntaxError> read_document_json_nlohmann(
+    std::string_view text) {
+    TableSax sax(text.size());
+    nlohmann::json::sax_parse(text.begin(), text.end(), &sax);
+    return std::move(sax).result();
+}
+
+}  // namespace
+
+std::variant<DocumentTable, JsonProblem, JsonSyntaxError> read_document_json(
+    std::string_view text) {
     {
-        TableSax sax;
+        DocumentTable table;
+        if (FastReader(text).read(table)) return table;
+    }
+    {
+        TableSax sax(text.size());
         if (StrictReader(text, sax).read()) return std::move(sax).result();
     }
     // Not JSON: nlohmann's parser finds the same error and words it, with
     // line and column.
-    return read_table_json_nlohmann(text);
+    return read_document_json_nlohmann(text);
+}
+
+std::variant<Table, JsonProblem, JsonSyntaxError> read_table_json(std::string_view text) {
+    return as_table(read_document_json(text));
 }
 
 std::variant<Table, JsonProblem, JsonSyntaxError> read_table_json_nlohmann(std::string_view text) {
-    TableSax sax;
-    nlohmann::json::sax_parse(text.begin(), text.end(), &sax);
-    return std::move(sax).result();
+    return as_table(read_document_json_nlohmann(text));
 }
 
 std::variant<Table, JsonProblem> table_from_json(const json& document) {

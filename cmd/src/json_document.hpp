@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "document_table.hpp"
 #include "ipvsctl/types.hpp"
 #include "listing.hpp"
 
@@ -42,6 +43,9 @@ struct JsonSyntaxError {
 /// and without a DOM; counters and unknown keys are ignored. A syntax error
 /// anywhere wins over a schema problem, as if the whole text were parsed first.
 std::variant<Table, JsonProblem, JsonSyntaxError> read_table_json(std::string_view text);
+
+/// The same, for `apply` and `diff`: the settings only, in a compact table.
+std::variant<DocumentTable, JsonProblem, JsonSyntaxError> read_document_json(std::string_view text);
 
 /// The same through nlohmann's own lexer: the words for a syntax error, and
 /// a reference to check the fast reader against (fuzz target).
