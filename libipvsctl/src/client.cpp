@@ -27,7 +27,6 @@
 #include <iterator>
 #include <map>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 #include "proc_table.hpp"
@@ -532,27 +531,18 @@ std::optional<Result<Table>> sockopt_settings_table(Client::Impl& impl) {
     if (impl.sockopt < 0 || !persistence_engines_unused()) return std::nullopt;
     auto services = impl.sockopt_services();
     if (!services) return std::nullopt;
-    // The netlink dump that rules out IPv6 services costs as much as all the
-    // getsockopt() reads together (the kernel walks its service table from
-    // the start for each 32 KiB of reply), so it runs on a thread of its own
-    // meanwhile; the netlink socket is not used here until it is done.
-    std::optional<bool> inet6;
-    std::thread check([&impl, &inet6] { inet6 = impl.has_inet6_services(); });
+    const auto inet6 = impl.has_inet6_services();
+    if (!inet6 || *inet6) return std::nullopt;
     Table table;
     table.services.reserve(services->size());
-    std::vector<std::size_t> by_netlink;  // services whose real servers getsockopt() cannot give
     for (auto& [service, count] : *services) {
-        auto dests = impl.sockopt_destinations(service.key, count);
-        if (!dests) by_netlink.push_back(table.services.size());
-        table.services.push_back(ServiceEntry{
-            std::move(service), dests ? std::move(*dests) : std::vector<Destination>{}});
-    }
-    check.join();
-    if (!inet6 || *inet6) return std::nullopt;
-    for (const std::size_t i : by_netlink) {
-        auto dests = dump_destinations(impl, table.services[i].service.key);
+        if (auto dests = impl.sockopt_destinations(service.key, count)) {
+            table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+            continue;
+        }
+        auto dests = dump_destinations(impl, service.key);
         if (!dests) return Result<Table>(std::move(dests).take_error());
-        table.services[i].destinations = std::move(*dests);
+        table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
     }
     return Result<Table>(std::move(table));
 }
