@@ -126,6 +126,7 @@ std::vector<TargetId> Scheduler::take_due() {
             auto& slot = slots_.at(entry.id);
             lateness_.record(std::chrono::duration_cast<Duration>(now - entry.due));
             slot.due = entry.due;
+            slot.started = now;
             slot.scheduled = false;
             slot.in_flight = true;
             --scheduled_;
@@ -146,9 +147,16 @@ void Scheduler::completed(TargetId id, Duration delay) {
     // From when it was due, not when it started: a probe the loop started
     // late keeps its place in the interval. From its start, every target
     // delayed by one stall stayed bunched with the others behind it, and
-    // each later stall added to the bunch. A probe that ran past its next
-    // due time starts the schedule afresh from now.
-    push(id, found->second, std::max(found->second.due + delay, clock_.now()));
+    // each later stall added to the bunch. A probe started an interval or
+    // more late has missed its turn: the next one is its first turn after
+    // the start. A probe that ran past that runs again at once, as before.
+    const Slot& slot = found->second;
+    TimePoint next = slot.due + delay;
+    if (delay.count() > 0 && next <= slot.started) {
+        const auto missed = (slot.started - slot.due) / delay;  // whole intervals late
+        next = slot.due + delay * (missed + 1);
+    }
+    push(id, found->second, std::max(next, clock_.now()));
 }
 
 std::optional<TimePoint> Scheduler::next_due() const {

@@ -73,6 +73,17 @@ TEST_CASE("a probe started late keeps its place in the interval", "[schedule]") 
     CHECK(scheduler.lateness().count_at_most(1ms) == 2);  // on time again
 }
 
+TEST_CASE("a probe started more than an interval late skips its missed turns", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    scheduler.add(1, 100ms);
+    clock.advance(2300ms);  // due at 0.1 s, taken at 2.3 s: turns at 1.1 and 2.1 s missed
+    REQUIRE(scheduler.take_due() == std::vector<TargetId>{1});
+    clock.advance(10ms);
+    scheduler.completed(1, 1s);
+    CHECK(*scheduler.next_due() == clock.now() - 2310ms + 3100ms);  // not at once
+}
+
 TEST_CASE("a stall does not leave the targets behind it bunched", "[schedule]") {
     FakeClock clock;
     Scheduler scheduler(clock);
