@@ -351,16 +351,14 @@ void Monitor::on_wake() {
         if ((id & kAgentBit) != 0) {
             const auto index = id & ~kAgentBit;
             if (index >= agents_.size()) continue;
-            agents_[index].started = clock_.now();
             agents_[index].session->run(
                 [this, id](const ProbeOutcome& outcome) { on_agent_outcome(id, outcome); });
             continue;
         }
         if (id >= targets_.size() || !targets_[id].session) continue;
-        Target& target = targets_[id];
-        target.started = clock_.now();
         ++counters_.probes;
-        target.session->run([this, id](const ProbeOutcome& outcome) { on_outcome(id, outcome); });
+        targets_[id].session->run(
+            [this, id](const ProbeOutcome& outcome) { on_outcome(id, outcome); });
     }
     arm();
 }
@@ -442,7 +440,7 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
         request_reconcile();
     }
     const ProbeSpec& spec = target.session->spec();
-    scheduler_.completed(id, target.started, retry ? spec.delay_before_retry : spec.delay_loop);
+    scheduler_.completed(id, retry ? spec.delay_before_retry : spec.delay_loop);
     arm();
 }
 
@@ -499,7 +497,7 @@ void Monitor::on_agent_outcome(TargetId id, const ProbeOutcome& outcome) {
     if (outcome.success && outcome.agent)
         set_dynamic_weight(agent.server, weight_from_agent(agent.settings, *outcome.agent),
                            outcome.detail);
-    scheduler_.completed(id, agent.started, agent.spec.delay_loop);
+    scheduler_.completed(id, agent.spec.delay_loop);
     arm();
 }
 

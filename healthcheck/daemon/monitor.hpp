@@ -102,7 +102,6 @@ class Monitor {
         std::string identity;
         std::shared_ptr<ProbeSession> session;
         std::uint32_t first_subscriber = kNone;  ///< subscribers in server order
-        TimePoint started{};
         std::string last_detail;
     };
 
@@ -112,7 +111,6 @@ class Monitor {
         config::DynamicWeight settings;
         ProbeSpec spec;
         std::shared_ptr<ProbeSession> session;
-        TimePoint started{};
         std::string last_detail;
     };
     struct DrainState {

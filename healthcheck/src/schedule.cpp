@@ -125,6 +125,8 @@ std::vector<TargetId> Scheduler::take_due() {
         if (!stale(entry)) {
             auto& slot = slots_.at(entry.id);
             lateness_.record(std::chrono::duration_cast<Duration>(now - entry.due));
+            slot.due = entry.due;
+            slot.started = now;
             slot.scheduled = false;
             slot.in_flight = true;
             --scheduled_;
@@ -136,13 +138,25 @@ std::vector<TargetId> Scheduler::take_due() {
     return due;
 }
 
-void Scheduler::completed(TargetId id, TimePoint started, Duration delay) {
+void Scheduler::completed(TargetId id, Duration delay) {
     // A target removed while its probe ran stays removed.
     const auto found = slots_.find(id);
     if (found == slots_.end() || !found->second.in_flight) return;
     found->second.in_flight = false;
     --in_flight_;
-    push(id, found->second, std::max(started + delay, clock_.now()));
+    // From when it was due, not when it started: a probe the loop started
+    // late keeps its place in the interval. From its start, every target
+    // delayed by one stall stayed bunched with the others behind it, and
+    // each later stall added to the bunch. A probe started an interval or
+    // more late has missed its turn: the next one is its first turn after
+    // the start. A probe that ran past that runs again at once, as before.
+    const Slot& slot = found->second;
+    TimePoint next = slot.due + delay;
+    if (delay.count() > 0 && next <= slot.started) {
+        const auto missed = (slot.started - slot.due) / delay;  // whole intervals late
+        next = slot.due + delay * (missed + 1);
+    }
+    push(id, found->second, std::max(next, clock_.now()));
 }
 
 std::optional<TimePoint> Scheduler::next_due() const {

@@ -2,8 +2,20 @@
 // Socket helpers shared by the TCP-based checkers (private to the library).
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include "healthcheck/probe_spec.hpp"
 #include "healthcheck/session.hpp"
@@ -53,6 +65,145 @@ inline void close_with_reset(boost::asio::ip::tcp::socket& socket) {
     socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
     socket.close(ignored);
 }
+
+/// A sockaddr for `address`:`port`; returns its length.
+inline socklen_t to_sockaddr(const config::IpAddress& address, std::uint16_t port,
+                             sockaddr_storage& out) {
+    std::memset(&out, 0, sizeof out);
+    if (address.is_v6()) {
+        sockaddr_in6 sin6{};
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(port);
+        std::memcpy(&sin6.sin6_addr, address.bytes.data(), 16);
+        std::memcpy(&out, &sin6, sizeof sin6);
+        return sizeof sin6;
+    }
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    std::memcpy(&sin.sin_addr, address.bytes.data(), 4);
+    std::memcpy(&out, &sin, sizeof sin);
+    return sizeof sin;
+}
+
+/// Readiness of probe sockets, without Asio's per-socket registration.
+/// Asio registers every socket with its epoll set, switches it to
+/// non-blocking with ioctl(), adds EPOLLOUT for a connect with a second
+/// epoll_ctl(), and on completion calls poll() and getsockopt(SO_ERROR):
+/// 9 system calls for a TCP_CHECK. With a socket opened non-blocking and
+/// one epoll_ctl() on an epoll set of our own (itself watched by the Asio
+/// loop), a TCP_CHECK is socket, setsockopt(SO_LINGER), connect,
+/// epoll_ctl and close; getsockopt only when the connect failed.
+/// One per io_context (an Asio service); used from the loop's thread only.
+class ProbePoller final : public boost::asio::execution_context::service {
+  public:
+    /// Called with the epoll events of a watched socket, at most once per watch().
+    class Waiter {
+      public:
+        virtual void on_ready(std::uint32_t events) = 0;
+
+      protected:
+        ~Waiter() = default;
+    };
+
+    static inline boost::asio::execution_context::id id;
+
+    explicit ProbePoller(boost::asio::execution_context& context)
+        : service(context), descriptor_(static_cast<boost::asio::io_context&>(context)) {
+        const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+        if (fd < 0)
+            throw boost::system::system_error(errno, boost::system::system_category(),
+                                              "epoll_create1");
+        descriptor_.assign(fd);
+    }
+
+    static ProbePoller& of(boost::asio::io_context& io) {
+        return boost::asio::use_service<ProbePoller>(io);
+    }
+
+    /// Reports the first of `events` (with EPOLLERR/EPOLLHUP) on `fd` to
+    /// `waiter`, from the loop. Closing `fd` or unwatch() ends the watch.
+    boost::system::error_code watch(int fd, std::uint32_t events, Waiter& waiter) {
+        if (fd < 0) return boost::asio::error::bad_descriptor;
+        const auto index = static_cast<std::size_t>(fd);
+        if (index >= slots_.size()) slots_.resize(index + 1);
+        Slot& slot = slots_[index];
+        slot.waiter = &waiter;
+        ++slot.generation;
+        epoll_event event{};
+        event.events = events | EPOLLONESHOT;
+        event.data.u64 = (std::uint64_t{slot.generation} << 32) | static_cast<std::uint32_t>(fd);
+        if (::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
+            slot.waiter = nullptr;
+            return {errno, boost::system::system_category()};
+        }
+        ++active_;
+        if (!waiting_) wait();
+        return {};
+    }
+
+    /// Forgets the watch of `fd`, if any (call before closing it).
+    void unwatch(int fd) {
+        const auto index = static_cast<std::size_t>(fd);
+        if (fd < 0 || index >= slots_.size() || slots_[index].waiter == nullptr) return;
+        slots_[index].waiter = nullptr;
+        // Nothing left to wait for: the loop must be able to run out of work.
+        if (--active_ == 0 && waiting_) {
+            boost::system::error_code ignored;
+            descriptor_.cancel(ignored);
+        }
+    }
+
+  private:
+    struct Slot {
+        Waiter* waiter = nullptr;
+        std::uint32_t generation = 0;
+    };
+
+    void shutdown() override {
+        boost::system::error_code ignored;
+        descriptor_.close(ignored);
+        slots_.clear();
+        active_ = 0;
+    }
+
+    void wait() {
+        waiting_ = true;
+        descriptor_.async_wait(boost::asio::posix::descriptor_base::wait_read,
+                               [this](const boost::system::error_code& ec) {
+                                   waiting_ = false;
+                                   if (!ec) dispatch();
+                                   if (active_ > 0 && !waiting_) wait();
+                               });
+    }
+
+    void dispatch() {
+        std::array<epoll_event, 256> events;
+        int n;
+        do {
+            n = ::epoll_wait(descriptor_.native_handle(), events.data(),
+                             static_cast<int>(events.size()), 0);
+            for (std::size_t i = 0; i < static_cast<std::size_t>(std::max(n, 0)); ++i) {
+                const auto fd = static_cast<std::uint32_t>(events[i].data.u64);
+                const auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
+                if (fd >= slots_.size()) continue;
+                Slot& slot = slots_[fd];
+                // A socket closed and reopened under the same number since
+                // the event was read reports to its new owner only.
+                if (slot.waiter == nullptr || slot.generation != generation) continue;
+                Waiter* waiter = slot.waiter;
+                slot.waiter = nullptr;
+                --active_;
+                waiter->on_ready(events[i].events);
+            }
+        } while (n == static_cast<int>(events.size()));
+    }
+
+    boost::asio::posix::stream_descriptor descriptor_;
+    std::vector<Slot> slots_;
+    std::size_t active_ = 0;  ///< watches not yet reported or forgotten
+    bool waiting_ = false;
+};
 
 /// A socket error as a failure reason.
 inline FailureReason classify(const boost::system::error_code& ec) {

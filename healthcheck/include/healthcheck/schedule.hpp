@@ -69,9 +69,11 @@ class Scheduler {
     /// Lateness of every probe take_due() handed out: now minus its due time.
     [[nodiscard]] const LatenessHistogram& lateness() const { return lateness_; }
 
-    /// A probe of `id` that was started at `started` has finished; the next
-    /// one is due `delay` after the start, but never in the past.
-    void completed(TargetId id, TimePoint started, Duration delay);
+    /// The probe of `id` has finished; the next one is due `delay` after
+    /// this one was due (not after it started: a late start does not move
+    /// the target's place in its interval); one started `delay` or more late
+    /// is next due at its first such turn after its start. Never in the past.
+    void completed(TargetId id, Duration delay);
 
     /// When the earliest scheduled target is due; nullopt when none is.
     [[nodiscard]] std::optional<TimePoint> next_due() const;
@@ -89,6 +91,8 @@ class Scheduler {
         std::uint64_t sequence;
     };
     struct Slot {
+        TimePoint due{};      ///< of the probe in flight
+        TimePoint started{};  ///< when take_due() handed it out
         std::uint64_t sequence = 0;
         bool scheduled = false;
         bool in_flight = false;
