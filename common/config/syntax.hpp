@@ -10,12 +10,16 @@
 // with trailing backslashes) substituted as `$NAME` or `${NAME}`.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/diagnostic.hpp"
+#include "config/model.hpp"
 
 namespace ipvsctl::config {
 
@@ -24,6 +28,9 @@ struct Token {
     SourceLocation where;
     bool quoted = false;  ///< some part was inside quotes: never a brace
     int line_id = 0;      ///< logical line the token came from
+    /// Keyword of a self-contained top-level block (see BlockReuse): its
+    /// 1-based index in BlockReuse::blocks; 0 for every other token.
+    std::uint32_t block = 0;
 
     [[nodiscard]] bool is_open() const { return !quoted && text == "{"; }
     [[nodiscard]] bool is_close() const { return !quoted && text == "}"; }
@@ -38,11 +45,55 @@ struct Statement {
     std::vector<Statement> children;
 };
 
+/// Reuse of the previous load's parse on reload.
+///
+/// A top-level `virtual_server` block (not `group`) whose lines contain no
+/// `$`, no conditional (`@`) or `~` line and no include means the same
+/// whatever surrounds it: its typed result depends on its text alone (and
+/// the file it is in, for locations). The reader finds such blocks at brace
+/// depth 0; when the previous load built one with exactly the same text and
+/// without any diagnostic, the reader skips its lines and emits one keyword
+/// token standing for the finished VirtualServer, whose line numbers the
+/// builder shifts to where the block is now.
+struct BlockReuse {
+    /// A block of the previous load: where it was and what it became.
+    struct Previous {
+        FileName file;
+        int first_line = 0;
+        const VirtualServer* server = nullptr;
+    };
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+    using PreviousMap = std::unordered_map<std::string, Previous, TextHash, std::equal_to<>>;
+
+    /// One self-contained block of this load.
+    struct Block {
+        FileName file;
+        int first_line = 0;
+        /// Set when reused; else the text, kept for the next load.
+        const PreviousMap::value_type* previous = nullptr;
+        std::string text;
+    };
+
+    const PreviousMap* previous = nullptr;  ///< null: parse everything
+    std::vector<Block> blocks;
+    /// Filled by build_config: per virtual server of the result, the block
+    /// (1-based) it came from, 0 when it is not reusable next time (not
+    /// self-contained, or something was reported about it).
+    std::vector<std::uint32_t> block_of_server;
+};
+
 struct ReadOptions {
     /// Compared with `@id` conditional lines (keepalived's -i / --config-id).
     std::string config_id;
     /// When false, `include` is an error (the fuzzer must not touch files).
     bool allow_include = true;
+    /// Finds self-contained blocks and reuses previous ones (null: off).
+    BlockReuse* reuse = nullptr;
 };
 
 /// Turns a token stream into statements; unbalanced braces are reported.
