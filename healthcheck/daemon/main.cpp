@@ -214,7 +214,13 @@ int run(const Options& options) {
                     // keeps what is unchanged and applies only the difference.
                     const auto reused = reloaded.reused_servers;
                     const auto parsed_servers = reloaded.parsed_servers;
-                    monitor.load(nft_sync.apply(reloaded.config));
+                    // Unchanged virtual servers (same block text as the
+                    // previous load) keep their state without being looked
+                    // at again, unless nftables rewrote the configuration.
+                    const auto applied = nft_sync.apply(reloaded.config);
+                    monitor.load(applied,
+                                 applied == reloaded.config ? &reloaded.unchanged : nullptr);
+                    const auto loaded_at = std::chrono::steady_clock::now();
                     current = reloaded.config->global_defs;
                     reloaded = {};
                     malloc_trim(0);
@@ -228,7 +234,9 @@ int run(const Options& options) {
                         "reload: done in " + ms(started, std::chrono::steady_clock::now()) +
                             " ms (configuration read in " + ms(started, parsed) + " ms, " +
                             std::to_string(reused) + " virtual servers reused, " +
-                            std::to_string(parsed_servers) + " parsed)");
+                            std::to_string(parsed_servers) + " parsed; monitor and kernel in " +
+                            ms(parsed, loaded_at) + " ms; memory trim " +
+                            ms(loaded_at, std::chrono::steady_clock::now()) + " ms)");
                 }
                 sd_notify(0, "READY=1");
                 signals.async_wait(on_signal);
