@@ -375,14 +375,14 @@ void Monitor::load(std::shared_ptr<const config::Config> config,
     for (ServerIndex index = 0; index < servers_.size(); ++index)
         health_.push_back(server_health(index));
 
-    log(Priority::info,
-        std::string(first ? "start" : "reload") + ": " +
-            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
-            std::to_string(target_count_) + " probe targets (" +
-            std::to_string(added_targets.size()) + " new, " + std::to_string(removed) + " gone)" +
-            (scope
-                 ? "; " + std::to_string(scope->size()) + " services changed, the others unchanged"
-                 : std::string()));
+    log(Priority::info, std::string(first ? "start" : "reload") + ": " +
+                            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
+                            std::to_string(target_count_) + " probe targets (" +
+                            std::to_string(added_targets.size()) + " new, " +
+                            std::to_string(removed) + " gone)" +
+                            (scope ? "; " + std::to_string(scope->size()) +
+                                         " keys changed or gone, only those planned"
+                                   : std::string()));
     reconcile(Read::known, scope ? &*scope : nullptr);
     owned_ = std::move(owned);
     arm();
