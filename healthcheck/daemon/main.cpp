@@ -125,9 +125,13 @@ int run(const Options& options) {
         session_options.script_user = loaded.config->global_defs.script_user->command;
     Monitor monitor(io, clock, *kernel, session_options);
     NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
-    monitor.load(nft_sync.apply(loaded.config));
-    // Only the monitor keeps the configuration (as nft_sync gave it, which
-    // may be a copy): two copies were ~12 MiB at 10,000 real servers.
+    {
+        // The monitor shares the configuration the reload cache keeps.
+        const auto applied = nft_sync.apply(loaded.config);
+        monitor.load(applied, nullptr, applied == loaded.config);
+    }
+    // Only the monitor and the reload cache keep the configuration, one
+    // shared copy (two copies were ~12 MiB at 10,000 real servers).
     config::GlobalDefs current = loaded.config->global_defs;
     loaded = {};
     // Parsing a large file leaves much of the heap free but resident: give it back.
@@ -218,8 +222,8 @@ int run(const Options& options) {
                     // previous load) keep their state without being looked
                     // at again, unless nftables rewrote the configuration.
                     const auto applied = nft_sync.apply(reloaded.config);
-                    monitor.load(applied,
-                                 applied == reloaded.config ? &reloaded.unchanged : nullptr);
+                    const bool same = applied == reloaded.config;
+                    monitor.load(applied, same ? &reloaded.unchanged : nullptr, same);
                     const auto loaded_at = std::chrono::steady_clock::now();
                     current = reloaded.config->global_defs;
                     reloaded = {};

@@ -79,8 +79,8 @@ std::string Monitor::label(ServerIndex server) const {
     return "[" + servers_[server].vs->key() + " -> " + servers_[server].rs->key() + "]";
 }
 
-void Monitor::load(std::shared_ptr<const config::Config> config,
-                   const std::vector<bool>* unchanged) {
+void Monitor::load(std::shared_ptr<const config::Config> config, const std::vector<bool>* unchanged,
+                   bool shared) {
     const bool first = config_ == nullptr;
     std::set<ServiceKey> owned;
     if (unchanged != nullptr && unchanged->size() != config->virtual_servers.size())
@@ -161,25 +161,20 @@ void Monitor::load(std::shared_ptr<const config::Config> config,
     // without checkers (each probe target's session holds its own resolved
     // copy, and servers_ and checkers_ the rest), and nothing of VRRP. The
     // checkers were about a third of the daemon's heap at 10,000 servers.
-    auto kept = std::make_shared<config::Config>();
-    kept->global_defs = config->global_defs;
-    kept->virtual_server_groups = config->virtual_server_groups;
-    kept->virtual_servers.reserve(config->virtual_servers.size());
-    for (std::size_t v = 0; v < config->virtual_servers.size(); ++v) {
-        const auto& vs = config->virtual_servers[v];
-        if (carried[v] != nullptr) {
-            // The old copy has no checkers to copy and free; only where the
-            // block is now differs.
-            auto& copy = kept->virtual_servers.emplace_back(*carried[v]->vs);
-            copy.where = vs.where;
-            for (std::size_t r = 0; r < vs.real_servers.size(); ++r)
-                copy.real_servers[r].where = vs.real_servers[r].where;
-            continue;
-        }
-        auto& copy = kept->virtual_servers.emplace_back(vs);
-        for (auto& rs : copy.real_servers) std::vector<config::Checker>().swap(rs.checkers);
+    // When the caller keeps the configuration alive anyway (its ReloadCache
+    // does), a copy would only add to it: the monitor shares it.
+    std::shared_ptr<const config::Config> kept;
+    if (shared) {
+        kept = config;
+    } else {
+        auto copy = std::make_shared<config::Config>();
+        copy->global_defs = config->global_defs;
+        copy->virtual_server_groups = config->virtual_server_groups;
+        copy->virtual_servers = config->virtual_servers;
+        for (auto& vs : copy->virtual_servers)
+            for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
+        kept = std::move(copy);
     }
-
     DetailsCache details_cache;  // equal checker settings: one copy for all sessions
     std::vector<Server> servers;
     std::vector<CheckerState> checkers;

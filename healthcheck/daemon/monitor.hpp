@@ -53,8 +53,10 @@ class Monitor {
     /// same key in the configuration in force (config::LoadResult::unchanged).
     /// Those keep their servers, checkers and targets as they are, without a
     /// look at each checker, and the reload plans only the others.
+    /// `shared`: the caller keeps `config` alive anyway (a ReloadCache), so
+    /// the monitor holds it as it is instead of a copy without checkers.
     void load(std::shared_ptr<const config::Config> config,
-              const std::vector<bool>* unchanged = nullptr);
+              const std::vector<bool>* unchanged = nullptr, bool shared = false);
     /// Stops every probe; the kernel is left as it is.
     void stop();
 
