@@ -32,6 +32,11 @@ std::string describe(const Operation& op) {
     return text;
 }
 
+std::string elapsed_ms(std::chrono::steady_clock::time_point from,
+                       std::chrono::steady_clock::time_point to) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+}
+
 double seconds(Duration d) {
     return std::chrono::duration<double>(d).count();
 }
@@ -82,6 +87,7 @@ std::string Monitor::label(ServerIndex server) const {
 void Monitor::load(std::shared_ptr<const config::Config> config, const std::vector<bool>* unchanged,
                    bool shared) {
     const bool first = config_ == nullptr;
+    const auto load_started = std::chrono::steady_clock::now();
     std::set<ServiceKey> owned;
     if (unchanged != nullptr && unchanged->size() != config->virtual_servers.size())
         unchanged = nullptr;
@@ -175,6 +181,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
             for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
         kept = std::move(copy);
     }
+    const auto indexed = std::chrono::steady_clock::now();
     DetailsCache details_cache;  // equal checker settings: one copy for all sessions
     std::vector<Server> servers;
     std::vector<CheckerState> checkers;
@@ -295,6 +302,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
         }
     }
 
+    const auto walked = std::chrono::steady_clock::now();
     // Targets no checker needs any more.
     std::size_t removed = 0;
     for (TargetId id = 0; id < old_slots; ++id) {
@@ -370,14 +378,17 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
     for (ServerIndex index = 0; index < servers_.size(); ++index)
         health_.push_back(server_health(index));
 
-    log(Priority::info, std::string(first ? "start" : "reload") + ": " +
-                            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
-                            std::to_string(target_count_) + " probe targets (" +
-                            std::to_string(added_targets.size()) + " new, " +
-                            std::to_string(removed) + " gone)" +
-                            (scope ? "; " + std::to_string(scope->size()) +
-                                         " keys changed or gone, only those planned"
-                                   : std::string()));
+    log(Priority::info,
+        std::string(first ? "start" : "reload") + ": " +
+            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
+            std::to_string(target_count_) + " probe targets (" +
+            std::to_string(added_targets.size()) + " new, " + std::to_string(removed) + " gone)" +
+            (scope ? "; " + std::to_string(scope->size()) +
+                         " keys changed or gone, only those planned"
+                   : std::string()) +
+            "; indexed in " + elapsed_ms(load_started, indexed) + " ms, servers and checkers in " +
+            elapsed_ms(indexed, walked) + " ms, targets, agents and health in " +
+            elapsed_ms(walked, std::chrono::steady_clock::now()) + " ms");
     reconcile(Read::known, scope ? &*scope : nullptr);
     owned_ = std::move(owned);
     arm();
