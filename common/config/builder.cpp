@@ -2083,7 +2083,22 @@ Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics,
                 VirtualServerDraft draft;
                 draft.block = block;
                 draft.reused = true;
-                draft.server = *before.server;
+                draft.server = *before.server;  // without its checkers: from the pool
+                for (const auto& ref : before.checkers) {
+                    auto& checker =
+                        draft.server.real_servers[ref.real_server].checkers.emplace_back(
+                            (*reuse->pool)[ref.pool]);
+                    // Pool entries of equal settings may come from blocks of
+                    // other files (locations compare equal): the block's file.
+                    checker.where.file = before.file;
+                    checker.where.line = before.first_line + ref.line;
+                    if (auto* http = std::get_if<HttpCheck>(&checker.details)) {
+                        for (auto& url : http->urls) {
+                            url.where.file = before.file;
+                            url.where.line += checker.where.line;
+                        }
+                    }
+                }
                 shift_lines(draft.server, now.first_line - before.first_line);
                 top.seen.at["virtual_server"] = statement.keyword.where;
                 top.virtual_servers.push_back(std::move(draft));

@@ -48,7 +48,7 @@ struct LoadResult {
 };
 
 /// What a reload may reuse of the previous successful load: each
-/// self-contained top-level `virtual_server` block's exact text, where it
+/// self-contained top-level `virtual_server` block's text (as a digest), where it
 /// was and what it became. A block is self-contained when its lines hold no
 /// `$` parameter, no `@` conditional, `~` or include line and it is not a
 /// `group` (whose meaning depends on its virtual_server_group); such a
@@ -60,7 +60,9 @@ struct LoadResult {
 /// equals a full load's, diagnostics included.
 ///
 /// A failed load leaves the cache as it was. Keeps the last configuration
-/// alive (shared) and the text of its self-contained blocks.
+/// without checkers (kept()), a SHA-256 and the length of each
+/// self-contained block's text, and the blocks' checkers as references into
+/// one pool of distinct checker settings.
 class ReloadCache {
   public:
     ReloadCache();
@@ -71,6 +73,10 @@ class ReloadCache {
     /// Forgets everything: the next load parses the whole file.
     void clear();
     [[nodiscard]] std::size_t blocks() const;
+    /// The last successful load's configuration without checkers (null
+    /// before one): what healthcheckd's monitor keeps, shared, instead of a
+    /// copy of its own.
+    [[nodiscard]] std::shared_ptr<const Config> kept() const;
 
     /// Internal to the loader (load.cpp).
     struct State;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Files, comments, includes, conditional lines, parameters and tokens.
 #include <glob.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +15,18 @@
 #include "config/syntax.hpp"
 
 namespace ipvsctl::config {
+
+BlockReuse::Key BlockReuse::key_of(std::string_view text) {
+    Key key;
+    key.length = text.size();
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), key.digest.data(), &size, EVP_sha256(), nullptr) !=
+            1 ||
+        size != key.digest.size())
+        throw std::runtime_error("SHA-256 of a configuration block failed");
+    return key;
+}
+
 namespace {
 
 constexpr int kMaxIncludeDepth = 32;
@@ -234,8 +247,9 @@ class Reader {
         BlockReuse::Block block;
         block.file = file.name;
         block.first_line = static_cast<int>(first) + 1;
+        block.key = BlockReuse::key_of(text);
         if (reuse.previous != nullptr) {
-            const auto found = reuse.previous->find(text);
+            const auto found = reuse.previous->find(block.key);
             if (found != reuse.previous->end() && found->second.file == file.name) {
                 block.previous = &*found;
                 reuse.blocks.push_back(std::move(block));
@@ -254,7 +268,6 @@ class Reader {
                 return true;
             }
         }
-        block.text = std::string(text);
         reuse.blocks.push_back(std::move(block));
         mark_next_token_ = static_cast<std::uint32_t>(reuse.blocks.size());
         return false;

@@ -10,6 +10,7 @@
 // with trailing backslashes) substituted as `$NAME` or `${NAME}`.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -56,30 +57,51 @@ struct Statement {
 /// token standing for the finished VirtualServer, whose line numbers the
 /// builder shifts to where the block is now.
 struct BlockReuse {
+    /// A block's text as the cache remembers it: its SHA-256 and length
+    /// (the text itself was as large as the file).
+    struct Key {
+        std::array<unsigned char, 32> digest{};
+        std::size_t length = 0;
+        friend bool operator==(const Key&, const Key&) = default;
+    };
+    static Key key_of(std::string_view text);
+    struct KeyHash {
+        std::size_t operator()(const Key& key) const {
+            std::size_t h = 0;
+            for (std::size_t i = 0; i < sizeof h; ++i) h = (h << 8) | key.digest[i];
+            return h;
+        }
+    };
+    /// One checker of a cached block: its settings in `pool` (line numbers
+    /// there relative to the checker's own line), its real server in the
+    /// block and its line relative to the block's first line.
+    struct CheckerRef {
+        std::uint32_t pool = 0;
+        std::uint32_t real_server = 0;
+        int line = 0;
+    };
     /// A block of the previous load: where it was and what it became.
+    /// `server` has no checkers (the daemon's monitor shares that copy);
+    /// `checkers` puts them back from the pool of distinct settings.
     struct Previous {
         FileName file;
         int first_line = 0;
         const VirtualServer* server = nullptr;
+        std::vector<CheckerRef> checkers;
     };
-    struct TextHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view text) const {
-            return std::hash<std::string_view>{}(text);
-        }
-    };
-    using PreviousMap = std::unordered_map<std::string, Previous, TextHash, std::equal_to<>>;
+    using PreviousMap = std::unordered_map<Key, Previous, KeyHash>;
 
     /// One self-contained block of this load.
     struct Block {
         FileName file;
         int first_line = 0;
-        /// Set when reused; else the text, kept for the next load.
+        /// Set when reused.
         const PreviousMap::value_type* previous = nullptr;
-        std::string text;
+        Key key;
     };
 
-    const PreviousMap* previous = nullptr;  ///< null: parse everything
+    const PreviousMap* previous = nullptr;       ///< null: parse everything
+    const std::vector<Checker>* pool = nullptr;  ///< with `previous`
     std::vector<Block> blocks;
     /// Filled by build_config: per virtual server of the result, the block
     /// (1-based) it came from, 0 when it is not reusable next time (not

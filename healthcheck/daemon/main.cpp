@@ -126,12 +126,13 @@ int run(const Options& options) {
     Monitor monitor(io, clock, *kernel, session_options);
     NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
     {
-        // The monitor shares the configuration the reload cache keeps.
+        // The monitor shares the checker-less copy the reload cache keeps.
         const auto applied = nft_sync.apply(loaded.config);
-        monitor.load(applied, nullptr, applied == loaded.config);
+        monitor.load(applied, nullptr, applied == loaded.config ? reload_cache.kept() : nullptr);
     }
     // Only the monitor and the reload cache keep the configuration, one
-    // shared copy (two copies were ~12 MiB at 10,000 real servers).
+    // shared copy without checkers (the cache's checkers are one pool of
+    // distinct settings); the whole one is freed here.
     config::GlobalDefs current = loaded.config->global_defs;
     loaded = {};
     // Parsing a large file leaves much of the heap free but resident: give it back.
@@ -223,7 +224,8 @@ int run(const Options& options) {
                     // at again, unless nftables rewrote the configuration.
                     const auto applied = nft_sync.apply(reloaded.config);
                     const bool same = applied == reloaded.config;
-                    monitor.load(applied, same ? &reloaded.unchanged : nullptr, same);
+                    monitor.load(applied, same ? &reloaded.unchanged : nullptr,
+                                 same ? reload_cache.kept() : nullptr);
                     const auto loaded_at = std::chrono::steady_clock::now();
                     current = reloaded.config->global_defs;
                     reloaded = {};

@@ -85,7 +85,7 @@ std::string Monitor::label(ServerIndex server) const {
 }
 
 void Monitor::load(std::shared_ptr<const config::Config> config, const std::vector<bool>* unchanged,
-                   bool shared) {
+                   std::shared_ptr<const config::Config> kept) {
     const bool first = config_ == nullptr;
     const auto load_started = std::chrono::steady_clock::now();
     std::set<ServiceKey> owned;
@@ -167,12 +167,11 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
     // without checkers (each probe target's session holds its own resolved
     // copy, and servers_ and checkers_ the rest), and nothing of VRRP. The
     // checkers were about a third of the daemon's heap at 10,000 servers.
-    // When the caller keeps the configuration alive anyway (its ReloadCache
-    // does), a copy would only add to it: the monitor shares it.
-    std::shared_ptr<const config::Config> kept;
-    if (shared) {
-        kept = config;
-    } else {
+    // When the caller keeps such a copy anyway (its ReloadCache does), the
+    // monitor shares it.
+    if (kept != nullptr && kept->virtual_servers.size() != config->virtual_servers.size())
+        kept = nullptr;
+    if (kept == nullptr) {
         auto copy = std::make_shared<config::Config>();
         copy->global_defs = config->global_defs;
         copy->virtual_server_groups = config->virtual_server_groups;

@@ -53,10 +53,12 @@ class Monitor {
     /// same key in the configuration in force (config::LoadResult::unchanged).
     /// Those keep their servers, checkers and targets as they are, without a
     /// look at each checker, and the reload plans only the others.
-    /// `shared`: the caller keeps `config` alive anyway (a ReloadCache), so
-    /// the monitor holds it as it is instead of a copy without checkers.
+    /// `kept`: `config` without checkers, the same virtual servers in the
+    /// same order, that the caller keeps anyway (ReloadCache::kept()): the
+    /// monitor shares it instead of making such a copy of its own.
     void load(std::shared_ptr<const config::Config> config,
-              const std::vector<bool>* unchanged = nullptr, bool shared = false);
+              const std::vector<bool>* unchanged = nullptr,
+              std::shared_ptr<const config::Config> kept = nullptr);
     /// Stops every probe; the kernel is left as it is.
     void stop();
 

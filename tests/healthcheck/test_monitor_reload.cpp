@@ -282,6 +282,12 @@ struct CachedLoader {
         REQUIRE(last.ok());
         return last.config;
     }
+    /// Loads `text` into `monitor` as the daemon does: the monitor shares
+    /// the cache's copy without checkers (taken after the load).
+    void into(Monitor& monitor, const std::string& text) {
+        auto config = (*this)(text);
+        monitor.load(std::move(config), &last.unchanged, cache.kept());
+    }
 };
 
 }  // namespace
@@ -294,12 +300,12 @@ TEST_CASE("monitor: a reload told which virtual servers are unchanged plans only
     Monitor monitor(io, clock, kernel);
     CachedLoader load;
 
-    monitor.load(load(bench_config(10, 0)), &load.last.unchanged, true);
+    load.into(monitor, bench_config(10, 0));
     REQUIRE(kernel.plans.size() == 1);
     CHECK(kernel.endpoints() == expected_endpoints(1000, 0));
 
     // The first virtual server's block changed; nine are byte for byte the same.
-    monitor.load(load(bench_config(10, 100)), &load.last.unchanged, true);
+    load.into(monitor, bench_config(10, 100));
     CHECK(load.last.reused_servers == 9);
     CHECK(kernel.reads == 1);
     REQUIRE(kernel.plans.size() == 2);
@@ -312,14 +318,14 @@ TEST_CASE("monitor: a reload told which virtual servers are unchanged plans only
     // A virtual server goes away: its service is in the scope and removed.
     std::string fewer = bench_config(10, 100);
     fewer = fewer.substr(0, fewer.rfind("virtual_server "));
-    monitor.load(load(fewer), &load.last.unchanged, true);
+    load.into(monitor, fewer);
     REQUIRE(kernel.plans.size() == 3);
     CHECK(kernel.count(OpKind::DeleteService) == 1);
     CHECK(kernel.plans.back().operations.size() == 1);
     CHECK(monitor.target_count() == 900);
 
     // Back to the full file: the kernel is what a monitor without hints makes.
-    monitor.load(load(bench_config(10, 0)), &load.last.unchanged, true);
+    load.into(monitor, bench_config(10, 0));
     CHECK(kernel.endpoints() == expected_endpoints(1000, 0));
     CountingKernel fresh_kernel;
     Monitor fresh(io, clock, fresh_kernel);
@@ -342,9 +348,8 @@ TEST_CASE("monitor: unchanged virtual servers carried over keep their check stat
     const std::string refused = "127.0.0.2:" + std::to_string(port);
     const std::string added = "127.0.0.3:" + std::to_string(port);
 
-    monitor.load(load(loopback_config(port, {{"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 1}}},
-                                             {"10.100.0.2", {{"127.0.0.1", 1}}}})),
-                 &load.last.unchanged, true);
+    load.into(monitor, loopback_config(port, {{"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 1}}},
+                                              {"10.100.0.2", {{"127.0.0.1", 1}}}}));
     clock.advance(std::chrono::seconds(2));
     const auto counts = [&](const std::string& service, const std::string& server) {
         const auto entry = server_status(monitor.status(), service, server);
@@ -361,10 +366,9 @@ TEST_CASE("monitor: unchanged virtual servers carried over keep their check stat
 
     // A new virtual server first (every index and line moves); 10.100.0.1
     // changed, 10.100.0.2 is carried over as it is.
-    monitor.load(load(loopback_config(port, {{"10.100.0.9", {{"127.0.0.3", 1}}},
-                                             {"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 2}}},
-                                             {"10.100.0.2", {{"127.0.0.1", 1}}}})),
-                 &load.last.unchanged, true);
+    load.into(monitor, loopback_config(port, {{"10.100.0.9", {{"127.0.0.3", 1}}},
+                                              {"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 2}}},
+                                              {"10.100.0.2", {{"127.0.0.1", 1}}}}));
     CHECK(load.last.unchanged == std::vector<bool>{false, false, true});
     CHECK(monitor.target_count() == 3);
     auto status = monitor.status();
