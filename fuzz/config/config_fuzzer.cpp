@@ -37,7 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             out.push_back(vs.where.line);
             for (const auto& rs : vs.real_servers) {
                 out.push_back(rs.where.line);
-                for (const auto& checker : rs.checkers) out.push_back(checker.where.line);
+                for (const auto& checker : rs.checkers) {
+                    // A cached block's checkers come back from a pool of
+                    // settings with relative lines: their columns and urls too.
+                    out.push_back(checker.where.line);
+                    out.push_back(checker.where.column);
+                    if (const auto* http =
+                            std::get_if<ipvsctl::config::HttpCheck>(&checker.details))
+                        for (const auto& url : http->urls) out.push_back(url.where.line);
+                }
             }
         }
         return out;
