@@ -242,13 +242,34 @@ run_reload() {  # run_reload DAEMON
     t1=$(now)
     printf '%-12s reload: %d servers programmed after %.1f s\n' "$name" "$reload_servers" "$(echo "$t1 - $t0" | bc -l)"
     sleep 15
+    # What one poll of the table costs (it bounds the resolution of the result).
+    local r0 r1
+    r0=$(now); table_counts > /dev/null; r1=$(now)
+    printf '%-12s reload: one read of the table (%d servers) takes %.3f s\n' "$name" "$reload_servers" "$(echo "$r1 - $r0" | bc -l)"
     gen_config tcp "$reload_servers" 300 "" "$changed" > "$work/$name-reload-active.conf"
+    # A read of 37,000 rows takes about a second in the emulated guest, so
+    # polling the table alone adds up to a read to the result. healthcheckd
+    # logs "applied N operations" once the kernel acknowledged the reload's
+    # batch: its time is taken from that line (a cheap read of a small
+    # file), and it counts only if the next read of the table shows the new
+    # table complete; otherwise the table polling decides, as for keepalived.
+    local log_lines=0 acked= acked_ok=no reads=0
+    [ "$name" = healthcheckd ] && log_lines=$(wc -l < "$work/$name.log")
     t0=$(now)
     kill -HUP "$daemon_pid"
     local deadline=$(( $(date +%s) + reload_timeout ))
     local counts
     while [ "$(date +%s)" -lt "$deadline" ]; do
+        if [ "$name" = healthcheckd ] && [ -z "$acked" ]; then
+            if tail -n +$((log_lines + 1)) "$work/$name.log" | grep -q '^<6>applied [0-9]* operations'; then
+                acked=$(now)
+            else
+                sleep 0.02
+                continue
+            fi
+        fi
         counts=$(table_counts)
+        reads=$((reads + 1))
         if [ "$counts" = "$reload_servers $changed" ]; then
             converged=yes
             break
@@ -256,9 +277,16 @@ run_reload() {  # run_reload DAEMON
         sleep 0.1
     done
     t1=$(now)
+    # The acknowledgement counts when the first read after it was complete.
+    [ -n "$acked" ] && [ "$converged" = yes ] && [ "$reads" = 1 ] && acked_ok=yes
     local took
     took=$(echo "$t1 - $t0" | bc -l)
     if [ "$converged" = yes ]; then
+        if [ "$acked_ok" = yes ]; then
+            local by_read=$took
+            took=$(echo "$acked - $t0" | bc -l)
+            printf '%-12s reload: batch acknowledged after %.2f s, table read complete right after (%.2f s, at the end of that read)\n' "$name" "$took" "$by_read"
+        fi
         printf '%-12s reload: %d of %d servers replaced, converged after %.2f s\n' "$name" "$changed" "$reload_servers" "$took"
         result[$name-reload]=$took
     else

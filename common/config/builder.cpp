@@ -127,6 +127,10 @@ struct VirtualServerDraft {
     std::optional<Forwarding> sorry_forwarding;
     bool sorry_inhibit = false;
     std::vector<RealServerDraft> real_servers;
+    /// The self-contained block it is (BlockReuse, 1-based), or 0.
+    std::uint32_t block = 0;
+    bool reused = false;  ///< `server` is finished already: the previous load's
+    bool clean = true;    ///< nothing was reported while it was built
 };
 
 struct GroupDraft {
@@ -1444,6 +1448,7 @@ const Keyword<TopDraft> kTopKeywords[] = {
     {"virtual_server", 1, 2, BlockUse::required,
      [](Values& v, const Statement& s, TopDraft& d) {
          VirtualServerDraft server;
+         server.block = s.keyword.block;
          server.server.where = s.keyword.where;
          const auto& args = s.args;
          if (args[0].text == "fwmark") {
@@ -1488,7 +1493,9 @@ const Keyword<TopDraft> kTopKeywords[] = {
 
 class Finisher {
   public:
-    Finisher(Values& values, TopDraft& top) : v_(values), top_(top) {}
+    Finisher(Values& values, TopDraft& top, const Diagnostics& diagnostics,
+             std::vector<std::uint32_t>* block_of_server)
+        : v_(values), top_(top), diagnostics_(diagnostics), block_of_server_(block_of_server) {}
 
     Config run() {
         Config config;
@@ -1503,7 +1510,16 @@ class Finisher {
         groups_ = &config.virtual_server_groups;
         config.virtual_servers.reserve(top_.virtual_servers.size());
         for (auto& server : top_.virtual_servers) {
-            config.virtual_servers.push_back(finish(server));
+            if (server.reused) {
+                config.virtual_servers.push_back(std::move(server.server));
+            } else {
+                const std::size_t reported = diagnostics_.all().size();
+                config.virtual_servers.push_back(finish(server));
+                server.clean = server.clean && diagnostics_.all().size() == reported &&
+                               reported < 4 * Diagnostics::kMaxErrors;
+            }
+            if (block_of_server_ != nullptr)
+                block_of_server_->push_back(server.reused || server.clean ? server.block : 0);
             // Drafts are several times the size of what they become: hand
             // the memory back for the next virtual server to reuse.
             server = VirtualServerDraft{};
@@ -2023,6 +2039,8 @@ class Finisher {
 
     Values& v_;
     TopDraft& top_;
+    const Diagnostics& diagnostics_;
+    std::vector<std::uint32_t>* block_of_server_;
     const std::vector<VrrpScript>* scripts_ = nullptr;
     const std::vector<VirtualServerGroup>* groups_ = nullptr;
 };
@@ -2035,14 +2053,73 @@ void add_names(std::vector<std::pair<std::string_view, std::string_view>>& out,
 
 }  // namespace
 
-Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics) {
+void shift_lines(VirtualServer& server, int delta) {
+    if (delta == 0) return;
+    server.where.line += delta;
+    for (auto& real : server.real_servers) {
+        real.where.line += delta;
+        for (auto& checker : real.checkers) {
+            checker.where.line += delta;
+            if (auto* http = std::get_if<HttpCheck>(&checker.details))
+                for (auto& url : http->urls) url.where.line += delta;
+        }
+    }
+}
+
+Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics,
+                    BlockReuse* reuse) {
     Values values(diagnostics);
     TopDraft top;
     const BlockInfo info{"the top level", kUnimplementedTop, {}};
-    dispatch<TopDraft>(values, statements, kTopKeywords, info, top);
+    if (reuse == nullptr) {
+        dispatch<TopDraft>(values, statements, kTopKeywords, info, top);
+    } else {
+        for (const auto& statement : statements) {
+            const std::uint32_t block = statement.keyword.block;
+            if (block != 0 && reuse->blocks[block - 1].previous != nullptr) {
+                // The previous load's result, moved to where the block is now.
+                const auto& now = reuse->blocks[block - 1];
+                const auto& before = now.previous->second;
+                VirtualServerDraft draft;
+                draft.block = block;
+                draft.reused = true;
+                draft.server = *before.server;  // without its checkers: from the pool
+                for (const auto& ref : before.checkers) {
+                    auto& checker =
+                        draft.server.real_servers[ref.real_server].checkers.emplace_back(
+                            (*reuse->pool)[ref.pool]);
+                    // Pool entries of equal settings may come from blocks of
+                    // other files (locations compare equal): the block's file.
+                    checker.where.file = before.file;
+                    checker.where.line = before.first_line + ref.line;
+                    if (auto* http = std::get_if<HttpCheck>(&checker.details)) {
+                        for (auto& url : http->urls) {
+                            url.where.file = before.file;
+                            url.where.line += checker.where.line;
+                        }
+                    }
+                }
+                shift_lines(draft.server, now.first_line - before.first_line);
+                top.seen.at["virtual_server"] = statement.keyword.where;
+                top.virtual_servers.push_back(std::move(draft));
+                continue;
+            }
+            const std::size_t reported = diagnostics.all().size();
+            dispatch<TopDraft>(values, std::span(&statement, 1), kTopKeywords, info, top);
+            if (block != 0 && !top.virtual_servers.empty() &&
+                top.virtual_servers.back().block == block) {
+                // Warnings past the cap are dropped: then nothing is known.
+                top.virtual_servers.back().clean =
+                    diagnostics.all().size() == reported && reported < 4 * Diagnostics::kMaxErrors;
+            }
+        }
+        reuse->block_of_server.clear();
+        reuse->block_of_server.reserve(top.virtual_servers.size());
+    }
     // The drafts hold copies of what they need: free the statements first.
     std::vector<Statement>().swap(statements);
-    auto config = Finisher(values, top).run();
+    auto config =
+        Finisher(values, top, diagnostics, reuse ? &reuse->block_of_server : nullptr).run();
     validate_config(config, diagnostics);
     return config;
 }

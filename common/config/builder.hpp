@@ -15,7 +15,10 @@ namespace ipvsctl::config {
 /// Builds the typed configuration, reporting every problem it finds; the
 /// result is only meaningful when no error was reported. The statements are
 /// taken, and freed once read.
-Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics);
+/// With `reuse`, blocks the reader found self-contained are taken from the
+/// previous load or, when new, noted in reuse->block_of_server for the next.
+Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics,
+                    BlockReuse* reuse = nullptr);
 
 /// Checks across objects: unique names, VRIDs, addresses and virtual
 /// servers; references between objects.

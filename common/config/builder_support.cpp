@@ -174,8 +174,7 @@ std::optional<Forwarding> Values::forwarding(const Statement& statement) {
         const auto& word = args[i].text;
         if (forwarding.method == ForwardingMethod::fnat) {
             if (word != "source" || i + 1 >= args.size()) {
-                error(args[i].where,
-                      "FNAT option " + quote(word) + " is not 'source ADDRESS'");
+                error(args[i].where, "FNAT option " + quote(word) + " is not 'source ADDRESS'");
                 return std::nullopt;
             }
             forwarding.fnat_source = address(args[++i], "FNAT source");

@@ -62,7 +62,8 @@ class Values {
     ScriptCommand script(const Statement& statement);
     /// `user [[:]group]`
     ScriptCommand user(const Statement& statement);
-    /// `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]|FNAT [source ADDR]` starting at args[0].
+    /// `NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]|FNAT [source ADDR]` starting at
+    /// args[0].
     std::optional<Forwarding> forwarding(const Statement& statement);
 
   private:
@@ -112,7 +113,7 @@ bool check_shape(Values& values, const Statement& statement, std::size_t min_arg
                  std::size_t max_args, BlockUse block);
 
 template <typename Draft>
-void dispatch(Values& values, const std::vector<Statement>& body,
+void dispatch(Values& values, std::span<const Statement> body,
               std::span<const Keyword<Draft>> table, const BlockInfo& info, Draft& draft) {
     for (const auto& statement : body) {
         const Keyword<Draft>* keyword = nullptr;

@@ -35,17 +35,71 @@ struct LoadResult {
     std::shared_ptr<const Config> config;
     /// Errors and warnings in the order they were found.
     std::vector<Diagnostic> diagnostics;
+    /// With a ReloadCache, per virtual server of `config`: true when its
+    /// block is byte for byte one of the previous successful load's (so
+    /// the virtual server, checkers included, is equal to that one's).
+    std::vector<bool> unchanged;
+    /// With a ReloadCache: virtual servers taken from the previous load,
+    /// and those parsed.
+    std::size_t reused_servers = 0;
+    std::size_t parsed_servers = 0;
 
     [[nodiscard]] bool ok() const { return config != nullptr; }
+};
+
+/// What a reload may reuse of the previous successful load: each
+/// self-contained top-level `virtual_server` block's text (as a digest), where it
+/// was and what it became. A block is self-contained when its lines hold no
+/// `$` parameter, no `@` conditional, `~` or include line and it is not a
+/// `group` (whose meaning depends on its virtual_server_group); such a
+/// block means the same wherever it is, so an unchanged one is not parsed
+/// again (its line numbers are moved to where it is now). Everything else —
+/// global_defs, parameters, conditionals, includes (read again each time,
+/// their blocks compared by content) — is read as in a full load, and
+/// cross-object validation always runs on the whole result: the result
+/// equals a full load's, diagnostics included.
+///
+/// A failed load leaves the cache as it was. Keeps the last configuration
+/// without checkers (kept()), a SHA-256 and the length of each
+/// self-contained block's text, and the blocks' checkers as references into
+/// one pool of distinct checker settings.
+class ReloadCache {
+  public:
+    ReloadCache();
+    ~ReloadCache();
+    ReloadCache(const ReloadCache&) = delete;
+    ReloadCache& operator=(const ReloadCache&) = delete;
+
+    /// Forgets everything: the next load parses the whole file.
+    void clear();
+    [[nodiscard]] std::size_t blocks() const;
+    /// The last successful load's configuration without checkers (null
+    /// before one): what healthcheckd's monitor keeps, shared, instead of a
+    /// copy of its own.
+    [[nodiscard]] std::shared_ptr<const Config> kept() const;
+
+    /// Internal to the loader (load.cpp).
+    struct State;
+    State& state() { return *state_; }
+
+  private:
+    std::unique_ptr<State> state_;
 };
 
 /// Reads, parses and validates a configuration file and its includes.
 LoadResult load_config(const std::filesystem::path& path, const LoadOptions& options = {});
 
+/// Same, reusing what `cache` holds of the previous load (see ReloadCache)
+/// and updating it when the load succeeds.
+LoadResult load_config(const std::filesystem::path& path, const LoadOptions& options,
+                       ReloadCache& cache);
+
 /// Same for text in memory; `file_name` names it in diagnostics and anchors
 /// relative includes.
 LoadResult parse_config(std::string_view text, const std::string& file_name,
                         const LoadOptions& options = {});
+LoadResult parse_config(std::string_view text, const std::string& file_name,
+                        const LoadOptions& options, ReloadCache& cache);
 
 /// The host name up to its first dot: the default config id.
 std::string default_config_id();

@@ -84,7 +84,8 @@ json forwarding(const Forwarding& value) {
         out["tunnel_port"] = optional(value.tunnel_port);
         out["tunnel_checksum"] = to_string(value.tunnel_checksum);
     }
-    if (value.method == ForwardingMethod::fnat) out["source"] = optional(value.fnat_source, address);
+    if (value.method == ForwardingMethod::fnat)
+        out["source"] = optional(value.fnat_source, address);
     return out;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Files, comments, includes, conditional lines, parameters and tokens.
 #include <glob.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +15,18 @@
 #include "config/syntax.hpp"
 
 namespace ipvsctl::config {
+
+BlockReuse::Key BlockReuse::key_of(std::string_view text) {
+    Key key;
+    key.length = text.size();
+    unsigned int size = 0;
+    if (EVP_Digest(text.data(), text.size(), key.digest.data(), &size, EVP_sha256(), nullptr) !=
+            1 ||
+        size != key.digest.size())
+        throw std::runtime_error("SHA-256 of a configuration block failed");
+    return key;
+}
+
 namespace {
 
 constexpr int kMaxIncludeDepth = 32;
@@ -206,6 +219,7 @@ class Reader {
         // files have): growing a vector of 400,000 tokens moved each many times.
         tokens_.reserve(tokens_.size() + content.size() / 8);
         while (file.next < file.lines.size()) {
+            if (options_.reuse != nullptr && depth_ == 0 && reuse_block(file)) continue;
             const auto& raw = file.lines[file.next++];
             const SourceLocation where{file.name, static_cast<int>(file.next), 1};
             process_line(strip_comment(raw), where, file, depth, 0);
@@ -215,6 +229,121 @@ class Reader {
     std::vector<Token> take_tokens() { return std::move(tokens_); }
 
   private:
+    /// At a line that starts at brace depth 0: when a self-contained block
+    /// (see BlockReuse) starts here, registers it and, if the previous load
+    /// built the same text, stands one token in for it and skips its lines
+    /// (true). False: read the lines as usual (a new block's keyword token
+    /// is marked so the builder can keep its result for the next load).
+    bool reuse_block(FileContext& file) {
+        const std::size_t first = file.next;
+        const std::size_t end = self_contained_block(file.lines, first);
+        if (end == 0) return false;
+        const char* begin = file.lines[first].data();
+        const std::string_view last = file.lines[end - 1];
+        const char* stop = last.data() + last.size();
+        // The text as it is in the file, line ends included up to the last line's.
+        const std::string_view text(begin, static_cast<std::size_t>(stop - begin));
+        BlockReuse& reuse = *options_.reuse;
+        BlockReuse::Block block;
+        block.file = file.name;
+        block.first_line = static_cast<int>(first) + 1;
+        block.key = BlockReuse::key_of(text);
+        if (reuse.previous != nullptr) {
+            const auto found = reuse.previous->find(block.key);
+            if (found != reuse.previous->end() && found->second.file == file.name) {
+                block.previous = &*found;
+                reuse.blocks.push_back(std::move(block));
+                Token token;
+                token.text = "virtual_server";
+                token.where = SourceLocation{file.name, static_cast<int>(first) + 1, 1};
+                token.line_id = ++line_counter_;
+                token.block = static_cast<std::uint32_t>(reuse.blocks.size());
+                // Where the keyword is on its line.
+                const auto& line = file.lines[first];
+                std::size_t column = 0;
+                while (column < line.size() && is_space(line[column])) ++column;
+                token.where.column = static_cast<int>(column) + 1;
+                tokens_.push_back(std::move(token));
+                file.next = end;
+                return true;
+            }
+        }
+        reuse.blocks.push_back(std::move(block));
+        mark_next_token_ = static_cast<std::uint32_t>(reuse.blocks.size());
+        return false;
+    }
+
+    /// One past the last line of the self-contained `virtual_server` block
+    /// that starts at lines[first], or 0 when none does. Conservative: any
+    /// `$` (even in a comment), a conditional, `~` or include line, an
+    /// unterminated quote or anything after the closing brace on its line
+    /// means "not self-contained", and the lines are read as usual.
+    static std::size_t self_contained_block(const std::vector<std::string_view>& lines,
+                                            std::size_t first) {
+        int depth = 0;
+        bool opened = false;
+        for (std::size_t n = first; n < lines.size(); ++n) {
+            const std::string_view raw = lines[n];
+            if (raw.find('$') != std::string_view::npos) return 0;
+            std::size_t i = 0;
+            while (i < raw.size() && is_space(raw[i])) ++i;
+            if (i < raw.size() && (raw[i] == '@' || raw[i] == '~')) return 0;
+            std::size_t word_end = i;
+            while (word_end < raw.size() && !is_space(raw[word_end]) && raw[word_end] != '{' &&
+                   raw[word_end] != '}' && raw[word_end] != '#' && raw[word_end] != '!' &&
+                   raw[word_end] != '"' && raw[word_end] != '\'')
+                ++word_end;
+            const std::string_view word = raw.substr(i, word_end - i);
+            if (word.rfind("include", 0) == 0) return 0;
+            if (n == first) {
+                if (word != "virtual_server") return 0;
+                std::size_t arg = word_end;
+                while (arg < raw.size() && is_space(raw[arg])) ++arg;
+                std::size_t arg_end = arg;
+                while (arg_end < raw.size() && !is_space(raw[arg_end])) ++arg_end;
+                const std::string_view target = raw.substr(arg, arg_end - arg);
+                // A group's meaning depends on its virtual_server_group.
+                if (target.empty() || target.rfind("group", 0) == 0 || target[0] == '{' ||
+                    target[0] == '#' || target[0] == '!')
+                    return 0;
+            }
+            char quote = 0;
+            bool closed = false;
+            for (std::size_t k = i; k < raw.size(); ++k) {
+                const char c = raw[k];
+                if (quote != 0) {
+                    if (c == '\\' && k + 1 < raw.size()) {
+                        ++k;
+                    } else if (c == quote) {
+                        quote = 0;
+                    }
+                    continue;
+                }
+                if (closed) {
+                    if (c == '#' || c == '!') break;
+                    if (!is_space(c)) return 0;
+                    continue;
+                }
+                if (c == '"' || c == '\'') {
+                    quote = c;
+                } else if (c == '#' || c == '!') {
+                    break;
+                } else if (c == '{') {
+                    ++depth;
+                    opened = true;
+                } else if (c == '}') {
+                    if (--depth < 0) return 0;
+                    if (depth == 0) closed = true;
+                }
+            }
+            if (quote != 0) return 0;
+            if (closed) return n + 1;
+            // The block opens on the keyword's line.
+            if (!opened) return 0;
+        }
+        return 0;
+    }
+
     SourceLocation at(const SourceLocation& line, const Text& text, std::size_t index) const {
         SourceLocation where = line;
         if (index < text.chars.size()) where.column = text.column(index);
@@ -539,8 +668,19 @@ class Reader {
             Token token;
             token.where = at(line, text, i);
             token.line_id = line_id;
+            if (mark_next_token_ != 0) {
+                token.block = mark_next_token_;
+                mark_next_token_ = 0;
+            }
             if (c == '{' || c == '}') {
                 token.text = std::string(1, c);
+                // Depth as parse_statements will see it (a stray '}' at the
+                // top level is an error there, and the level stays 0).
+                if (c == '{') {
+                    ++depth_;
+                } else if (depth_ > 0) {
+                    --depth_;
+                }
                 tokens_.push_back(std::move(token));
                 ++i;
                 continue;
@@ -588,6 +728,8 @@ class Reader {
     std::map<std::string, Parameter> parameters_;
     std::vector<Token> tokens_;
     int line_counter_ = 0;
+    int depth_ = 0;                      ///< open braces among the tokens so far
+    std::uint32_t mark_next_token_ = 0;  ///< block the next token is the keyword of
     std::size_t expanded_lines_ = 0;
     bool expansion_overflow_ = false;
 };

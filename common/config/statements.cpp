@@ -58,6 +58,9 @@ class StatementParser {
                 const Token& brace = peek();
                 ++next_;
                 open_block(statement, brace, nesting);
+            } else if (statement.keyword.block != 0) {
+                // A reused block: its one token stands for a whole block.
+                statement.has_block = true;
             }
             body.push_back(std::move(statement));
         }

@@ -32,6 +32,11 @@ std::string describe(const Operation& op) {
     return text;
 }
 
+std::string elapsed_ms(std::chrono::steady_clock::time_point from,
+                       std::chrono::steady_clock::time_point to) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+}
+
 double seconds(Duration d) {
     return std::chrono::duration<double>(d).count();
 }
@@ -79,20 +84,70 @@ std::string Monitor::label(ServerIndex server) const {
     return "[" + servers_[server].vs->key() + " -> " + servers_[server].rs->key() + "]";
 }
 
-void Monitor::load(std::shared_ptr<const config::Config> config) {
+void Monitor::load(std::shared_ptr<const config::Config> config, const std::vector<bool>* unchanged,
+                   std::shared_ptr<const config::Config> kept) {
     const bool first = config_ == nullptr;
+    const auto load_started = std::chrono::steady_clock::now();
     std::set<ServiceKey> owned;
+    if (unchanged != nullptr && unchanged->size() != config->virtual_servers.size())
+        unchanged = nullptr;
 
-    // The servers of the configuration in force, by key: a reload carries
-    // their state over (the old configuration is alive until the end).
+    // The virtual servers in force, by key: where their servers are.
+    struct OldVs {
+        ServerIndex first = 0;
+        ServerIndex count = 0;
+        const config::VirtualServer* vs = nullptr;
+    };
+    std::unordered_map<std::string, OldVs> old_vs;
+    for (ServerIndex i = 0; i < servers_.size();) {
+        const config::VirtualServer* vs = servers_[i].vs;
+        const ServerIndex begin = i;
+        while (i < servers_.size() && servers_[i].vs == vs) ++i;
+        old_vs.emplace(vs->key(), OldVs{begin, i - begin, vs});
+    }
+    if (config_ != nullptr)
+        for (const auto& vs : config_->virtual_servers)
+            if (vs.real_servers.empty()) old_vs.emplace(vs.key(), OldVs{0, 0, &vs});
+    // Per new virtual server, the old one it carries on unchanged (whose
+    // servers and checkers are taken as they are), if any.
+    std::vector<const OldVs*> carried(config->virtual_servers.size(), nullptr);
+    std::vector<bool> old_carried(servers_.size(), false);
+    if (unchanged != nullptr && config_ != nullptr) {
+        for (std::size_t v = 0; v < carried.size(); ++v) {
+            if (!(*unchanged)[v]) continue;
+            const auto& vs = config->virtual_servers[v];
+            const auto found = old_vs.find(vs.key());
+            if (found == old_vs.end()) continue;
+            const OldVs& old = found->second;
+            if (old.vs->real_servers.size() != vs.real_servers.size() ||
+                old.count != vs.real_servers.size())
+                continue;
+            bool same = true;
+            for (ServerIndex r = 0; same && r < old.count; ++r) {
+                const auto& before = servers_[old.first + r];
+                const auto& now = vs.real_servers[r];
+                same = before.rs->address == now.address && before.rs->port == now.port &&
+                       before.checker_count == now.checkers.size();
+            }
+            if (!same) continue;
+            carried[v] = &old;
+            for (ServerIndex r = 0; r < old.count; ++r) old_carried[old.first + r] = true;
+        }
+    }
+
+    // The other servers of the configuration in force, by key: a reload
+    // carries their state over (the old configuration is alive until the end).
     std::unordered_map<std::string, ServerIndex> old_servers;
-    old_servers.reserve(servers_.size());
     for (ServerIndex i = 0; i < servers_.size();) {
         const config::VirtualServer* vs = servers_[i].vs;
         const std::string vs_key = vs->key() + '\n';
         for (; i < servers_.size() && servers_[i].vs == vs; ++i)
-            old_servers.emplace(vs_key + servers_[i].rs->key(), i);
+            if (!old_carried[i]) old_servers.emplace(vs_key + servers_[i].rs->key(), i);
     }
+    // The services a reload plans: those of changed virtual servers and
+    // those that went away (null: all).
+    std::optional<std::set<ServiceKey>> scope;
+    if (!first && unchanged != nullptr) scope.emplace();
     // The targets there are, by identity; the ones no checker takes are removed.
     std::unordered_map<std::string, TargetId> by_identity;
     by_identity.reserve(target_count_);
@@ -112,13 +167,20 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     // without checkers (each probe target's session holds its own resolved
     // copy, and servers_ and checkers_ the rest), and nothing of VRRP. The
     // checkers were about a third of the daemon's heap at 10,000 servers.
-    auto kept = std::make_shared<config::Config>();
-    kept->global_defs = config->global_defs;
-    kept->virtual_server_groups = config->virtual_server_groups;
-    kept->virtual_servers = config->virtual_servers;
-    for (auto& vs : kept->virtual_servers)
-        for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
-
+    // When the caller keeps such a copy anyway (its ReloadCache does), the
+    // monitor shares it.
+    if (kept != nullptr && kept->virtual_servers.size() != config->virtual_servers.size())
+        kept = nullptr;
+    if (kept == nullptr) {
+        auto copy = std::make_shared<config::Config>();
+        copy->global_defs = config->global_defs;
+        copy->virtual_server_groups = config->virtual_server_groups;
+        copy->virtual_servers = config->virtual_servers;
+        for (auto& vs : copy->virtual_servers)
+            for (auto& rs : vs.real_servers) std::vector<config::Checker>().swap(rs.checkers);
+        kept = std::move(copy);
+    }
+    const auto indexed = std::chrono::steady_clock::now();
     DetailsCache details_cache;  // equal checker settings: one copy for all sessions
     std::vector<Server> servers;
     std::vector<CheckerState> checkers;
@@ -126,8 +188,41 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     std::set<std::string> virtual_server_keys;
     for (std::size_t v = 0; v < config->virtual_servers.size(); ++v) {
         const auto& vs = config->virtual_servers[v];
-        for (const auto& key : service_keys(vs, config->virtual_server_groups)) owned.insert(key);
+        for (const auto& key : service_keys(vs, config->virtual_server_groups)) {
+            owned.insert(key);
+            if (scope && carried[v] == nullptr) scope->insert(key);
+        }
         const std::string vs_key = *virtual_server_keys.insert(vs.key()).first;
+        if (const OldVs* old_one = carried[v]) {
+            // Unchanged: servers and checkers as they are, on the same targets.
+            for (ServerIndex r = 0; r < old_one->count; ++r) {
+                const auto index = static_cast<ServerIndex>(servers.size());
+                const Server& old = servers_[old_one->first + r];
+                Server server = old;
+                server.vs = &kept->virtual_servers[v];
+                server.rs = &kept->virtual_servers[v].real_servers[r];
+                server.first_checker = static_cast<std::uint32_t>(checkers.size());
+                server.agent = kNone;
+                if (const auto drain = drains_.find(old_one->first + r); drain != drains_.end())
+                    drains.emplace(index, drain->second);
+                for (std::uint32_t i = 0; i < old.checker_count; ++i) {
+                    CheckerState state = checkers_[old.first_checker + i];
+                    const TargetId id = state.target;
+                    state.server = index;
+                    state.next_subscriber = kNone;
+                    wanted[id] = true;
+                    const auto checker_index = static_cast<std::uint32_t>(checkers.size());
+                    if (last_subscriber[id] == kNone)
+                        targets_[id].first_subscriber = checker_index;
+                    else
+                        checkers[last_subscriber[id]].next_subscriber = checker_index;
+                    last_subscriber[id] = checker_index;
+                    checkers.push_back(state);
+                }
+                servers.push_back(std::move(server));
+            }
+            continue;
+        }
         for (std::size_t r = 0; r < vs.real_servers.size(); ++r) {
             const auto& rs = vs.real_servers[r];
             const auto index = static_cast<ServerIndex>(servers.size());
@@ -206,6 +301,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
         }
     }
 
+    const auto walked = std::chrono::steady_clock::now();
     // Targets no checker needs any more.
     std::size_t removed = 0;
     for (TargetId id = 0; id < old_slots; ++id) {
@@ -233,6 +329,9 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
 
     // Services of the old configuration stay owned until the next
     // reconcile has removed the ones that went away.
+    if (scope)
+        for (const auto& key : owned_)
+            if (!owned.contains(key)) scope->insert(key);
     for (const auto& key : owned) owned_.insert(key);
     const auto old_config = config_;
     checkers_ = std::move(checkers);
@@ -278,12 +377,18 @@ void Monitor::load(std::shared_ptr<const config::Config> config) {
     for (ServerIndex index = 0; index < servers_.size(); ++index)
         health_.push_back(server_health(index));
 
-    log(Priority::info, std::string(first ? "start" : "reload") + ": " +
-                            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
-                            std::to_string(target_count_) + " probe targets (" +
-                            std::to_string(added_targets.size()) + " new, " +
-                            std::to_string(removed) + " gone)");
-    reconcile();
+    log(Priority::info,
+        std::string(first ? "start" : "reload") + ": " +
+            std::to_string(config_->virtual_servers.size()) + " virtual servers, " +
+            std::to_string(target_count_) + " probe targets (" +
+            std::to_string(added_targets.size()) + " new, " + std::to_string(removed) + " gone)" +
+            (scope ? "; " + std::to_string(scope->size()) +
+                         " keys changed or gone, only those planned"
+                   : std::string()) +
+            "; indexed in " + elapsed_ms(load_started, indexed) + " ms, servers and checkers in " +
+            elapsed_ms(indexed, walked) + " ms, targets, agents and health in " +
+            elapsed_ms(walked, std::chrono::steady_clock::now()) + " ms");
+    reconcile(Read::known, scope ? &*scope : nullptr);
     owned_ = std::move(owned);
     arm();
 
@@ -521,7 +626,7 @@ void Monitor::request_reconcile() {
     });
 }
 
-void Monitor::reconcile(Read read) {
+void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
     ++counters_.reconciles;
     const auto started = std::chrono::steady_clock::now();
     const bool reading = read == Read::fresh || !kernel_view_;
@@ -536,17 +641,34 @@ void Monitor::reconcile(Read read) {
         kernel_view_ = std::move(*current);
     }
     const auto was_read = std::chrono::steady_clock::now();
-    std::set<ServiceKey> owned = owned_;
-    for (const auto& vs : config_->virtual_servers)
-        for (const auto& key : service_keys(vs, config_->virtual_server_groups)) owned.insert(key);
+    std::set<ServiceKey> owned;
+    if (scope != nullptr) {
+        owned = *scope;
+    } else {
+        owned = owned_;
+        for (const auto& vs : config_->virtual_servers)
+            for (const auto& key : service_keys(vs, config_->virtual_server_groups))
+                owned.insert(key);
+    }
     const Table before = owned_part(*kernel_view_, owned);
+    // With a scope, the virtual servers in it and their health, in order.
+    std::vector<config::VirtualServer> scoped_servers;
+    std::vector<ServerHealth> scoped_health;
 
     // Quorum per virtual server, with hysteresis against its previous state.
     std::size_t first_server = 0;
     for (const auto& vs : config_->virtual_servers) {
         const ServerHealth* health = health_.data() + first_server;
         first_server += vs.real_servers.size();
-        const ServiceKey first_key = service_keys(vs, config_->virtual_server_groups).front();
+        const auto keys = service_keys(vs, config_->virtual_server_groups);
+        if (scope != nullptr) {
+            if (std::none_of(keys.begin(), keys.end(),
+                             [&](const ServiceKey& key) { return scope->contains(key); }))
+                continue;
+            scoped_servers.push_back(vs);
+            scoped_health.insert(scoped_health.end(), health, health + vs.real_servers.size());
+        }
+        const ServiceKey first_key = keys.front();
         const Endpoints serving(before.find(first_key), true);
         const auto in_kernel = [&](const config::RealServer& rs) {
             return serving.contains(destination_for(vs, rs));
@@ -572,9 +694,9 @@ void Monitor::reconcile(Read read) {
     }
 
     ReconcileInput input;
-    input.virtual_servers = &config_->virtual_servers;
+    input.virtual_servers = scope != nullptr ? &scoped_servers : &config_->virtual_servers;
     input.groups = &config_->virtual_server_groups;
-    input.health_in_order = &health_;
+    input.health_in_order = scope != nullptr ? &scoped_health : &health_;
     input.current = &before;
     input.quorum = &quorum_;
     Table desired = desired_table(input);

@@ -47,7 +47,18 @@ class Monitor {
 
     /// Starts with a configuration, or reloads: probes and check state of
     /// unchanged checkers are kept; only the difference reaches the kernel.
-    void load(std::shared_ptr<const config::Config> config);
+    ///
+    /// `unchanged` (optional, per virtual server of `config`): true where the
+    /// virtual server, checkers included, is known equal to the one with the
+    /// same key in the configuration in force (config::LoadResult::unchanged).
+    /// Those keep their servers, checkers and targets as they are, without a
+    /// look at each checker, and the reload plans only the others.
+    /// `kept`: `config` without checkers, the same virtual servers in the
+    /// same order, that the caller keeps anyway (ReloadCache::kept()): the
+    /// monitor shares it instead of making such a copy of its own.
+    void load(std::shared_ptr<const config::Config> config,
+              const std::vector<bool>* unchanged = nullptr,
+              std::shared_ptr<const config::Config> kept = nullptr);
     /// Stops every probe; the kernel is left as it is.
     void stop();
 
@@ -147,7 +158,9 @@ class Monitor {
         known,  ///< the table as last read and changed by our own plans
         fresh,  ///< read the kernel again (drift repair)
     };
-    void reconcile(Read read = Read::known);
+    /// `scope`: plan only these services (a reload's changed and removed
+    /// ones); null: every owned service.
+    void reconcile(Read read = Read::known, const std::set<ServiceKey>* scope = nullptr);
 
     boost::asio::io_context& io_;
     const Clock& clock_;

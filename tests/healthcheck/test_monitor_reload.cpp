@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config_fixture.hpp"
 #include "kernel.hpp"
 #include "monitor.hpp"
@@ -265,6 +266,127 @@ TEST_CASE("monitor: a reload keeps the check state of unchanged checkers only",
     CHECK(counts("10.100.0.1:80/tcp", up) == std::pair{2, 0});
     CHECK(counts("10.100.0.2:80/tcp", up) == std::pair{2, 0});
     CHECK(counts("10.100.0.1:80/tcp", refused) == std::pair{0, 1});
+    CHECK(counts("10.100.0.9:80/tcp", added) == std::pair{0, 1});
+    monitor.stop();
+}
+
+namespace {
+
+/// What the daemon does on start and reload: a load through a ReloadCache,
+/// whose result tells the monitor which virtual servers are unchanged.
+struct CachedLoader {
+    config::ReloadCache cache;
+    config::LoadResult last;
+    std::shared_ptr<const config::Config> operator()(const std::string& text) {
+        last = config::parse_config(text, "reload.conf", {}, cache);
+        REQUIRE(last.ok());
+        return last.config;
+    }
+    /// Loads `text` into `monitor` as the daemon does: the monitor shares
+    /// the cache's copy without checkers (taken after the load).
+    void into(Monitor& monitor, const std::string& text) {
+        auto config = (*this)(text);
+        monitor.load(std::move(config), &last.unchanged, cache.kept());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("monitor: a reload told which virtual servers are unchanged plans only the others",
+          "[monitor][reload]") {
+    boost::asio::io_context io;  // never run: no probe starts, load() reconciles at once
+    FakeClock clock;
+    CountingKernel kernel;
+    Monitor monitor(io, clock, kernel);
+    CachedLoader load;
+
+    load.into(monitor, bench_config(10, 0));
+    REQUIRE(kernel.plans.size() == 1);
+    CHECK(kernel.endpoints() == expected_endpoints(1000, 0));
+
+    // The first virtual server's block changed; nine are byte for byte the same.
+    load.into(monitor, bench_config(10, 100));
+    CHECK(load.last.reused_servers == 9);
+    CHECK(kernel.reads == 1);
+    REQUIRE(kernel.plans.size() == 2);
+    CHECK(kernel.plans.back().operations.size() == 200);
+    for (const auto& op : kernel.plans.back().operations)
+        CHECK(op.service.key.to_string() == "TCP 10.100.0.1:80");
+    CHECK(kernel.endpoints() == expected_endpoints(1000, 100));
+    CHECK(monitor.target_count() == 1000);
+
+    // A virtual server goes away: its service is in the scope and removed.
+    std::string fewer = bench_config(10, 100);
+    fewer = fewer.substr(0, fewer.rfind("virtual_server "));
+    load.into(monitor, fewer);
+    REQUIRE(kernel.plans.size() == 3);
+    CHECK(kernel.count(OpKind::DeleteService) == 1);
+    CHECK(kernel.plans.back().operations.size() == 1);
+    CHECK(monitor.target_count() == 900);
+
+    // Back to the full file: the kernel is what a monitor without hints makes.
+    load.into(monitor, bench_config(10, 0));
+    CHECK(kernel.endpoints() == expected_endpoints(1000, 0));
+    CountingKernel fresh_kernel;
+    Monitor fresh(io, clock, fresh_kernel);
+    fresh.load(test_support::parse_ok(bench_config(10, 0)));
+    CHECK(fresh_kernel.endpoints() == kernel.endpoints());
+    CHECK(monitor.target_count() == fresh.target_count());
+}
+
+TEST_CASE("monitor: unchanged virtual servers carried over keep their check state and probes",
+          "[monitor][reload]") {
+    boost::asio::io_context io;
+    FakeClock clock;
+    CountingKernel kernel;
+    Monitor monitor(io, clock, kernel);
+    CachedLoader load;
+    boost::asio::ip::tcp::acceptor listening(
+        io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    const std::uint16_t port = listening.local_endpoint().port();
+    const std::string up = "127.0.0.1:" + std::to_string(port);
+    const std::string refused = "127.0.0.2:" + std::to_string(port);
+    const std::string added = "127.0.0.3:" + std::to_string(port);
+
+    load.into(monitor, loopback_config(port, {{"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 1}}},
+                                              {"10.100.0.2", {{"127.0.0.1", 1}}}}));
+    clock.advance(std::chrono::seconds(2));
+    const auto counts = [&](const std::string& service, const std::string& server) {
+        const auto entry = server_status(monitor.status(), service, server);
+        const auto& checker = entry["checkers"][0];
+        return std::pair{checker["consecutive_successes"].get<int>(),
+                         checker["consecutive_failures"].get<int>()};
+    };
+    run_probes(io, monitor, 2, [&] {
+        return counts("10.100.0.1:80/tcp", up).first == 1 &&
+               counts("10.100.0.2:80/tcp", up).first == 1 &&
+               counts("10.100.0.1:80/tcp", refused).second == 1;
+    });
+    CHECK(kernel.endpoints() == std::vector<std::string>{up, up});
+
+    // A new virtual server first (every index and line moves); 10.100.0.1
+    // changed, 10.100.0.2 is carried over as it is.
+    load.into(monitor, loopback_config(port, {{"10.100.0.9", {{"127.0.0.3", 1}}},
+                                              {"10.100.0.1", {{"127.0.0.1", 1}, {"127.0.0.2", 2}}},
+                                              {"10.100.0.2", {{"127.0.0.1", 1}}}}));
+    CHECK(load.last.unchanged == std::vector<bool>{false, false, true});
+    CHECK(monitor.target_count() == 3);
+    auto status = monitor.status();
+    CHECK(server_status(status, "10.100.0.2:80/tcp", up)["state"] == "up");
+    CHECK(counts("10.100.0.2:80/tcp", up) == std::pair{1, 0});
+    CHECK(counts("10.100.0.1:80/tcp", up) == std::pair{1, 0});
+    CHECK(server_status(status, "10.100.0.1:80/tcp", refused)["state"] == "unknown");
+    CHECK(kernel.endpoints() == std::vector<std::string>{up, up});
+
+    // The shared target reaches the carried checker and the other one.
+    clock.advance(std::chrono::seconds(3));
+    run_probes(io, monitor, 5, [&] {
+        return counts("10.100.0.1:80/tcp", up).first == 2 &&
+               counts("10.100.0.2:80/tcp", up).first == 2 &&
+               counts("10.100.0.9:80/tcp", added).second == 1;
+    });
+    CHECK(counts("10.100.0.2:80/tcp", up) == std::pair{2, 0});
+    CHECK(counts("10.100.0.1:80/tcp", up) == std::pair{2, 0});
     CHECK(counts("10.100.0.9:80/tcp", added) == std::pair{0, 1});
     monitor.stop();
 }
