@@ -4,7 +4,8 @@
 # TLS_PORT with the given certificate. Paths:
 #   /healthz  200 "ok\n"           /host   200, body = Host header
 #   /chunked  200 chunked "ok\n"   /sni    200, body = TLS server name seen
-#   /slow     answers after 5 s    other   404
+#   /slow     answers after 5 s    /pause  200 "ok\n" after 20 ms
+#   other     404
 import http.server, socketserver, ssl, sys, threading, time
 
 address, port, tls_port, cert, key = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -34,6 +35,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/slow":
             time.sleep(5)
             self.send_body(200, "late\n")
+        elif self.path == "/pause":
+            time.sleep(0.02)
+            self.send_body(200, "ok\n")
         elif self.path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")

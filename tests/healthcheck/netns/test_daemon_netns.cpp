@@ -448,8 +448,9 @@ TEST_CASE("healthcheckd: weights from response time", "[netns][daemon][response_
     const std::string server = env("HC_SERVER");
     const std::string conf = work + "/rt.conf";
     const std::string socket = work + "/rt.sock";
-    // A target far below any real connect time gives min_weight; a generous
-    // one gives the full weight.
+    // A server answering after 20 ms against a 1 ms target gives min_weight
+    // (a quick local answer can itself take under 1 ms); a generous target
+    // gives the full weight.
     std::ofstream(conf)
         << "virtual_server 192.0.2.41 80 {\n"
            "    delay_loop 0.2\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n"
@@ -459,7 +460,7 @@ TEST_CASE("healthcheckd: weights from response time", "[netns][daemon][response_
            "        dynamic_weight response_time {\n"
            "            target_response_time 0.001\n            min_weight 3\n"
            "        }\n"
-           "        HTTP_GET {\n            url {\n                path /healthz\n"
+           "        HTTP_GET {\n            url {\n                path /pause\n"
            "            }\n            connect_timeout 2\n        }\n    }\n"
            "    real_server "
         << server
