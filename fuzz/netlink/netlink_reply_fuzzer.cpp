@@ -16,6 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The same bytes as getsockopt(IP_VS_SO_GET_DESTS / _SERVICES) entry tables.
     const std::span<const std::uint8_t> bytes(data, size);
     (void)ipvsctl::wire::decode_sockopt_destinations(bytes, size);
-    (void)ipvsctl::wire::decode_sockopt_service_counts(bytes, size);
+    (void)ipvsctl::wire::decode_sockopt_services(bytes, size);
     return 0;
 }

@@ -2,7 +2,6 @@
 #include "ipvsctl/client.hpp"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
@@ -160,12 +159,10 @@ struct Client::Impl {
         if (sockopt >= 0) ::close(sockopt);
     }
 
-    /// How many real servers each IPv4 service has, from one getsockopt();
-    /// `expected` is how many IPv4 services the netlink dump listed.
-    std::optional<std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash>>
-    sockopt_destination_counts(std::size_t expected) {
+    /// At most `asked` IPv4 services with their settings and real-server
+    /// counts, from one getsockopt(IP_VS_SO_GET_SERVICES).
+    std::optional<wire::SockoptServices> sockopt_service_entries(std::size_t asked) {
         if (sockopt < 0) return std::nullopt;
-        const std::size_t asked = expected + 1;  // one more, so that a new service shows
         const std::size_t head = sizeof(ip_vs_get_services);
         std::vector<std::uint8_t> reply(head + asked * wire::sockopt_service_size());
         // The request is the reply's head; no object of the kernel's type is
@@ -176,12 +173,21 @@ struct Client::Impl {
         auto length = static_cast<socklen_t>(reply.size());
         if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_SERVICES, reply.data(), &length) != 0)
             return std::nullopt;
-        auto decoded = wire::decode_sockopt_service_counts(
-            std::span<const std::uint8_t>(reply).subspan(head), asked);
+        return wire::decode_sockopt_services(std::span<const std::uint8_t>(reply).subspan(head),
+                                             asked);
+    }
+
+    /// How many real servers each IPv4 service has, from one getsockopt();
+    /// `expected` is how many IPv4 services the netlink dump listed.
+    std::optional<std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash>>
+    sockopt_destination_counts(std::size_t expected) {
+        // One slot more, so that a new service shows.
+        auto decoded = sockopt_service_entries(expected + 1);
         if (!decoded) return std::nullopt;
         std::unordered_map<ServiceKey, std::size_t, ServiceKeyHash> counts;
-        counts.reserve(decoded->size());
-        for (const auto& entry : *decoded) counts.emplace(entry.service.key, entry.destinations);
+        counts.reserve(decoded->entries.size());
+        for (std::size_t i = 0; i < decoded->entries.size(); ++i)
+            counts.emplace(decoded->entries[i].service.key, decoded->destination_counts[i]);
         return counts;
     }
 
@@ -189,7 +195,7 @@ struct Client::Impl {
     /// count through getsockopt(IP_VS_SO_GET_INFO) and
     /// getsockopt(IP_VS_SO_GET_SERVICES); nothing when the two disagree (the
     /// table changed in between) or either fails.
-    std::optional<std::vector<wire::ServiceCount>> sockopt_services() {
+    std::optional<wire::SockoptServices> sockopt_services() {
         if (sockopt < 0) return std::nullopt;
         ip_vs_getinfo info{};
         auto info_length = static_cast<socklen_t>(sizeof(info));
@@ -197,31 +203,22 @@ struct Client::Impl {
             return std::nullopt;
         // num_services counts the namespace's IPv4 services only, as the
         // reply lists them; one slot more shows a service added since.
-        const std::size_t asked = std::size_t{info.num_services} + 1;
-        const std::size_t head = sizeof(ip_vs_get_services);
-        std::vector<std::uint8_t> reply(head + asked * wire::sockopt_service_size());
-        const auto num_services = static_cast<unsigned>(asked);
-        std::memcpy(reply.data() + offsetof(ip_vs_get_services, num_services), &num_services,
-                    sizeof(num_services));
-        auto length = static_cast<socklen_t>(reply.size());
-        if (::getsockopt(sockopt, IPPROTO_IP, IP_VS_SO_GET_SERVICES, reply.data(), &length) != 0)
-            return std::nullopt;
-        auto decoded = wire::decode_sockopt_service_counts(
-            std::span<const std::uint8_t>(reply).subspan(head), asked);
-        if (!decoded || decoded->size() != info.num_services) return std::nullopt;
+        auto decoded = sockopt_service_entries(std::size_t{info.num_services} + 1);
+        if (!decoded || decoded->entries.size() != info.num_services) return std::nullopt;
         return decoded;
     }
 
-    /// Whether the namespace has services other than IPv4 ones (which
-    /// getsockopt() does not list), from a netlink dump of the services read
-    /// only as far as each one's address family. Nothing when it fails.
-    std::optional<bool> has_inet6_services() {
+    /// Whether the namespace has services that getsockopt() cannot describe:
+    /// IPv6 ones, which it does not list, or ones bound to a persistence
+    /// engine, which it does not name. From a netlink dump of the services
+    /// read only that far; nothing when the dump fails.
+    std::optional<bool> has_services_beyond_sockopt() {
         bool found = false;
         auto rc = dump(IPVS_CMD_GET_SERVICE, nullptr, "list services",
                        [&](const wire::Message& m) -> Result<void> {
-                           const auto service_family = wire::service_message_family(m);
-                           if (!service_family) return make_error(EPROTO, "list services", {});
-                           found = found || *service_family != Family::Inet;
+                           const auto outline = wire::service_message_outline(m);
+                           if (!outline) return make_error(EPROTO, "list services", {});
+                           found = found || outline->family != Family::Inet || outline->has_engine;
                            return {};
                        });
         if (!rc) return std::nullopt;
@@ -468,81 +465,33 @@ Result<std::vector<Destination>> dump_destinations(Client::Impl& impl, const Ser
     return dests;
 }
 
-/// Scheduler and application-helper modules of IPVS: users of ip_vs that
-/// register no persistence engine.
-constexpr std::string_view non_engine_modules[] = {
-    "ip_vs_rr",   "ip_vs_wrr",   "ip_vs_lc",  "ip_vs_wlc", "ip_vs_fo", "ip_vs_ovf",
-    "ip_vs_lblc", "ip_vs_lblcr", "ip_vs_dh",  "ip_vs_sh",  "ip_vs_mh", "ip_vs_sed",
-    "ip_vs_nq",   "ip_vs_twos",  "ip_vs_ftp", "xt_ipvs"};
-
-/// A module's reference count from /sys/module/NAME/refcnt, or nothing.
-std::optional<long> module_refcount(std::string_view name) {
-    const std::string path = "/sys/module/" + std::string(name) + "/refcnt";
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return std::nullopt;
-    char text[32];
-    const ssize_t n = ::read(fd.get(), text, sizeof(text) - 1);
-    if (n <= 0) return std::nullopt;
-    text[n] = '\0';
-    char* end = nullptr;
-    errno = 0;
-    const long value = std::strtol(text, &end, 10);
-    if (errno != 0 || end == text || (*end != '\n' && *end != '\0')) return std::nullopt;
-    return value;
-}
-
-/// True when no service, in any namespace, has a persistence engine: the
-/// one setting getsockopt(IP_VS_SO_GET_SERVICES) does not report. A
-/// persistence engine comes from a module that registers it with ip_vs
-/// (register_ip_vs_pe, exported by ip_vs; in Linux only ip_vs_pe_sip), so
-/// that module is listed among ip_vs's holders, and each service bound to
-/// it holds a reference on it. So every holder other than the schedulers
-/// and application helpers must have a reference count of 0. False when
-/// that cannot be seen (ip_vs built in, no sysfs): callers then read the
-/// engine through netlink.
-bool persistence_engines_unused() {
-    DIR* dir = ::opendir("/sys/module/ip_vs/holders");
-    if (dir == nullptr) return false;
-    bool unused = true;
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string_view name = entry->d_name;
-        if (name == "." || name == "..") continue;
-        if (std::find(std::begin(non_engine_modules), std::end(non_engine_modules), name) !=
-            std::end(non_engine_modules))
-            continue;
-        const auto references = module_refcount(name);
-        if (!references || *references != 0) {
-            unused = false;
-            break;
-        }
-    }
-    ::closedir(dir);
-    return unused;
-}
-
-/// TableDetail::Settings without a netlink dump of the services: IPv4
-/// services and their settings from one getsockopt(IP_VS_SO_GET_SERVICES),
-/// their real servers from one getsockopt(IP_VS_SO_GET_DESTS) each (netlink
-/// for those it cannot give in full). The kernel lists IPv4 services in the
-/// same order in both interfaces. Nothing when the namespace may have
-/// services that this read cannot describe (IPv6 ones, persistence
-/// engines), or when the table changed while it was read.
+/// TableDetail::Settings without decoding a netlink dump of the services:
+/// IPv4 services and their settings from one
+/// getsockopt(IP_VS_SO_GET_SERVICES), their real servers from one
+/// getsockopt(IP_VS_SO_GET_DESTS) each (netlink for those it cannot give in
+/// full). The kernel lists IPv4 services in the same order in both
+/// interfaces. Nothing when the namespace may have services that this read
+/// cannot describe (IPv6 ones, persistence engines), or when the table
+/// changed while it was read.
 std::optional<Result<Table>> sockopt_settings_table(Client::Impl& impl) {
-    if (impl.sockopt < 0 || !persistence_engines_unused()) return std::nullopt;
+    if (impl.sockopt < 0) return std::nullopt;
     auto services = impl.sockopt_services();
     if (!services) return std::nullopt;
-    const auto inet6 = impl.has_inet6_services();
-    if (!inet6 || *inet6) return std::nullopt;
+    const auto beyond = impl.has_services_beyond_sockopt();
+    if (!beyond || *beyond) return std::nullopt;
+    // The services' entries become the table's, filled in place.
     Table table;
-    table.services.reserve(services->size());
-    for (auto& [service, count] : *services) {
-        if (auto dests = impl.sockopt_destinations(service.key, count)) {
-            table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+    table.services = std::move(services->entries);
+    for (std::size_t i = 0; i < table.services.size(); ++i) {
+        ServiceEntry& entry = table.services[i];
+        if (auto dests =
+                impl.sockopt_destinations(entry.service.key, services->destination_counts[i])) {
+            entry.destinations = std::move(*dests);
             continue;
         }
-        auto dests = dump_destinations(impl, service.key);
+        auto dests = dump_destinations(impl, entry.service.key);
         if (!dests) return Result<Table>(std::move(dests).take_error());
-        table.services.push_back(ServiceEntry{std::move(service), std::move(*dests)});
+        entry.destinations = std::move(*dests);
     }
     return Result<Table>(std::move(table));
 }

@@ -621,16 +621,21 @@ Result<Service> decode_service_message(const Message& message) {
     return service;
 }
 
-std::optional<Family> service_message_family(const Message& message) {
+std::optional<ServiceOutline> service_message_outline(const Message& message) {
     auto* header = reinterpret_cast<nlmsghdr*>(const_cast<std::uint8_t*>(message.bytes.data()));
     if (!genlmsg_valid_hdr(header, 0)) return std::nullopt;
     nlattr* nest = nla_find(genlmsg_attrdata(static_cast<genlmsghdr*>(nlmsg_data(header)), 0),
                             genlmsg_attrlen(static_cast<genlmsghdr*>(nlmsg_data(header)), 0),
                             IPVS_CMD_ATTR_SERVICE);
     if (nest == nullptr) return std::nullopt;
-    nlattr* af = nla_find(static_cast<nlattr*>(nla_data(nest)), nla_len(nest), IPVS_SVC_ATTR_AF);
+    auto* attrs = static_cast<nlattr*>(nla_data(nest));
+    nlattr* af = nla_find(attrs, nla_len(nest), IPVS_SVC_ATTR_AF);
     if (af == nullptr || nla_len(af) < static_cast<int>(sizeof(std::uint16_t))) return std::nullopt;
-    return to_family(nla_get_u16(af));
+    const auto family = to_family(nla_get_u16(af));
+    if (!family) return std::nullopt;
+    // The kernel puts the engine's name only for a service bound to one.
+    nlattr* engine = nla_find(attrs, nla_len(nest), IPVS_SVC_ATTR_PE_NAME);
+    return ServiceOutline{*family, engine != nullptr && nla_len(engine) > 1};
 }
 
 Result<Destination> decode_destination_message(const Message& message, Family service_family) {
@@ -758,17 +763,17 @@ std::size_t sockopt_service_size() {
     return sizeof(ip_vs_service_entry);
 }
 
-std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
-    std::span<const std::uint8_t> entries, std::size_t asked) {
-    std::vector<ServiceCount> counts;
+std::optional<SockoptServices> decode_sockopt_services(std::span<const std::uint8_t> entries,
+                                                      std::size_t asked) {
+    SockoptServices decoded;
     const std::size_t available = std::min(asked, entries.size() / sizeof(ip_vs_service_entry));
-    counts.reserve(available);
+    decoded.entries.reserve(available);
+    decoded.destination_counts.reserve(available);
     for (std::size_t i = 0; i < available; ++i) {
         ip_vs_service_entry entry{};
         std::memcpy(&entry, entries.data() + i * sizeof(entry), sizeof(entry));
         if (entry.protocol == 0 && entry.fwmark == 0) break;  // unused slot
-        ServiceCount count;
-        Service& service = count.service;
+        Service& service = decoded.entries.emplace_back().service;
         if (entry.fwmark != 0) {
             service.key = ServiceKey::mark(entry.fwmark, Family::Inet);
         } else {
@@ -786,10 +791,9 @@ std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
         service.flags = entry.flags & service_flags::user_mask;
         service.timeout = entry.timeout;
         service.netmask = netmask_from_wire(Family::Inet, entry.netmask);
-        count.destinations = entry.num_dests;
-        counts.push_back(count);
+        decoded.destination_counts.push_back(entry.num_dests);
     }
-    return counts;
+    return decoded;
 }
 
 std::size_t decode_all(std::span<const std::uint8_t> datagram) {
@@ -802,7 +806,7 @@ std::size_t decode_all(std::span<const std::uint8_t> datagram) {
     for (const Message& message : split_messages(aligned, nullptr)) {
         decoded += decode_ack(message).has_value();
         decoded += decode_service_message(message).ok();
-        decoded += service_message_family(message).has_value();
+        decoded += service_message_outline(message).has_value();
         decoded += decode_destination_message(message, Family::Inet).ok();
         decoded += decode_destination_message(message, Family::Inet6).ok();
         decoded += decode_daemon_message(message).ok();

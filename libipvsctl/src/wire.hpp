@@ -59,9 +59,14 @@ std::optional<Ack> decode_ack(const Message& message);
 
 /// Decoders for the genl payload of one reply message.
 Result<Service> decode_service_message(const Message& message);
-/// The address family of the service in a GET_SERVICE reply, read without
-/// decoding the rest; nothing when the message has none.
-std::optional<Family> service_message_family(const Message& message);
+/// What a GET_SERVICE reply says about its service without decoding the
+/// rest: its address family and whether a persistence engine is bound.
+struct ServiceOutline {
+    Family family = Family::Inet;
+    bool has_engine = false;
+};
+/// Nothing when the message has no service family.
+std::optional<ServiceOutline> service_message_outline(const Message& message);
 Result<Destination> decode_destination_message(const Message& message, Family service_family);
 Result<SyncDaemon> decode_daemon_message(const Message& message);
 Result<Timeouts> decode_timeouts_message(const Message& message);
@@ -84,9 +89,9 @@ std::optional<std::vector<Destination>> decode_sockopt_destinations(
 /// getsockopt(IP_VS_SO_GET_SERVICES): key, scheduler, flags, persistence
 /// timeout and netmask. The old interface has no persistence engine (left
 /// empty) and only 32-bit counters (statistics left 0).
-struct ServiceCount {
-    Service service;
-    std::uint32_t destinations = 0;
+struct SockoptServices {
+    std::vector<ServiceEntry> entries;  ///< real servers left empty
+    std::vector<std::uint32_t> destination_counts;  ///< one per entry
 };
 std::size_t sockopt_service_size();
 
@@ -94,7 +99,7 @@ std::size_t sockopt_service_size();
 /// reply's entry table, stopping at the first unused (no protocol, no
 /// fwmark) slot. Nothing when an entry names an unknown protocol or a
 /// scheduler name without its terminating NUL.
-std::optional<std::vector<ServiceCount>> decode_sockopt_service_counts(
+std::optional<SockoptServices> decode_sockopt_services(
     std::span<const std::uint8_t> entries, std::size_t asked);
 
 /// Runs every decoder over every message in `datagram`; for the fuzzer and

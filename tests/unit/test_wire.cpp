@@ -111,6 +111,30 @@ TEST_CASE("service variants: IPv6, fwmark, UDP, SCTP") {
     CHECK(back->key.protocol == Protocol::SCTP);
 }
 
+TEST_CASE("a service's outline gives its family and whether an engine is bound") {
+    // A service request carries the same nest as a GET_SERVICE reply.
+    Service s = sample_service();
+    auto outline = wire::service_message_outline(only_message(encode(Operation::add_service(s))));
+    REQUIRE(outline);
+    CHECK(outline->family == Family::Inet);
+    CHECK(outline->has_engine);
+
+    s.pe_name.clear();
+    outline = wire::service_message_outline(only_message(encode(Operation::add_service(s))));
+    REQUIRE(outline);
+    CHECK_FALSE(outline->has_engine);
+
+    s.key = ServiceKey::mark(7, Family::Inet6);
+    s.netmask = 128;
+    outline = wire::service_message_outline(only_message(encode(Operation::add_service(s))));
+    REQUIRE(outline);
+    CHECK(outline->family == Family::Inet6);
+    CHECK_FALSE(outline->has_engine);
+
+    // A message without a service nest has no outline.
+    CHECK_FALSE(wire::service_message_outline(only_message(encode(Operation::flush()))));
+}
+
 TEST_CASE("the IPv4 netmask travels in network order, the IPv6 prefix as a number") {
     Service s = sample_service();
     s.netmask = 0xffff0000;
@@ -357,10 +381,11 @@ TEST_CASE("getsockopt service entries give keys and real-server counts") {
     table[1].netmask = htonl(0xffffffff);
     const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(table.data()),
                                               table.size() * sizeof(ip_vs_service_entry));
-    auto counts = wire::decode_sockopt_service_counts(bytes, 3);
+    auto counts = wire::decode_sockopt_services(bytes, 3);
     REQUIRE(counts);
-    REQUIRE(counts->size() == 2);
-    const Service& udp = (*counts)[0].service;
+    REQUIRE(counts->entries.size() == 2);
+    REQUIRE(counts->destination_counts.size() == 2);
+    const Service& udp = counts->entries[0].service;
     CHECK(udp.key == ServiceKey::udp(*Address::parse("10.0.0.1"), 53));
     CHECK(udp.scheduler == "wrr");
     // HASHED is the kernel's bookkeeping, not a setting.
@@ -368,19 +393,20 @@ TEST_CASE("getsockopt service entries give keys and real-server counts") {
     CHECK(udp.timeout == 300);
     CHECK(udp.netmask == 0xffffff00);
     CHECK(udp.pe_name.empty());
-    CHECK((*counts)[0].destinations == 4);
-    const Service& mark = (*counts)[1].service;
+    CHECK(counts->destination_counts[0] == 4);
+    const Service& mark = counts->entries[1].service;
     CHECK(mark.key == ServiceKey::mark(7, Family::Inet));
     CHECK(mark.scheduler == "mh");
     CHECK(mark.flags == (service_flags::mh_fallback | service_flags::mh_port));
     CHECK(mark.netmask == 0xffffffff);
-    CHECK((*counts)[1].destinations == 1);
+    CHECK(counts->destination_counts[1] == 1);
+    CHECK(counts->entries[1].destinations.empty());
     // A scheduler name that fills its field without a NUL: nothing.
     std::memset(table[1].sched_name, 'x', sizeof(table[1].sched_name));
-    CHECK_FALSE(wire::decode_sockopt_service_counts(bytes, 3));
+    CHECK_FALSE(wire::decode_sockopt_services(bytes, 3));
     std::strcpy(table[1].sched_name, "mh");
     table[0].protocol = 99;  // not TCP, UDP or SCTP
-    CHECK_FALSE(wire::decode_sockopt_service_counts(bytes, 3));
+    CHECK_FALSE(wire::decode_sockopt_services(bytes, 3));
 }
 
 TEST_CASE("service and destination requests are libnl's bytes exactly") {
