@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -147,11 +149,44 @@ int kernel_refusal(CompatCommand command, const Error& error, int status = 255) 
     return status;
 }
 
+/// When main() was entered, for PhaseTimer's account of the start-up.
+std::chrono::steady_clock::time_point main_entered;
+
+/// Milliseconds from the process's start (exec) to now, from
+/// /proc/self/stat's start time (clock ticks since boot) and CLOCK_BOOTTIME;
+/// negative when that cannot be read.
+double ms_since_exec() {
+    std::FILE* stat = std::fopen("/proc/self/stat", "r");
+    if (stat == nullptr) return -1;
+    char text[1024];
+    const std::size_t n = std::fread(text, 1, sizeof(text) - 1, stat);
+    std::fclose(stat);
+    text[n] = '\0';
+    // Field 22; the command name (field 2) ends at the last ')'.
+    const char* field = std::strrchr(text, ')');
+    for (int i = 2; field != nullptr && i < 22; ++i) field = std::strchr(field + 1, ' ');
+    if (field == nullptr) return -1;
+    const double start_ms =
+        std::strtod(field + 1, nullptr) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    timespec now{};
+    ::clock_gettime(CLOCK_BOOTTIME, &now);
+    return static_cast<double>(now.tv_sec) * 1000.0 + static_cast<double>(now.tv_nsec) / 1e6 -
+           start_ms;
+}
+
 /// With IPVSCTL_TIMING set, prints how long each phase of a command took to
 /// stderr, to find where the time goes without a profiler.
 class PhaseTimer {
   public:
-    PhaseTimer() : enabled_(std::getenv("IPVSCTL_TIMING") != nullptr) {}
+    PhaseTimer() : enabled_(std::getenv("IPVSCTL_TIMING") != nullptr) {
+        if (!enabled_) return;
+        // The start-up before the command: exec, loading, static
+        // initialisation, option parsing (exec time has clock-tick
+        // resolution, 10 ms).
+        std::fprintf(stderr, "ipvsctl: (exec to now %.0f ms; main to now %.3f ms)\n",
+                     ms_since_exec(),
+                     std::chrono::duration<double, std::milli>(last_ - main_entered).count());
+    }
     void mark(const char* phase) {
         if (!enabled_) return;
         const auto now = std::chrono::steady_clock::now();
@@ -683,6 +718,7 @@ void tune_allocator_for_a_short_run() {
 
 int main(int argc, char** argv) {
     using namespace ipvsctl::cli;
+    main_entered = std::chrono::steady_clock::now();
     tune_allocator_for_a_short_run();
     try {
         std::vector<std::string> args(argv + 1, argv + argc);
