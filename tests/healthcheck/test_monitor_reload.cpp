@@ -283,10 +283,11 @@ struct CachedLoader {
         return last.config;
     }
     /// Loads `text` into `monitor` as the daemon does: the monitor shares
-    /// the cache's copy without checkers (taken after the load).
+    /// the configuration the cache keeps, whose checkers are freed after.
     void into(Monitor& monitor, const std::string& text) {
         auto config = (*this)(text);
         monitor.load(std::move(config), &last.unchanged, cache.kept());
+        cache.trim_kept();
     }
 };
 
