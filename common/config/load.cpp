@@ -106,8 +106,8 @@ void remember(ReloadCache& cache, BlockReuse& reuse, LoadResult& result,
                                     checker.where.line - block.first_line});
         }
         // The same text may stand twice in a file: the first one keeps it.
-        next.try_emplace(block.key, BlockReuse::Previous{block.file, block.first_line,
-                                                         &servers[i], std::move(refs)});
+        next.try_emplace(block.key, BlockReuse::Previous{block.file, block.first_line, &servers[i],
+                                                         std::move(refs)});
     }
     state.blocks = std::move(next);
     pool.shrink_to_fit();
