@@ -605,24 +605,24 @@ void Monitor::refresh_server(ServerIndex index) {
 
 void Monitor::notify(NotifyEvent event, const config::VirtualServer& vs,
                      const config::RealServer* rs) {
-    const std::optional<config::ScriptCommand>* command = nullptr;
+    const config::ScriptCommand* command = nullptr;
     switch (event) {
         case NotifyEvent::server_up:
-            command = &rs->notify_up;
+            if (rs->notify_up) command = &*rs->notify_up;
             break;
         case NotifyEvent::server_down:
-            command = &rs->notify_down;
+            if (rs->notify_down) command = &*rs->notify_down;
             break;
         case NotifyEvent::quorum_up:
-            command = &vs.quorum_up;
+            if (vs.quorum_up) command = &*vs.quorum_up;
             break;
         case NotifyEvent::quorum_down:
-            command = &vs.quorum_down;
+            if (vs.quorum_down) command = &*vs.quorum_down;
             break;
     }
-    if (command == nullptr || !command->has_value()) return;
+    if (command == nullptr) return;
     ScriptJob job;
-    job.command = **command;
+    job.command = *command;
     job.environment["IPVSCTL_EVENT"] = std::string(to_string(event));
     job.environment["IPVSCTL_VIRTUAL_SERVER"] = vs.key();
     if (rs != nullptr) job.environment["IPVSCTL_REAL_SERVER"] = rs->key();
