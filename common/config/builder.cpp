@@ -2083,11 +2083,7 @@ Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics,
                 VirtualServerDraft draft;
                 draft.block = block;
                 draft.reused = true;
-                draft.server = *before.server;
-                // Its checkers come from the pool (the cached copy has none
-                // once ReloadCache::trim_kept() ran; before that, drop them).
-                for (auto& real : draft.server.real_servers)
-                    if (!real.checkers.empty()) std::vector<Checker>().swap(real.checkers);
+                draft.server = *before.server;  // without its checkers: from the pool
                 for (const auto& ref : before.checkers) {
                     auto& checker =
                         draft.server.real_servers[ref.real_server].checkers.emplace_back(

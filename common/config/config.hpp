@@ -60,10 +60,9 @@ struct LoadResult {
 /// equals a full load's, diagnostics included.
 ///
 /// A failed load leaves the cache as it was. Keeps the last configuration
-/// (kept(): the object the load returned, not a copy; without checkers once
-/// trim_kept() ran), a SHA-256 and the length of each self-contained
-/// block's text, and the blocks' checkers as references into one pool of
-/// distinct checker settings.
+/// without checkers (kept()), a SHA-256 and the length of each
+/// self-contained block's text, and the blocks' checkers as references into
+/// one pool of distinct checker settings.
 class ReloadCache {
   public:
     ReloadCache();
@@ -74,17 +73,10 @@ class ReloadCache {
     /// Forgets everything: the next load parses the whole file.
     void clear();
     [[nodiscard]] std::size_t blocks() const;
-    /// The last successful load's configuration (null before one): the
-    /// same object as that load's LoadResult::config, without checkers and
-    /// VRRP parts once trim_kept() ran. What healthcheckd's monitor keeps,
-    /// shared, instead of a copy of its own.
+    /// The last successful load's configuration without checkers (null
+    /// before one): what healthcheckd's monitor keeps, shared, instead of a
+    /// copy of its own.
     [[nodiscard]] std::shared_ptr<const Config> kept() const;
-    /// Frees the checkers and the VRRP parts of kept(), which is the last
-    /// load's LoadResult::config: call it once nothing reads them there any
-    /// more (a reload's copy of the kept configuration cost as many page
-    /// faults as the rest of the reload). Loads give the same results
-    /// whether it ran or not.
-    void trim_kept();
 
     /// Internal to the loader (load.cpp).
     struct State;

@@ -12,9 +12,8 @@
 namespace ipvsctl::config {
 
 struct ReloadCache::State {
-    /// The last successful load's configuration, the very one it returned
-    /// (without checkers and VRRP parts once trim_kept() ran).
-    std::shared_ptr<Config> config;
+    /// The last configuration without checkers (what the monitor keeps).
+    std::shared_ptr<const Config> config;
     /// The distinct checker settings of the cached blocks.
     std::vector<Checker> pool;
     BlockReuse::PreviousMap blocks;
@@ -30,15 +29,6 @@ std::size_t ReloadCache::blocks() const {
 }
 std::shared_ptr<const Config> ReloadCache::kept() const {
     return state_->config;
-}
-void ReloadCache::trim_kept() {
-    auto* config = state_->config.get();
-    if (config == nullptr) return;
-    for (auto& vs : config->virtual_servers)
-        for (auto& rs : vs.real_servers) std::vector<Checker>().swap(rs.checkers);
-    std::vector<VrrpScript>().swap(config->vrrp_scripts);
-    std::vector<VrrpInstance>().swap(config->vrrp_instances);
-    std::vector<VrrpSyncGroup>().swap(config->vrrp_sync_groups);
 }
 
 namespace {
@@ -62,35 +52,34 @@ std::uint32_t pooled(std::vector<Checker>& pool, Checker checker) {
 }
 
 /// After a successful load: the blocks of this load, for the next, and the
-/// configuration itself (`config`, which the load returns: the cache keeps
-/// that object instead of a copy; trim_kept() frees its checkers once the
-/// caller is done with them). Unchanged blocks take their checkers' pool
-/// entries from the previous load.
-void remember(ReloadCache& cache, BlockReuse& reuse, LoadResult& result,
-              std::shared_ptr<Config> config) {
+/// configuration without checkers. Unchanged blocks take their copy and
+/// their checkers' pool entries from the previous load.
+void remember(ReloadCache& cache, BlockReuse& reuse, LoadResult& result) {
     auto& state = cache.state();
-    const auto& servers = config->virtual_servers;
+    const auto& servers = result.config->virtual_servers;
+    auto kept = std::make_shared<Config>();
+    kept->global_defs = result.config->global_defs;
+    kept->virtual_server_groups = result.config->virtual_server_groups;
+    kept->virtual_servers.reserve(servers.size());
     std::vector<Checker> pool;
     constexpr std::uint32_t kNone = ~std::uint32_t{0};
     std::vector<std::uint32_t> moved(state.pool.size(), kNone);  // old pool -> new
-    BlockReuse::PreviousMap next;
-    next.reserve(reuse.block_of_server.size());
+    std::vector<std::vector<BlockReuse::CheckerRef>> refs(servers.size());
     result.unchanged.assign(servers.size(), false);
     for (std::size_t i = 0; i < servers.size(); ++i) {
         const auto& vs = servers[i];
         const std::uint32_t index = i < reuse.block_of_server.size() ? reuse.block_of_server[i] : 0;
-        if (index == 0) {
-            ++result.parsed_servers;
-            continue;
-        }
-        const BlockReuse::Block& block = reuse.blocks[index - 1];
-        std::vector<BlockReuse::CheckerRef> refs;
-        if (block.previous != nullptr) {
-            // Unchanged: the previous load's pool entries, renumbered.
-            result.unchanged[i] = true;
-            ++result.reused_servers;
-            refs = block.previous->second.checkers;
-            for (auto& ref : refs) {
+        const BlockReuse::Block* block = index == 0 ? nullptr : &reuse.blocks[index - 1];
+        if (block != nullptr && block->previous != nullptr) {
+            // Unchanged: the old copy has no checkers to copy and free;
+            // only where the block is now differs.
+            const auto& before = block->previous->second;
+            auto& copy = kept->virtual_servers.emplace_back(*before.server);
+            copy.where = vs.where;
+            for (std::size_t r = 0; r < vs.real_servers.size(); ++r)
+                copy.real_servers[r].where = vs.real_servers[r].where;
+            refs[i] = before.checkers;
+            for (auto& ref : refs[i]) {
                 auto& to = moved[ref.pool];
                 if (to == kNone) {
                     to = static_cast<std::uint32_t>(pool.size());
@@ -98,21 +87,42 @@ void remember(ReloadCache& cache, BlockReuse& reuse, LoadResult& result,
                 }
                 ref.pool = to;
             }
+            continue;
+        }
+        auto& copy = kept->virtual_servers.emplace_back(vs);
+        for (auto& rs : copy.real_servers) std::vector<Checker>().swap(rs.checkers);
+        if (block == nullptr) continue;
+        for (std::size_t r = 0; r < vs.real_servers.size(); ++r)
+            for (const auto& checker : vs.real_servers[r].checkers)
+                refs[i].push_back({pooled(pool, checker), static_cast<std::uint32_t>(r),
+                                   checker.where.line - block->first_line});
+    }
+    BlockReuse::PreviousMap next;
+    next.reserve(reuse.block_of_server.size());
+    for (std::size_t i = 0; i < servers.size() && i < reuse.block_of_server.size(); ++i) {
+        const std::uint32_t index = reuse.block_of_server[i];
+        if (index == 0) {
+            ++result.parsed_servers;
+            continue;
+        }
+        const auto& block = reuse.blocks[index - 1];
+        if (block.previous != nullptr) {
+            result.unchanged[i] = true;
+            ++result.reused_servers;
         } else {
             ++result.parsed_servers;
-            for (std::size_t r = 0; r < vs.real_servers.size(); ++r)
-                for (const auto& checker : vs.real_servers[r].checkers)
-                    refs.push_back({pooled(pool, checker), static_cast<std::uint32_t>(r),
-                                    checker.where.line - block.first_line});
         }
         // The same text may stand twice in a file: the first one keeps it.
-        next.try_emplace(block.key, BlockReuse::Previous{block.file, block.first_line, &servers[i],
-                                                         std::move(refs)});
+        next.try_emplace(
+            block.key, BlockReuse::Previous{block.file, block.first_line, &kept->virtual_servers[i],
+                                            std::move(refs[i])});
     }
+    result.parsed_servers +=
+        servers.size() - std::min(servers.size(), reuse.block_of_server.size());
     state.blocks = std::move(next);
     pool.shrink_to_fit();
     state.pool = std::move(pool);
-    state.config = std::move(config);
+    state.config = std::move(kept);
 }
 
 ReadOptions read_options(const LoadOptions& options) {
@@ -141,9 +151,8 @@ LoadResult load(const std::string& name, ReadTokens read_tokens, ReloadCache* ca
         auto config = build_config(parse_statements(read_tokens(diagnostics, reusing), diagnostics),
                                    diagnostics, reusing);
         if (!diagnostics.has_errors()) {
-            auto shared = std::make_shared<Config>(std::move(config));
-            result.config = shared;
-            if (cache != nullptr) remember(*cache, reuse, result, std::move(shared));
+            result.config = std::make_shared<const Config>(std::move(config));
+            if (cache != nullptr) remember(*cache, reuse, result);
         }
     } catch (const std::bad_alloc&) {
         diagnostics.error(SourceLocation{name, 1, 1},

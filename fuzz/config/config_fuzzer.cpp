@@ -60,9 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
     if (!same(result, ipvsctl::config::parse_config(text, "fuzz.conf", options, cache)))
         std::abort();
-    // As healthcheckd does once the monitor took what it needs: the cached
-    // configuration loses its checkers; later loads must not notice.
-    cache.trim_kept();
     const std::string moved = "# moved\n\n" + std::string(text);
     if (!same(ipvsctl::config::parse_config(moved, "fuzz.conf", options),
               ipvsctl::config::parse_config(moved, "fuzz.conf", options, cache)))

@@ -126,16 +126,13 @@ int run(const Options& options) {
     Monitor monitor(io, clock, *kernel, session_options);
     NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
     {
-        // The monitor shares the configuration the reload cache keeps (the
-        // loaded one itself, when nftables did not rewrite it).
+        // The monitor shares the checker-less copy the reload cache keeps.
         const auto applied = nft_sync.apply(loaded.config);
         monitor.load(applied, nullptr, applied == loaded.config ? reload_cache.kept() : nullptr);
-        // What the monitor and the cache keep of it: no checkers, no VRRP.
-        reload_cache.trim_kept();
     }
     // Only the monitor and the reload cache keep the configuration, one
-    // shared object without checkers (the cache's checkers are one pool of
-    // distinct settings).
+    // shared copy without checkers (the cache's checkers are one pool of
+    // distinct settings); the whole one is freed here.
     config::GlobalDefs current = loaded.config->global_defs;
     loaded = {};
     // Parsing a large file leaves much of the heap free but resident: give it back.
@@ -229,7 +226,6 @@ int run(const Options& options) {
                     const bool same = applied == reloaded.config;
                     monitor.load(applied, same ? &reloaded.unchanged : nullptr,
                                  same ? reload_cache.kept() : nullptr);
-                    reload_cache.trim_kept();
                     const auto loaded_at = std::chrono::steady_clock::now();
                     current = reloaded.config->global_defs;
                     reloaded = {};

@@ -283,11 +283,10 @@ struct CachedLoader {
         return last.config;
     }
     /// Loads `text` into `monitor` as the daemon does: the monitor shares
-    /// the configuration the cache keeps, whose checkers are freed after.
+    /// the cache's copy without checkers (taken after the load).
     void into(Monitor& monitor, const std::string& text) {
         auto config = (*this)(text);
         monitor.load(std::move(config), &last.unchanged, cache.kept());
-        cache.trim_kept();
     }
 };
 
