@@ -6,8 +6,7 @@
 // settings (virtual server -> real server -> checker, global_defs -> vrrp
 // instance) are resolved, so a daemon never needs to know keepalived's
 // defaulting rules. The loader hands a Config out as shared_ptr<const Config>;
-// nothing changes it after that, except ReloadCache::trim_kept() (config.hpp)
-// when its owner says so.
+// nothing changes it after that.
 #pragma once
 
 #include <chrono>
