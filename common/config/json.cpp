@@ -22,6 +22,11 @@ json optional(const std::optional<T>& value, Fn convert) {
     return value ? convert(*value) : json(nullptr);
 }
 
+template <typename T, typename Fn>
+json optional(const Boxed<T>& value, Fn convert) {
+    return value ? convert(*value) : json(nullptr);
+}
+
 template <typename T>
 json optional(const std::optional<T>& value) {
     return value ? json(*value) : json(nullptr);

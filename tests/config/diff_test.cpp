@@ -125,3 +125,27 @@ TEST_CASE("the diff has a JSON form", "[diff]") {
           nlohmann::json::parse(R"([{"change":"changed","name":"VI_1","fields":["priority"]}])"));
     CHECK(json["global_defs"].empty());
 }
+
+TEST_CASE("a real server's notify scripts copy and compare by value", "[diff]") {
+    const auto with_up =
+        replace(kBase, "        weight 1\n", "        weight 1\n        notify_up /bin/up\n");
+    const auto loaded = parse(with_up);
+    REQUIRE(loaded.ok());
+    const auto& rs = loaded.config->virtual_servers[0].real_servers[0];
+    REQUIRE(rs.notify_up);
+    CHECK(rs.notify_up->command == "/bin/up");
+    CHECK_FALSE(rs.notify_down);
+    // A copy owns its script: changing it leaves the original as it was.
+    auto copy = rs;
+    CHECK(copy == rs);
+    copy.notify_up->command = "/bin/other";
+    CHECK(rs.notify_up->command == "/bin/up");
+    CHECK_FALSE(copy == rs);
+    copy.notify_up.reset();
+    CHECK_FALSE(copy == rs);
+    copy.notify_up = *rs.notify_up;
+    CHECK(copy == rs);
+    CHECK_FALSE(diff_of(kBase, with_up).empty());
+    CHECK_FALSE(diff_of(with_up, replace(with_up, "/bin/up", "/bin/other")).empty());
+    CHECK(diff_of(with_up, with_up).empty());
+}

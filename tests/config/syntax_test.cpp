@@ -54,6 +54,24 @@ TEST_CASE("comments start with # or ! outside quotes", "[syntax]") {
     CHECK(words("x '!bang'\n") == std::vector<std::string>{"x", "!bang"});
 }
 
+TEST_CASE("lines end at \\n or \\r\\n; what follows the last line end is no line", "[syntax]") {
+    const auto lines = [](std::string_view text) {
+        Diagnostics diagnostics;
+        std::vector<std::string> out;
+        for (const auto& token : lex(text, diagnostics))
+            out.push_back(token.text + "@" + std::to_string(token.where.line));
+        return out;
+    };
+    CHECK(lines("a\r\nb\r\n\r\nc") == std::vector<std::string>{"a@1", "b@2", "c@4"});
+    CHECK(lines("a\n\n\nb\n") == std::vector<std::string>{"a@1", "b@4"});
+    CHECK(lines("a\r").size() == 1);
+    CHECK(lines("\n\r").empty());
+    CHECK(lines("").empty());
+    CHECK(words("x \"abc\r\ny\n") ==
+          std::vector<std::string>{"x", "abc", "y",
+                                   "DIAG test.conf:1:3: unterminated quoted string"});
+}
+
 TEST_CASE("quoted parts join the word they touch", "[syntax]") {
     CHECK(words("abcd\" efg h jkl \"mnop\n") == std::vector<std::string>{"abcd efg h jkl mnop"});
     CHECK(words("abcd \"efg h jkl\" mnop\n") ==
