@@ -61,6 +61,10 @@ ip -n "$ns" link set "${prefix}b1" up
 ip -n "$ns" link set lo up
 ip -n "$ns" route add local 10.200.0.0/15 dev lo
 ip route add 10.200.0.0/15 via 198.18.41.2
+# Load nf_tables now: the first table otherwise takes about a second (module
+# loading in the emulated guest), counted in the first run's latencies.
+ip netns exec "$ns" nft add table ip dtfail
+ip netns exec "$ns" nft delete table ip dtfail
 ip netns exec "$ns" "$build/bin/bench_responder" 80 $((delay_loop * 1000)) > "$work/responder.out" &
 responder_pid=$!
 
