@@ -23,7 +23,9 @@
 # ended (healthcheckd(8)), so for it the same bound holds with room to spare.
 #   bench/detection.sh BUILD_DIR [SERVERS] [FAILURES] [DELAY_LOOP] [RETRY] [DELAY_BEFORE_RETRY] [CONNECT_TIMEOUT]
 # DAEMONS="healthcheckd keepalived" and KINDS="refused silent" (the defaults)
-# choose what runs; DT_PREFIX (default dt) starts every namespace and link name.
+# choose what runs; REPEAT (default 1) runs them all that many rounds (each
+# with a fresh daemon) and pools the latencies; DT_LOGS=DIR keeps the daemons'
+# logs there; DT_PREFIX (default dt) starts every namespace and link name.
 set -euo pipefail
 build=${1:?usage: detection.sh BUILD_DIR [SERVERS] [FAILURES] [DELAY_LOOP] [RETRY] [DELAY_BEFORE_RETRY] [CONNECT_TIMEOUT]}
 build=$(cd "$build" && pwd)
@@ -35,6 +37,7 @@ delay_before_retry=${6:-1}
 connect_timeout=${7:-1}
 daemons=${DAEMONS:-healthcheckd keepalived}
 kinds=${KINDS:-refused silent}
+repeat=${REPEAT:-1}
 [ "$(id -u)" = 0 ] || { echo "detection.sh: needs root (run it in the guest)" >&2; exit 1; }
 [ -r /proc/net/ip_vs ] || { echo "detection.sh: no /proc/net/ip_vs (run it in the guest)" >&2; exit 1; }
 [ "$failures" -ge 1 ] && [ "$failures" -le "$servers" ] ||
@@ -158,6 +161,28 @@ print("# nft took %.3f" % t_nft)
 PY
 }
 
+# stats NAME KIND BOUND NOTE FILE: one line of statistics of FILE's latencies.
+stats() {
+    python3 - "$@" <<'PY'
+import sys
+name, kind, bound, note, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
+words = open(path).read().split()
+never = words.count("never")
+v = sorted(float(w) for w in words if w != "never")
+n = len(v)
+if n == 0:
+    print("%-12s %-7s no server removed (%d never)" % (name, kind, never))
+    sys.exit()
+p99 = v[min(n - 1, -(-99 * n // 100) - 1)]
+med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+over = sum(1 for x in v if x > bound)
+print("%-12s %-7s %d failed: min %.2f median %.2f p99 %.2f max %.2f s; bound %.2f s, %d over it, "
+      "%d never removed %s" % (name, kind, n + never, v[0], med, p99, v[-1], bound, over, never, note))
+with open(path + ".median", "w") as f:
+    print(med, file=f)
+PY
+}
+
 declare -A median
 run() {  # run DAEMON KIND
     local name=$1 kind=$2 bound out
@@ -175,35 +200,30 @@ run() {  # run DAEMON KIND
     nft_took=$(echo "$out" | awk '/^# nft took/ {print $4}')
     lat=$(echo "$out" | grep -v '^#')
     echo "$lat" > "$work/$name-$kind.lat"
-    python3 - "$name" "$kind" "$bound" "$nft_took" "$work/$name-$kind.lat" <<'PY'
-import sys
-name, kind, bound, nft, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
-words = open(path).read().split()
-never = words.count("never")
-v = sorted(float(w) for w in words if w != "never")
-n = len(v)
-if n == 0:
-    print("%-12s %-7s no server removed (%d never)" % (name, kind, never))
-    sys.exit()
-p99 = v[min(n - 1, -(-99 * n // 100) - 1)]
-med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-over = sum(1 for x in v if x > bound)
-print("%-12s %-7s %d failed: min %.2f median %.2f p99 %.2f max %.2f s; bound %.2f s, %d over it, "
-      "%d never removed (nft took %s s)" % (name, kind, n + never, v[0], med, p99, v[-1], bound, over, never, nft))
-with open(path + ".median", "w") as f:
-    print(med, file=f)
-PY
-    median[$name-$kind]=$(cat "$work/$name-$kind.lat.median" 2>/dev/null || true)
+    stats "$name" "$kind" "$bound" "(nft took $nft_took s)" "$work/$name-$kind.lat"
+    cat "$work/$name-$kind.lat" >> "$work/$name-$kind.all"
+    cp "$work/$name.log" "$work/$name-$kind-$round.log"
 }
 
 echo "detection bench: $servers servers, $failures fail; delay_loop $delay_loop, retry $retry, delay_before_retry $delay_before_retry, connect_timeout $connect_timeout; $(nproc) CPUs, $(uname -r)"
 echo "bound: silent $(bound_of silent) s = delay_loop + connect_timeout + retry*(delay_before_retry + connect_timeout); refused $(bound_of refused) s = delay_loop + retry*delay_before_retry"
-for kind in $kinds; do
-    for name in healthcheckd keepalived; do
-        if [[ " $daemons " == *" $name "* ]]; then run "$name" "$kind"; fi
+for ((round = 1; round <= repeat; round++)); do
+    for kind in $kinds; do
+        for name in healthcheckd keepalived; do
+            if [[ " $daemons " == *" $name "* ]]; then run "$name" "$kind"; fi
+        done
     done
 done
-echo "--- summary (median healthcheckd / keepalived)"
+echo "--- all $repeat rounds pooled"
+for kind in $kinds; do
+    for name in healthcheckd keepalived; do
+        [ -f "$work/$name-$kind.all" ] || continue
+        stats "$name" "$kind" "$(bound_of "$kind")" "" "$work/$name-$kind.all"
+        median[$name-$kind]=$(cat "$work/$name-$kind.all.median" 2>/dev/null || true)
+    done
+done
+if [ -n "${DT_LOGS:-}" ]; then mkdir -p "$DT_LOGS" && cp "$work"/*.log "$DT_LOGS"/; fi
+echo "--- summary (median healthcheckd / keepalived, pooled)"
 for kind in $kinds; do
     h=${median[healthcheckd-$kind]:-} k=${median[keepalived-$kind]:-}
     [ -n "$h" ] && [ -n "$k" ] || continue
