@@ -102,29 +102,8 @@ print("\n".join(out))
 PY
 }
 
-destinations() { grep -c '^  -> [0-9A-F]' /proc/net/ip_vs || true; }
-start_daemon() {  # start_daemon NAME CONFIG (as bench/healthcheck.sh starts them)
-    if [ "$1" = healthcheckd ]; then
-        "$build/bin/healthcheckd" -f "$2" --control-socket "$work/hc.sock" 2>"$work/$1.log" &
-    else
-        keepalived --check --dont-fork --log-console --use-file "$2" \
-            --pid "$work/k.pid" --checkers_pid "$work/kc.pid" 2>"$work/$1.log" >&2 &
-    fi
-    daemon_pid=$!
-}
-stop_daemon() {
-    kill -TERM "$daemon_pid"
-    wait "$daemon_pid" || true
-    daemon_pid=
-    ipvsadm -C
-}
-wait_for() {  # wait_for COUNT SECONDS: until the kernel holds COUNT destinations
-    local deadline=$(($(date +%s) + $2))
-    while [ "$(destinations)" -lt "$1" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.5
-    done
-}
+# start_daemon, stop_daemon, wait_for, destinations (as bench/healthcheck.sh):
+. "$(dirname "${BASH_SOURCE[0]}")/checker_daemons.sh"
 
 bound_of() {  # bound_of KIND: seconds
     if [ "$1" = silent ]; then

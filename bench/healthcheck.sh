@@ -97,7 +97,6 @@ print("\n".join(out))
 PY
 }
 
-destinations() { grep -c '^  -> [0-9A-F]' /proc/net/ip_vs || true; }
 # "DESTINATIONS REPLACED" (from 10.201/16) from one read of the table: at
 # 37,000 servers a read takes a noticeable time in the emulated guest.
 table_counts() {
@@ -122,32 +121,8 @@ rss_kib() {
 now() { date +%s.%N; }
 
 # start_daemon NAME CONFIG: runs healthcheckd or keepalived --check.
-start_daemon() {
-    if [ "$1" = healthcheckd ]; then
-        local dry=()
-        [ "$dry_run" = 1 ] && dry=(--dry-run)
-        # HC_WRAP: a command to run the daemon under (e.g. heaptrack), for profiling.
-        "${in_client[@]}" ${HC_WRAP:-} "$build/bin/healthcheckd" -f "$2" --control-socket "$work/hc.sock" "${dry[@]}" 2>"$work/$1.log" &
-    else
-        keepalived --check --dont-fork --log-console --use-file "$2" \
-            --pid "$work/k.pid" --checkers_pid "$work/kc.pid" 2>"$work/$1.log" >&2 &
-    fi
-    daemon_pid=$!
-}
-stop_daemon() {
-    kill -TERM "$daemon_pid"
-    wait "$daemon_pid" || true
-    daemon_pid=
-    [ "$dry_run" = 1 ] || ipvsadm -C
-}
-# wait_for COUNT SECONDS: until the kernel holds COUNT destinations.
-wait_for() {
-    local deadline=$(( $(date +%s) + $2 ))
-    while [ "$(destinations)" -lt "$1" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.5
-    done
-}
+# start_daemon, stop_daemon, wait_for, destinations:
+. "$(dirname "${BASH_SOURCE[0]}")/checker_daemons.sh"
 
 metrics() { "${in_client[@]}" curl -s http://127.0.0.1:9464/metrics; }
 # "LE COUNT ..." of healthcheckd_check_lateness_within_total, then the total.
