@@ -183,7 +183,9 @@ vrrp_instance VI_TEST {
     interface pkv0
     virtual_router_id 77
     priority 255
-    advert_int 1
+    # 3 s: the graceful restart of the upgrade below must finish within
+    # 3 advert intervals, and dpkg is slow in the emulated guest.
+    advert_int 3
     virtual_ipaddress {
         198.18.77.77/32 dev pkv0
     }
@@ -247,6 +249,36 @@ for script in notify misc; do
     check "$script script ran with no capabilities ($script_caps)" \
         grep -qP '^CapEff:\t0{16}$' <<< "$script_caps"
 done
+# -- an upgrade: vrrpd.postinst restarts vrrpd gracefully (SIGUSR2), so the
+# master keeps its address and resumes at once instead of failing over.
+old_vrrpd=$(pidof vrrpd)
+rm -f /tmp/address-lost /tmp/upgrade-done
+(
+    # The listing is read whole first: under pipefail, `ip | grep -q`
+    # fails whenever grep's early exit makes ip die of SIGPIPE.
+    while [ ! -e /tmp/upgrade-done ]; do
+        addresses=$(ip -o addr show dev pkv0)
+        grep -q '198.18.77.77/32' <<< "$addresses" || echo "$(date +%T.%N) missing" >> /tmp/address-lost
+        sleep 0.1
+    done
+) &
+watcher=$!
+t0=$(date +%s)
+if in_systemd dpkg -i "$debs"/vrrpd_*.deb > /tmp/dpkg-upgrade.log 2>&1; then
+    pass "dpkg -i vrrpd again, as an upgrade ($(($(date +%s) - t0)) s)"
+else
+    fail "dpkg -i vrrpd as an upgrade"; cat /tmp/dpkg-upgrade.log
+fi
+check "vrrpd restarted by the upgrade (pid $old_vrrpd before)" \
+    eventually 20 sh -c "p=\$(pidof vrrpd) && [ \"\$p\" != '$old_vrrpd' ]" || diagnose vrrpd
+check "vrrpd resumed as master after the graceful restart" \
+    eventually 20 sh -c "nsenter -t $sd -m -p journalctl -u vrrpd | grep -q 'graceful restart: predecessor was master'" ||
+    diagnose vrrpd
+touch /tmp/upgrade-done
+wait $watcher
+check "the virtual address stayed on the master through the upgrade" [ ! -e /tmp/address-lost ] ||
+    { cat /tmp/address-lost; diagnose vrrpd; }
+
 in_systemd systemctl stop vrrpd healthcheckd
 check "vrrpd released the virtual address on stop" \
     eventually 20 sh -c "! ip -o addr show dev pkv0 | grep -q '198.18.77.77/32'"
