@@ -701,7 +701,7 @@ bool is_extended_command(const std::string& word) {
 
 /// ipvsctl runs for a moment and exits, so memory it frees is better kept
 /// for its next allocation than handed back: every fresh page costs a fault
-/// and a zeroing (a third of `apply`'s kernel-read time in the emulated
+/// and a zeroing (a quarter of the samples of `apply` in the emulated
 /// guest), and glibc's defaults return large blocks with munmap, trim the
 /// heap top, and grow a second thread's arena a few pages per mprotect.
 /// One arena growing in large steps keeps that to a few hundred faults.
