@@ -465,35 +465,41 @@ Result<std::vector<Destination>> dump_destinations(Client::Impl& impl, const Ser
     return dests;
 }
 
-/// TableDetail::Settings without decoding a netlink dump of the services:
-/// IPv4 services and their settings from one
-/// getsockopt(IP_VS_SO_GET_SERVICES), their real servers from one
-/// getsockopt(IP_VS_SO_GET_DESTS) each (netlink for those it cannot give in
-/// full). The kernel lists IPv4 services in the same order in both
-/// interfaces. Nothing when the namespace may have services that this read
-/// cannot describe (IPv6 ones, persistence engines), or when the table
-/// changed while it was read.
-std::optional<Result<Table>> sockopt_settings_table(Client::Impl& impl) {
-    if (impl.sockopt < 0) return std::nullopt;
-    auto services = impl.sockopt_services();
-    if (!services) return std::nullopt;
-    const auto beyond = impl.has_services_beyond_sockopt();
-    if (!beyond || *beyond) return std::nullopt;
+/// The real servers of the IPv4 services read through getsockopt(): one
+/// getsockopt(IP_VS_SO_GET_DESTS) each, netlink for those it cannot give in
+/// full. The kernel lists IPv4 services in the same order in both interfaces.
+Result<Table> with_sockopt_destinations(Client::Impl& impl, wire::SockoptServices services) {
     // The services' entries become the table's, filled in place.
     Table table;
-    table.services = std::move(services->entries);
+    table.services = std::move(services.entries);
     for (std::size_t i = 0; i < table.services.size(); ++i) {
         ServiceEntry& entry = table.services[i];
         if (auto dests =
-                impl.sockopt_destinations(entry.service.key, services->destination_counts[i])) {
+                impl.sockopt_destinations(entry.service.key, services.destination_counts[i])) {
             entry.destinations = std::move(*dests);
             continue;
         }
         auto dests = dump_destinations(impl, entry.service.key);
-        if (!dests) return Result<Table>(std::move(dests).take_error());
+        if (!dests) return std::move(dests).take_error();
         entry.destinations = std::move(*dests);
     }
-    return Result<Table>(std::move(table));
+    return table;
+}
+
+/// TableDetail::Settings without decoding a netlink dump of the services:
+/// IPv4 services and their settings from one
+/// getsockopt(IP_VS_SO_GET_SERVICES), their real servers as
+/// with_sockopt_destinations() reads them. Nothing when the namespace may
+/// have services that this read cannot describe (IPv6 ones, persistence
+/// engines), or when the table changed while it was read.
+std::optional<Result<Table>> sockopt_settings_table(Client::Impl& impl) {
+    if (impl.sockopt < 0) return std::nullopt;
+    auto services = impl.sockopt_services();
+    if (!services) return std::nullopt;
+    // Asked before the real servers: when it says no, they are not read.
+    const auto beyond = impl.has_services_beyond_sockopt();
+    if (!beyond || *beyond) return std::nullopt;
+    return with_sockopt_destinations(impl, std::move(*services));
 }
 
 }  // namespace
@@ -507,6 +513,17 @@ Result<std::vector<Destination>> Client::destinations(const ServiceKey& key) {
         if (!exists) return std::move(exists).take_error();
     }
     return dests;
+}
+
+std::optional<Result<Table>> Client::ipv4_settings_table() {
+    if (impl_->sockopt < 0) return std::nullopt;
+    auto services = impl_->sockopt_services();
+    if (!services) return std::nullopt;
+    return with_sockopt_destinations(*impl_, std::move(*services));
+}
+
+std::optional<bool> Client::has_services_beyond_ipv4_settings() {
+    return impl_->has_services_beyond_sockopt();
 }
 
 Result<Table> Client::table(TableDetail detail) {

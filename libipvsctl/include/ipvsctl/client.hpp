@@ -92,6 +92,18 @@ class Client {
     Result<std::vector<Destination>> destinations(const ServiceKey& key);
     /// Every service with its destinations, in the kernel's order.
     Result<Table> table(TableDetail detail = TableDetail::Full);
+    /// TableDetail::Settings in two halves, for a caller that overlaps its
+    /// own work with the second (the slower one on a large table):
+    /// the IPv4 services and their real servers through getsockopt(), with
+    /// every setting a plan compares except a persistence engine's name;
+    /// nothing when getsockopt() cannot be used or the table changed while
+    /// it was read (then table(TableDetail::Settings) reads it otherwise).
+    std::optional<Result<Table>> ipv4_settings_table();
+    /// Whether the namespace has services that ipv4_settings_table() does
+    /// not describe: IPv6 ones, or ones bound to a persistence engine (one
+    /// netlink dump of the services); nothing when the dump fails. Only
+    /// "false" makes the first half the whole table.
+    std::optional<bool> has_services_beyond_ipv4_settings();
 
     Result<void> add_service(const Service& service);
     Result<void> edit_service(const Service& service);
