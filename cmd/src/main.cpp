@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -429,63 +430,130 @@ std::variant<DocumentTable, std::string> read_document(const std::string& file, 
     return std::move(std::get<DocumentTable>(table));
 }
 
-void print_plan(const Plan& plan) {
-    if (plan.empty()) {
-        write(stdout, "no changes\n");
-        return;
-    }
-    // One write: a thousand stdio calls were a visible share of a guest run.
+/// The plan as printed: one line per operation.
+std::string plan_text(const Plan& plan) {
+    if (plan.empty()) return "no changes\n";
     std::string text;
     text.reserve(plan.operations.size() * 96);
     for (const auto& op : plan.operations) {
         text += op.describe();
         text += '\n';
     }
-    write(stdout, text);
+    return text;
 }
 
-int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
-              const std::string& netns) {
-    PhaseTimer timer;
-    // The kernel's table is read on a second thread while the document is
-    // parsed: the two are independent and together most of an apply's time.
-    // Client::open enters and leaves the namespace on the thread that calls it.
-    std::string open_problem;
+/// Reads the kernel's table for apply and diff on a second thread, in two
+/// halves (Client::ipv4_settings_table, then the netlink dump that rules out
+/// IPv6 services and persistence engines), so that the caller parses its
+/// document meanwhile and plans from the first half while the kernel walks
+/// the second. main() starts it before the options are parsed.
+/// Client::open enters and leaves the namespace on the thread that calls it.
+class TableReader {
+  public:
+    explicit TableReader(std::string netns)
+        : netns_(std::move(netns)), thread_([this] { read(); }) {}
+    TableReader(const TableReader&) = delete;
+    TableReader& operator=(const TableReader&) = delete;
+    ~TableReader() {
+        if (thread_.joinable()) thread_.join();
+    }
+
+    const std::string& netns() const { return netns_; }
+    void wait_for_ipv4() { ipv4_read_.wait(); }
+    void join() { thread_.join(); }
+
+    // Read after wait_for_ipv4(): the client, what opening it said, the
+    // IPv4 half; after join(): the rest.
     std::optional<Client> client;
-    std::optional<Result<Table>> current;
-    double kernel_ms = 0;
-    std::thread kernel_reader([&] {
+    std::string open_problem;
+    std::optional<Result<Table>> ipv4;
+    std::optional<bool> beyond_ipv4;
+    double ipv4_ms = 0;
+    double total_ms = 0;
+
+  private:
+    void read() {
         const auto start = std::chrono::steady_clock::now();
-        client = open_client(netns, open_problem);
-        // Settings detail: what the plan compares, without a netlink dump per service.
-        if (client) current.emplace(client->table(TableDetail::Settings));
-        kernel_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        const auto since_start = [&] {
+            return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             start)
                 .count();
-    });
+        };
+        client = open_client(netns_, open_problem);
+        if (client) ipv4 = client->ipv4_settings_table();
+        ipv4_ms = since_start();
+        ipv4_done_.set_value();
+        if (ipv4 && ipv4->ok()) beyond_ipv4 = client->has_services_beyond_ipv4_settings();
+        total_ms = since_start();
+    }
+
+    std::string netns_;
+    std::promise<void> ipv4_done_;
+    std::shared_future<void> ipv4_read_ = ipv4_done_.get_future().share();
+    std::thread thread_;  // last: starts once the members above exist
+};
+
+int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
+              const std::string& netns, std::optional<TableReader>& reader) {
+    PhaseTimer timer;
+    // A reader main() started for another namespace than the options name
+    // (its guess from the arguments was wrong) is replaced.
+    if (!reader || reader->netns() != netns) {
+        reader.reset();
+        reader.emplace(netns);
+    }
     auto desired = read_document(file, timer);
-    kernel_reader.join();
-    timer.mark("read kernel");
-    timer.note("kernel thread", kernel_ms);
+    std::optional<Client>& client = reader->client;
+    const std::optional<Result<Table>>& ipv4 = reader->ipv4;
+    reader->wait_for_ipv4();
+    timer.mark("read IPv4");
+    timer.note("kernel thread, IPv4 part", reader->ipv4_ms);
+    // The plan from the IPv4 half, and its text, while the dump goes on.
+    std::optional<Plan> early_plan;
+    std::string early_text;
+    auto* document = std::get_if<DocumentTable>(&desired);
+    if (document != nullptr && ipv4 && ipv4->ok()) {
+        early_plan = plan_document(**ipv4, *document, PlanOptions{.prune = prune});
+        early_text = plan_text(*early_plan);
+        timer.mark("plan");
+    }
+    reader->join();
+    timer.mark("read rest");
+    timer.note("kernel thread", reader->total_ms);
     if (auto* problem = std::get_if<std::string>(&desired)) {
         write(stderr, *problem + "\n");
         return kExitUsage;
     }
     if (!client) {
-        write(stderr, "cannot reach IPVS: " + open_problem + "\n");
+        write(stderr, "cannot reach IPVS: " + reader->open_problem + "\n");
         return kExitRefused;
     }
-    if (!*current) {
-        write(stderr, current->error().message() + "\n");
+    if (ipv4 && !ipv4->ok()) {
+        write(stderr, ipv4->error().message() + "\n");
         return kExitRefused;
     }
-    const Plan plan =
-        plan_document(**current, std::get<DocumentTable>(desired), PlanOptions{.prune = prune});
-    timer.mark("plan");
-    print_plan(plan);
+    // Only a dump that found nothing beyond the IPv4 half keeps the early
+    // plan; otherwise (IPv6 services, a persistence engine, getsockopt not
+    // usable) the whole table is read again and planned again.
+    std::optional<Result<Table>> whole;
+    if (!early_plan || reader->beyond_ipv4 != false) {
+        early_plan.reset();
+        whole.emplace(client->table(TableDetail::Settings));
+        timer.mark("read kernel");
+        if (!*whole) {
+            write(stderr, whole->error().message() + "\n");
+            return kExitRefused;
+        }
+    }
+    const Table& current = whole ? **whole : **ipv4;
+    const Plan plan = early_plan ? std::move(*early_plan)
+                                 : plan_document(current, *document, PlanOptions{.prune = prune});
+    if (whole) timer.mark("plan");
+    // One write: a thousand stdio calls were a visible share of a guest run.
+    write(stdout, whole ? plan_text(plan) : early_text);
     timer.mark("print plan");
     if (only_diff || dry_run) exit_without_teardown(kExitOk);
-    auto applied = apply_plan(*client, plan, **current);
+    auto applied = apply_plan(*client, plan, current);
     timer.mark("apply");
     if (!applied) {
         write(stderr, applied.error().message() + "\n");
@@ -557,7 +625,7 @@ int run_drain(const std::string& protocol_flag, const std::string& service,
     return kExitOk;
 }
 
-int run_extended(int argc, char** argv) {
+int run_extended(int argc, char** argv, std::optional<TableReader>& reader) {
     CLI::App app{"ipvsctl: declarative IPVS management (ipvsadm options: see ipvsctl -h)"};
     app.require_subcommand(1);
     std::string netns;
@@ -675,8 +743,8 @@ int run_extended(int argc, char** argv) {
         }
         return realserver_setup(request, io);
     }
-    if (apply->parsed()) return run_apply(file, dry_run, prune, false, netns);
-    if (diff->parsed()) return run_apply(file, true, prune, true, netns);
+    if (apply->parsed()) return run_apply(file, dry_run, prune, false, netns, reader);
+    if (diff->parsed()) return run_apply(file, true, prune, true, netns, reader);
     if (vrrp->parsed()) return vrrp_status(ControlIo{vrrp_socket, json, std::cout, std::cerr});
     if (check->parsed()) {
         const ControlIo io{check_socket, json, std::cout, std::cerr};
@@ -692,6 +760,18 @@ int run_extended(int argc, char** argv) {
     const std::string flag = !tcp.empty() ? "-t" : !udp.empty() ? "-u" : "-f";
     const std::string service = !tcp.empty() ? tcp : !udp.empty() ? udp : mark;
     return run_drain(flag, service, server, timeout, interval, netns);
+}
+
+/// The value of the last --netns option among the arguments, "" without one.
+std::string netns_in_arguments(const std::vector<std::string>& args) {
+    std::string netns;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--netns" && i + 1 < args.size())
+            netns = args[++i];
+        else if (args[i].rfind("--netns=", 0) == 0)
+            netns = args[i].substr(8);
+    }
+    return netns;
 }
 
 bool is_extended_command(const std::string& word) {
@@ -726,8 +806,18 @@ int main(int argc, char** argv) {
         // "--netns NAME apply ..." is the extended grammar too.
         while (first_word < args.size() && args[first_word].rfind("--netns", 0) == 0)
             first_word += args[first_word] == "--netns" ? 2U : 1U;
-        if (first_word < args.size() && is_extended_command(args[first_word]))
-            return run_extended(argc, argv);
+        if (first_word < args.size() && is_extended_command(args[first_word])) {
+            // apply and diff start reading the kernel before the options are
+            // parsed (a noticeable time in an emulated guest), in the
+            // namespace the arguments seem to name; run_apply() checks it.
+            std::optional<TableReader> reader;
+            if (args[first_word] == "apply" || args[first_word] == "diff")
+                reader.emplace(netns_in_arguments(args));
+            const int status = run_extended(argc, argv, reader);
+            // A usage error need not wait for the read to finish.
+            if (reader) exit_without_teardown(status);
+            return status;
+        }
         return run_compat(args, argc > 0 ? argv[0] : "ipvsctl");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ipvsctl: %s\n", e.what());

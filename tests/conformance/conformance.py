@@ -626,6 +626,37 @@ def test_apply_diff_drain():
     check("drain: missing -r exits 2", status == 2, (status, err))
 
 
+def test_apply_beyond_ipv4():
+    """apply plans first from the IPv4 services getsockopt() lists and keeps
+    that plan only when the netlink dump shows nothing else: IPv6 services
+    and persistence engines must still be planned against."""
+    reset()
+    run("ipvsadm", "-A -t 10.0.0.5:80 -s rr")
+    run("ipvsadm", "-a -t 10.0.0.5:80 -r 10.1.0.5 -g -w 3")
+    run("ipvsadm", "-A -u 10.0.0.6:5060 -s rr -p 60 --pe sip")
+    run("ipvsadm", "-A -t [2001:db8::5]:443 -s wlc")
+    status, saved, err = ipvsctl_cli(["-S", "-n", "--json"])
+    check("apply/IPv6+pe: --json save", status == 0, err)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        f.write(saved)
+        path = f.name
+    status, out, err = ipvsctl_cli(["diff", "--prune", "-f", path])
+    compare("apply/IPv6+pe: own save plans nothing", (0, "no changes\n", ""), (status, out, err))
+    doc = json.loads(saved)
+    doc["services"] = [s for s in doc["services"] if s.get("address") == "10.0.0.5"]
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    status, out, err = ipvsctl_cli(["apply", "--prune", "-f", path])
+    check("apply/IPv6+pe: --prune deletes the IPv6 and engine services",
+          status == 0 and "2001:db8::5" in out and "10.0.0.6" in out, (out, err))
+    compare("apply/IPv6+pe: only the IPv4 service stays",
+            "-A -t 10.0.0.5:80 -s rr\n-a -t 10.0.0.5:80 -r 10.1.0.5:80 -g -w 3\n",
+            run("ipvsadm", "-S -n")[1])
+    status, out, err = ipvsctl_cli(["diff", "--prune", "-f", path])
+    compare("apply/IPv6+pe: then nothing to do", (0, "no changes\n", ""), (status, out, err))
+    os.unlink(path)
+
+
 def test_netns():
     reset()
     subprocess.run(["ip", "netns", "add", "conformance"], check=True)
@@ -650,7 +681,7 @@ def main():
         print(f"[{time.monotonic() - started:6.1f}s] {name}: {comparisons} comparisons so far",
               flush=True)
     for test in (test_connections, test_atomic_restore, test_json_round_trip,
-                 test_apply_diff_drain, test_netns):
+                 test_apply_diff_drain, test_apply_beyond_ipv4, test_netns):
         test()
         print(f"[{time.monotonic() - started:6.1f}s] {test.__name__}: {comparisons} comparisons so far",
               flush=True)
