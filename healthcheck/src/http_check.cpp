@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // HTTP_GET and SSL_GET: fetch each url over its own connection; healthy when
 // every reply has an accepted status and, where configured, the digest.
+// HTTP_GET drives its socket by hand; SSL_GET goes through Asio's TLS stream.
 #include <openssl/ssl.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
@@ -23,29 +24,26 @@ using boost::system::error_code;
 // A health-check reply usually fits in one read of this size.
 constexpr std::size_t kReadChunk = 4 * 1024;
 
-class HttpCheck final : public ProbeSession {
+// A checker without a url fetches "/"; kept in the session's own spec
+// rather than in a second copy of the checker.
+ProbeSpec with_default_url(ProbeSpec spec) {
+    const auto* shared = spec.details_if<config::HttpCheck>();
+    if (shared != nullptr && !shared->urls.empty()) return spec;
+    config::HttpCheck http = shared != nullptr ? *shared : config::HttpCheck{};
+    http.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
+    spec.set_details(std::move(http));
+    return spec;
+}
+
+/// What HTTP_GET and SSL_GET share: the urls fetched in turn, each over its
+/// own connection, the request, and the verdict on each reply. A checker
+/// supplies the transport: fetch() connects and sends request_, appends the
+/// reply to received_ and calls on_received(); close_connection() aborts.
+class HttpCheckBase : public ProbeSession {
   public:
-    HttpCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
+    HttpCheckBase(asio::io_context& io, const ProbeSpec& spec)
         : ProbeSession(io, with_default_url(spec)),
-          http_(std::get<config::HttpCheck>(*this->spec().details)) {
-        if (http_.tls) {
-            // An SSL_CTX costs tens of KiB: plain HTTP_GET targets have none.
-            tls_context_.emplace(asio::ssl::context::tls_client);
-            tls_context_->set_options(asio::ssl::context::default_workarounds);
-            if (options.tls_verify) {
-                tls_context_->set_verify_mode(asio::ssl::verify_peer);
-                if (options.ca_file.empty()) {
-                    tls_context_->set_default_verify_paths();
-                } else {
-                    error_code ignored;
-                    tls_context_->load_verify_file(options.ca_file, ignored);
-                }
-                verify_ = true;
-            } else {
-                tls_context_->set_verify_mode(asio::ssl::verify_none);
-            }
-        }
-    }
+          http_(std::get<config::HttpCheck>(*this->spec().details)) {}
 
   protected:
     // A whole probe fetches every url; each gets the connect timeout.
@@ -57,30 +55,23 @@ class HttpCheck final : public ProbeSession {
     void start_probe() override { fetch(generation(), 0); }
 
     void abort_probe() override {
-        close();  // cancels the pending operations before their buffers go
+        close_connection();  // cancels the pending operations before their buffers go
         release_buffers();
     }
 
-  private:
-    // A checker without a url fetches "/"; kept in the session's own spec
-    // rather than in a second copy of the checker.
-    static ProbeSpec with_default_url(ProbeSpec spec) {
-        const auto* shared = spec.details_if<config::HttpCheck>();
-        if (shared != nullptr && !shared->urls.empty()) return spec;
-        config::HttpCheck http = shared != nullptr ? *shared : config::HttpCheck{};
-        http.urls.push_back(config::HttpUrl{{}, "/", {}, {}, {}});
-        spec.set_details(std::move(http));
-        return spec;
-    }
+    /// Connects for url `url_index` of probe `probe` and sends its request.
+    virtual void fetch(std::uint64_t probe, std::size_t url_index) = 0;
+    /// Closes the connection (with RST: by then the reply is read, or the
+    /// probe has failed, and neither end keeps a TIME_WAIT per probe).
+    virtual void close_connection() = 0;
 
-    // Every close aborts with RST: by then the reply is read (or the probe
-    // has failed), and neither end keeps a TIME_WAIT per probe.
-    void close() {
-        if (tls_) detail::close_with_reset(tls_->next_layer());
-        if (plain_) detail::close_with_reset(*plain_);
+    /// Starts url `url_index`: remembers it and builds its request.
+    void begin_url(std::size_t url_index) {
+        url_index_ = url_index;
+        received_.clear();
+        const auto& url = http_.urls[url_index_];
+        request_ = http::build_get_request(url.path, host_for(url), http_.http_protocol);
     }
-
-    tcp::socket& lowest() { return tls_ ? tls_->next_layer() : *plain_; }
 
     std::string host_for(const config::HttpUrl& url) const {
         if (url.virtualhost) return *url.virtualhost;
@@ -88,6 +79,39 @@ class HttpCheck final : public ProbeSession {
         return config::address_port_string(spec().address, spec().port);
     }
 
+    /// Judges what received_ holds (`at_eof`: the peer closed); true when
+    /// the reply is incomplete and more must be read.
+    bool on_received(std::uint64_t probe, bool at_eof) {
+        const auto parsed = http::parse_response(received_, at_eof);
+        switch (parsed.status) {
+            case http::ParseStatus::incomplete:
+                return true;
+            case http::ParseStatus::invalid:
+                fail(probe, FailureReason::http_malformed, "reply: " + parsed.error);
+                return false;
+            case http::ParseStatus::complete:
+                judge(probe, parsed.response);
+                return false;
+        }
+        return false;
+    }
+
+    void fail(std::uint64_t probe, FailureReason reason, std::string detail) {
+        close_connection();
+        release_buffers();
+        probe_finished(probe, {false, reason, std::move(detail), {}, {}, {}});
+    }
+
+    void fail(std::uint64_t probe, const error_code& ec, std::string_view step) {
+        fail(probe, detail::classify(ec), std::string(step) + ": " + ec.message());
+    }
+
+    const config::HttpCheck& http_;  ///< in spec()
+    std::size_t url_index_ = 0;
+    std::string request_;
+    std::string received_;
+
+  private:
     // Between probes a session holds no buffers (10,000 idle targets would
     // otherwise keep them all).
     // (Swap, not `= {}`: moving an empty string in keeps the old allocation.)
@@ -96,35 +120,162 @@ class HttpCheck final : public ProbeSession {
         std::string().swap(request_);
     }
 
-    void fail(std::uint64_t probe, FailureReason reason, std::string detail) {
-        close();
+    void judge(std::uint64_t probe, const http::Response& response) {
+        const auto& url = http_.urls[url_index_];
+        if (!http::status_accepted(response.status, url.status_codes)) {
+            return fail(probe, FailureReason::http_status,
+                        url.path + ": status " + std::to_string(response.status));
+        }
+        if (url.digest) {
+            const std::string digest = http::body_digest(response.body);
+            if (!http::digest_matches(*url.digest, digest))
+                return fail(probe, FailureReason::http_digest, url.path + ": digest " + digest);
+        }
+        close_connection();
+        if (url_index_ + 1 < http_.urls.size()) return fetch(probe, url_index_ + 1);
         release_buffers();
-        probe_finished(probe, {false, reason, std::move(detail), {}, {}, {}});
+        probe_finished(
+            probe,
+            {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
+    }
+};
+
+/// HTTP_GET over a socket driven by hand, as TCP_CHECK's (see ProbePoller):
+/// socket, setsockopt(SO_LINGER), connect, one edge-triggered epoll_ctl for
+/// the whole exchange, send, recv and close, where the same exchange
+/// through an Asio socket took 11 system calls.
+class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::Waiter {
+  public:
+    PlainHttpCheck(asio::io_context& io, const ProbeSpec& spec)
+        : HttpCheckBase(io, spec), poller_(detail::ProbePoller::of(io)) {}
+    ~PlainHttpCheck() override { close_connection(); }
+
+  private:
+    void fetch(std::uint64_t probe, std::size_t url_index) override {
+        close_connection();
+        probe_ = probe;
+        begin_url(url_index);
+        sent_ = 0;
+        connected_ = false;
+        int error = detail::open_and_connect(spec(), fd_);
+        if (error == 0 || error == EINPROGRESS) {
+            // epoll reports the socket writable once it is connected (at
+            // once when it already is), readable when the reply arrives.
+            const auto ec = poller_.watch_edges(fd_, EPOLLIN | EPOLLOUT, *this);
+            if (!ec) return;
+            error = ec.value();
+        }
+        // Failed at once: report from the loop, never from inside run().
+        asio::post(io(), [self = shared_from_this(), this, probe, error] {
+            if (probe == generation()) fail(probe, system_error(error), "connect");
+        });
     }
 
-    void fetch(std::uint64_t probe, std::size_t url_index) {
-        url_index_ = url_index;
-        received_.clear();
-        tls_.reset();
-        plain_.reset();
-        if (http_.tls) {
-            tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io(), *tls_context_);
-        } else {
-            plain_.emplace(io());
+    void close_connection() override {
+        if (fd_ < 0) return;
+        poller_.unwatch(fd_);
+        ::close(fd_);  // SO_LINGER {on, 0} since open_and_connect: a reset
+        fd_ = -1;
+    }
+
+    void on_ready(std::uint32_t events) override {
+        const auto self = shared_from_this();  // `done` may drop the last owner
+        if (!connected_) {
+            if ((events & (EPOLLERR | EPOLLHUP)) != 0)
+                return fail(probe_, system_error(detail::socket_error(fd_)), "connect");
+            if ((events & EPOLLOUT) == 0) return;
+            connected_ = true;
         }
-        if (const auto ec = detail::open_socket(lowest(), spec())) {
+        if (sent_ < request_.size() && !send_request()) return;
+        // Edge-triggered: what is readable now is reported only once.
+        if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) read_available();
+    }
+
+    /// Sends what is left of the request; true once all of it is sent.
+    bool send_request() {
+        while (sent_ < request_.size()) {
+            const ssize_t n =
+                ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+            if (n >= 0) {
+                sent_ += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (errno == EINTR) continue;
+            // A full send buffer: the next EPOLLOUT edge resumes.
+            if (errno != EAGAIN && errno != EWOULDBLOCK) fail(probe_, system_error(errno), "send");
+            return false;
+        }
+        return true;
+    }
+
+    // Reads straight into the tail of received_, until the reply is judged
+    // or the socket has nothing more for now.
+    void read_available() {
+        for (;;) {
+            const std::size_t kept = received_.size();
+            received_.resize(std::max(received_.capacity(), kept + kReadChunk));
+            const ssize_t n = ::recv(fd_, received_.data() + kept, received_.size() - kept, 0);
+            if (n < 0) {
+                received_.resize(kept);
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // the next edge brings more
+                return fail(probe_, system_error(errno), "read");
+            }
+            received_.resize(kept + static_cast<std::size_t>(n));
+            if (!on_received(probe_, n == 0)) return;
+        }
+    }
+
+    static error_code system_error(int error) { return {error, boost::system::system_category()}; }
+
+    detail::ProbePoller& poller_;
+    int fd_ = -1;
+    std::uint64_t probe_ = 0;
+    std::size_t sent_ = 0;
+    bool connected_ = false;
+};
+
+/// SSL_GET: HTTP over TLS through Asio's OpenSSL stream.
+class TlsHttpCheck final : public HttpCheckBase {
+  public:
+    TlsHttpCheck(asio::io_context& io, const ProbeSpec& spec, const SessionOptions& options)
+        : HttpCheckBase(io, spec), tls_context_(asio::ssl::context::tls_client) {
+        tls_context_.set_options(asio::ssl::context::default_workarounds);
+        if (options.tls_verify) {
+            tls_context_.set_verify_mode(asio::ssl::verify_peer);
+            if (options.ca_file.empty()) {
+                tls_context_.set_default_verify_paths();
+            } else {
+                error_code ignored;
+                tls_context_.load_verify_file(options.ca_file, ignored);
+            }
+            verify_ = true;
+        } else {
+            tls_context_.set_verify_mode(asio::ssl::verify_none);
+        }
+    }
+
+  private:
+    void close_connection() override {
+        if (tls_) detail::close_with_reset(tls_->next_layer());
+    }
+
+    void fetch(std::uint64_t probe, std::size_t url_index) override {
+        begin_url(url_index);
+        tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(io(), tls_context_);
+        if (const auto ec = detail::open_socket(tls_->next_layer(), spec())) {
             asio::post(io(), [self = shared_from_this(), this, probe, ec] {
-                fail(probe, detail::classify(ec), "socket: " + ec.message());
+                if (probe == generation()) fail(probe, ec, "socket");
             });
             return;
         }
-        lowest().async_connect(detail::target_endpoint(spec()), [self = shared_from_this(), this,
-                                                                 probe](const error_code& ec) {
-            if (probe != generation()) return;
-            if (ec) return fail(probe, detail::classify(ec), "connect: " + ec.message());
-            if (tls_) return handshake(probe);
-            send_request(probe);
-        });
+        tls_->next_layer().async_connect(
+            detail::target_endpoint(spec()),
+            [self = shared_from_this(), this, probe](const error_code& ec) {
+                if (probe != generation()) return;
+                if (ec) return fail(probe, ec, "connect");
+                handshake(probe);
+            });
     }
 
     void handshake(std::uint64_t probe) {
@@ -146,18 +297,13 @@ class HttpCheck final : public ProbeSession {
     }
 
     void send_request(std::uint64_t probe) {
-        const auto& url = http_.urls[url_index_];
-        request_ = http::build_get_request(url.path, host_for(url), http_.http_protocol);
-        auto on_sent = [self = shared_from_this(), this, probe](const error_code& ec, std::size_t) {
-            if (probe != generation()) return;
-            if (ec) return fail(probe, detail::classify(ec), "send: " + ec.message());
-            read_more(probe);
-        };
-        if (tls_) {
-            asio::async_write(*tls_, asio::buffer(request_), std::move(on_sent));
-        } else {
-            asio::async_write(*plain_, asio::buffer(request_), std::move(on_sent));
-        }
+        asio::async_write(
+            *tls_, asio::buffer(request_),
+            [self = shared_from_this(), this, probe](const error_code& ec, std::size_t) {
+                if (probe != generation()) return;
+                if (ec) return fail(probe, ec, "send");
+                read_more(probe);
+            });
     }
 
     // Reads straight into the tail of received_: one buffer per probe in
@@ -166,66 +312,31 @@ class HttpCheck final : public ProbeSession {
         const std::size_t kept = received_.size();
         received_.resize(std::max(received_.capacity(), kept + kReadChunk));
         const auto room = asio::buffer(received_.data() + kept, received_.size() - kept);
-        auto on_read = [self = shared_from_this(), this, probe, kept](const error_code& ec,
-                                                                      std::size_t n) {
+        tls_->async_read_some(room, [self = shared_from_this(), this, probe, kept](
+                                        const error_code& ec, std::size_t n) {
             if (probe != generation()) return;
             received_.resize(kept + n);
             // A peer that closes without close_notify has still sent its reply.
             const bool at_eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-            if (ec && !at_eof) return fail(probe, detail::classify(ec), "read: " + ec.message());
-            const auto parsed = http::parse_response(received_, at_eof);
-            switch (parsed.status) {
-                case http::ParseStatus::incomplete:
-                    return read_more(probe);
-                case http::ParseStatus::invalid:
-                    return fail(probe, FailureReason::http_malformed, "reply: " + parsed.error);
-                case http::ParseStatus::complete:
-                    return judge(probe, parsed.response);
-            }
-        };
-        if (tls_) {
-            tls_->async_read_some(room, std::move(on_read));
-        } else {
-            plain_->async_read_some(room, std::move(on_read));
-        }
+            if (ec && !at_eof) return fail(probe, ec, "read");
+            if (on_received(probe, at_eof)) read_more(probe);
+        });
     }
 
-    void judge(std::uint64_t probe, const http::Response& response) {
-        const auto& url = http_.urls[url_index_];
-        if (!http::status_accepted(response.status, url.status_codes)) {
-            return fail(probe, FailureReason::http_status,
-                        url.path + ": status " + std::to_string(response.status));
-        }
-        if (url.digest) {
-            const std::string digest = http::body_digest(response.body);
-            if (!http::digest_matches(*url.digest, digest))
-                return fail(probe, FailureReason::http_digest, url.path + ": digest " + digest);
-        }
-        close();
-        if (url_index_ + 1 < http_.urls.size()) return fetch(probe, url_index_ + 1);
-        release_buffers();
-        probe_finished(
-            probe,
-            {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
-    }
-
-    const config::HttpCheck& http_;  ///< in spec()
-    std::optional<asio::ssl::context> tls_context_;
+    asio::ssl::context tls_context_;
     bool verify_ = false;
-    std::optional<tcp::socket> plain_;
-    // On the heap: an idle ssl::stream is hundreds of bytes, and plain
-    // HTTP_GET sessions (most of them) never have one.
+    // On the heap, made per connection: an ssl::stream holds the SSL object.
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
-    std::size_t url_index_ = 0;
-    std::string request_;
-    std::string received_;
 };
 
 }  // namespace
 
 std::shared_ptr<ProbeSession> make_http_session(asio::io_context& io, const ProbeSpec& spec,
                                                 const SessionOptions& options) {
-    return std::make_shared<HttpCheck>(io, spec, options);
+    const auto* http = spec.details_if<config::HttpCheck>();
+    // An SSL_CTX costs tens of KiB: plain HTTP_GET targets have none.
+    if (http != nullptr && http->tls) return std::make_shared<TlsHttpCheck>(io, spec, options);
+    return std::make_shared<PlainHttpCheck>(io, spec);
 }
 
 }  // namespace ipvsctl::healthcheck

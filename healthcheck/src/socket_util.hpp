@@ -86,6 +86,44 @@ inline socklen_t to_sockaddr(const config::IpAddress& address, std::uint16_t por
     return sizeof sin;
 }
 
+/// Opens a non-blocking TCP socket for `spec` into `fd`, set to abort with
+/// RST at close (see close_with_reset), bound to bindto/bind_port, and
+/// starts connecting: 0 when connected, EINPROGRESS when connecting, else
+/// the error (`fd` may then be open: the caller closes it).
+inline int open_and_connect(const ProbeSpec& spec, int& fd) {
+    const int family = spec.address.is_v6() ? AF_INET6 : AF_INET;
+    fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) return errno;
+    // Set now, used at close: no system call is left for closing.
+    const linger abort_on_close{1, 0};
+    if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0)
+        return errno;
+    sockaddr_storage address;
+    if (spec.bindto || spec.bind_port) {
+        const int on = 1;
+        if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return errno;
+        config::IpAddress local;
+        if (spec.bindto)
+            local = *spec.bindto;
+        else
+            local.family = spec.address.family;  // the any address
+        const socklen_t length = to_sockaddr(local, spec.bind_port.value_or(0), address);
+        if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) return errno;
+    }
+    const socklen_t length = to_sockaddr(spec.address, spec.port, address);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), length) == 0) return 0;
+    return errno;
+}
+
+/// The pending error of a socket that epoll reported with EPOLLERR or
+/// EPOLLHUP; ECONNRESET when it hung up without one.
+inline int socket_error(int fd) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    return error != 0 ? error : ECONNRESET;
+}
+
 /// Readiness of probe sockets, without Asio's per-socket registration.
 /// Asio registers every socket with its epoll set, switches it to
 /// non-blocking with ioctl(), adds EPOLLOUT for a connect with a second
@@ -124,22 +162,15 @@ class ProbePoller final : public boost::asio::execution_context::service {
     /// Reports the first of `events` (with EPOLLERR/EPOLLHUP) on `fd` to
     /// `waiter`, from the loop. Closing `fd` or unwatch() ends the watch.
     boost::system::error_code watch(int fd, std::uint32_t events, Waiter& waiter) {
-        if (fd < 0) return boost::asio::error::bad_descriptor;
-        const auto index = static_cast<std::size_t>(fd);
-        if (index >= slots_.size()) slots_.resize(index + 1);
-        Slot& slot = slots_[index];
-        slot.waiter = &waiter;
-        ++slot.generation;
-        epoll_event event{};
-        event.events = events | EPOLLONESHOT;
-        event.data.u64 = (std::uint64_t{slot.generation} << 32) | static_cast<std::uint32_t>(fd);
-        if (::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
-            slot.waiter = nullptr;
-            return {errno, boost::system::system_category()};
-        }
-        ++active_;
-        if (!waiting_) wait();
-        return {};
+        return add(fd, events | EPOLLONESHOT, waiter, false);
+    }
+
+    /// Reports every edge of `events` (with EPOLLERR/EPOLLHUP) on `fd` to
+    /// `waiter` until unwatch() (epoll's edge-triggered mode: one
+    /// registration serves a whole exchange, so the waiter must read or
+    /// write until EAGAIN before it waits again).
+    boost::system::error_code watch_edges(int fd, std::uint32_t events, Waiter& waiter) {
+        return add(fd, events | EPOLLET, waiter, true);
     }
 
     /// Forgets the watch of `fd`, if any (call before closing it).
@@ -158,7 +189,28 @@ class ProbePoller final : public boost::asio::execution_context::service {
     struct Slot {
         Waiter* waiter = nullptr;
         std::uint32_t generation = 0;
+        bool edges = false;  ///< reports every event until unwatch()
     };
+
+    boost::system::error_code add(int fd, std::uint32_t events, Waiter& waiter, bool edges) {
+        if (fd < 0) return boost::asio::error::bad_descriptor;
+        const auto index = static_cast<std::size_t>(fd);
+        if (index >= slots_.size()) slots_.resize(index + 1);
+        Slot& slot = slots_[index];
+        slot.waiter = &waiter;
+        slot.edges = edges;
+        ++slot.generation;
+        epoll_event event{};
+        event.events = events;
+        event.data.u64 = (std::uint64_t{slot.generation} << 32) | static_cast<std::uint32_t>(fd);
+        if (::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
+            slot.waiter = nullptr;
+            return {errno, boost::system::system_category()};
+        }
+        ++active_;
+        if (!waiting_) wait();
+        return {};
+    }
 
     void shutdown() override {
         boost::system::error_code ignored;
@@ -192,8 +244,10 @@ class ProbePoller final : public boost::asio::execution_context::service {
                 // the event was read reports to its new owner only.
                 if (slot.waiter == nullptr || slot.generation != generation) continue;
                 Waiter* waiter = slot.waiter;
-                slot.waiter = nullptr;
-                --active_;
+                if (!slot.edges) {
+                    slot.waiter = nullptr;
+                    --active_;
+                }
                 waiter->on_ready(events[i].events);
             }
         } while (n == static_cast<int>(events.size()));

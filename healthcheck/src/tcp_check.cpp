@@ -19,7 +19,7 @@ class TcpCheck final : public ProbeSession, private detail::ProbePoller::Waiter 
     void start_probe() override {
         close_socket();
         probe_ = generation();
-        int error = open_and_connect();
+        int error = detail::open_and_connect(spec(), fd_);
         if (error == EINPROGRESS) {
             // The destructor forgets the watch: no reference to self is needed.
             const auto ec = poller_.watch(fd_, EPOLLOUT, *this);
@@ -33,44 +33,9 @@ class TcpCheck final : public ProbeSession, private detail::ProbePoller::Waiter 
     void abort_probe() override { close_socket(); }
 
   private:
-    /// 0 when connected, EINPROGRESS when connecting, else the error.
-    int open_and_connect() {
-        const ProbeSpec& target = spec();
-        const int family = target.address.is_v6() ? AF_INET6 : AF_INET;
-        fd_ = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-        if (fd_ < 0) return errno;
-        // Set now, used at close: a finished probe aborts with RST (no
-        // TIME_WAIT, 4 packets instead of 7); see detail::close_with_reset.
-        const linger abort_on_close{1, 0};
-        if (::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0)
-            return errno;
-        sockaddr_storage address;
-        if (target.bindto || target.bind_port) {
-            const int on = 1;
-            if (::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return errno;
-            config::IpAddress local;
-            if (target.bindto)
-                local = *target.bindto;
-            else
-                local.family = target.address.family;  // the any address
-            const socklen_t length =
-                detail::to_sockaddr(local, target.bind_port.value_or(0), address);
-            if (::bind(fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0) return errno;
-        }
-        const socklen_t length = detail::to_sockaddr(target.address, target.port, address);
-        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), length) == 0) return 0;
-        return errno;
-    }
-
     void on_ready(std::uint32_t events) override {
         const auto self = shared_from_this();  // `done` may drop the last owner
-        int error = 0;
-        if ((events & (EPOLLERR | EPOLLHUP)) != 0) {
-            socklen_t length = sizeof error;
-            if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-            if (error == 0) error = ECONNRESET;  // hung up without an error: reset
-        }
-        finish(error);
+        finish((events & (EPOLLERR | EPOLLHUP)) != 0 ? detail::socket_error(fd_) : 0);
     }
 
     void finish_later(int error) {

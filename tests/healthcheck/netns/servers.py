@@ -5,6 +5,7 @@
 #   /healthz  200 "ok\n"           /host   200, body = Host header
 #   /chunked  200 chunked "ok\n"   /sni    200, body = TLS server name seen
 #   /slow     answers after 5 s    /pause  200 "ok\n" after 20 ms
+#   /big      200, 100,000 bytes of "x" (a reply that takes many reads)
 #   other     404
 import http.server, socketserver, ssl, sys, threading, time
 
@@ -35,6 +36,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/slow":
             time.sleep(5)
             self.send_body(200, "late\n")
+        elif self.path == "/big":
+            self.send_body(200, "x" * 100000)
         elif self.path == "/pause":
             time.sleep(0.02)
             self.send_body(200, "ok\n")

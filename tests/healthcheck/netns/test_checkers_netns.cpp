@@ -217,6 +217,41 @@ TEST_CASE("HTTP_GET: connect_ip/port and a slow server", "[netns][http]") {
     CHECK(late.took < 2s);
 }
 
+TEST_CASE("HTTP_GET: reset and black-holed ports, a large reply, several urls", "[netns][http]") {
+    auto reset = http_spec(false, "/healthz");
+    reset.port = 9;
+    const auto refused = probe(reset);
+    CHECK(refused.outcome.reason == FailureReason::refused);
+    CHECK(refused.took < 500ms);
+
+    auto hole = http_spec(false, "/healthz");
+    hole.port = 9999;
+    hole.connect_timeout = 700ms;
+    const auto silent = probe(hole);
+    CHECK(silent.outcome.reason == FailureReason::timeout);
+    CHECK(silent.took >= 650ms);
+    CHECK(silent.took < 2s);
+
+    // 100,000 bytes arrive over many reads (and edges) before the digest.
+    CHECK(probe(http_spec(false, "/big", http::body_digest(std::string(100000, 'x'))))
+              .outcome.success);
+    CHECK(probe(http_spec(false, "/big", http::body_digest(std::string(99999, 'x'))))
+              .outcome.reason == FailureReason::http_digest);
+
+    // Every url over its own connection, in turn; the first that fails names itself.
+    auto several = http_spec(false, "/healthz");
+    auto urls = std::get<config::HttpCheck>(*several.details);
+    urls.urls.push_back(config::HttpUrl{{}, "/chunked", http::body_digest("ok\n"), {}, {}});
+    several.set_details(urls);
+    const auto both = probe(several);
+    CHECK(both.outcome.success);
+    urls.urls.push_back(config::HttpUrl{{}, "/missing", {}, {}, {}});
+    several.set_details(urls);
+    const auto third = probe(several);
+    CHECK(third.outcome.reason == FailureReason::http_status);
+    CHECK(third.outcome.detail == "/missing: status 404");
+}
+
 TEST_CASE("SSL_GET: TLS with SNI and optional verification", "[netns][tls]") {
     CHECK(probe(http_spec(true, "/healthz", http::body_digest("ok\n"))).outcome.success);
 
