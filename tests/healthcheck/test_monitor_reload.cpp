@@ -176,6 +176,10 @@ void run_probes(boost::asio::io_context& io, Monitor& monitor, std::uint64_t pro
     while (std::chrono::steady_clock::now() < deadline &&
            (monitor.counters().probes < probes || !done()))
         io.run_for(std::chrono::milliseconds(20));
+    // The last outcome's reconcile may still be posted (a slice can end
+    // right after the probe): run it before the caller reads the kernel.
+    io.restart();
+    io.poll();
 }
 
 /// Virtual servers of TCP-checked real servers on 127.0.0.x:`port`:
