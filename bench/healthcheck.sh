@@ -225,19 +225,23 @@ run_reload() {  # run_reload DAEMON
     # A read of 37,000 rows takes about a second in the emulated guest, so
     # polling the table alone adds up to a read to the result. healthcheckd
     # logs "applied N operations" once the kernel acknowledged the reload's
-    # batch (before the lines of its operations): its time is taken from
-    # that line, seen through `tail -F` into a FIFO read with bash's own
-    # `read -t 0.01` (no process per poll, and $EPOCHREALTIME for the
-    # times), and it counts only if the next read of the table shows the
-    # new table complete; otherwise the table polling decides, as for
-    # keepalived.
+    # batch: its time is taken from that line, seen through `tail -F`
+    # (inotify; -s 0.01 bounds a fallback to polling) and `grep
+    # --line-buffered` (bash's `read` takes a pipe one byte per system
+    # call: thousands of operation lines would cost it seconds in the
+    # emulated guest) into a FIFO read with bash's own `read -t 0.01` (no
+    # process per poll; $EPOCHREALTIME for the times). It counts only if
+    # the next read of the table shows the new table complete; otherwise
+    # the table polling decides, as for keepalived.
     local acked= handled= acked_ok=no reads=0 tail_pid= logfd= line pending=
     if [ "$name" = healthcheckd ]; then
         local log_lines
         log_lines=$(wc -l < "$work/$name.log")
         rm -f "$work/reload.fifo"
         mkfifo "$work/reload.fifo"
-        tail -n +$((log_lines + 1)) -F "$work/$name.log" > "$work/reload.fifo" 2>/dev/null &
+        # $! is tail's: killed, it ends the grep with it.
+        tail -n +$((log_lines + 1)) -s 0.01 -F "$work/$name.log" 2>/dev/null > >(
+            grep --line-buffered -E '^<6>(reload: reading |applied [0-9]+ operations)' > "$work/reload.fifo") &
         tail_pid=$!
         exec {logfd}< "$work/reload.fifo"
     fi
