@@ -2083,6 +2083,14 @@ Config build_config(std::vector<Statement> statements, Diagnostics& diagnostics,
                 VirtualServerDraft draft;
                 draft.block = block;
                 draft.reused = true;
+                if (reuse->lean) {
+                    // The caller keeps its own state of it: no real servers.
+                    draft.server = before.server->without_real_servers();
+                    shift_lines(draft.server, now.first_line - before.first_line);
+                    top.seen.at["virtual_server"] = statement.keyword.where;
+                    top.virtual_servers.push_back(std::move(draft));
+                    continue;
+                }
                 draft.server = *before.server;  // without its checkers: from the pool
                 for (const auto& ref : before.checkers) {
                     auto& checker =

@@ -73,11 +73,13 @@ void remember(ReloadCache& cache, BlockReuse& reuse, LoadResult& result) {
         if (block != nullptr && block->previous != nullptr) {
             // Unchanged: the old copy has no checkers to copy and free;
             // only where the block is now differs.
+            // (A lean result has no real servers to take the lines from.)
             const auto& before = block->previous->second;
             auto& copy = kept->virtual_servers.emplace_back(*before.server);
             copy.where = vs.where;
-            for (std::size_t r = 0; r < vs.real_servers.size(); ++r)
-                copy.real_servers[r].where = vs.real_servers[r].where;
+            const int delta = block->first_line - before.first_line;
+            if (delta != 0)
+                for (auto& rs : copy.real_servers) rs.where.line += delta;
             refs[i] = before.checkers;
             for (auto& ref : refs[i]) {
                 auto& to = moved[ref.pool];
@@ -122,6 +124,7 @@ void remember(ReloadCache& cache, BlockReuse& reuse, LoadResult& result) {
     state.blocks = std::move(next);
     pool.shrink_to_fit();
     state.pool = std::move(pool);
+    if (result.reused_servers > 0) result.unchanged_from = state.config;
     state.config = std::move(kept);
 }
 
@@ -133,7 +136,8 @@ ReadOptions read_options(const LoadOptions& options) {
 }
 
 template <typename ReadTokens>
-LoadResult load(const std::string& name, ReadTokens read_tokens, ReloadCache* cache = nullptr) {
+LoadResult load(const std::string& name, ReadTokens read_tokens, ReloadCache* cache = nullptr,
+                bool lean = false) {
     Diagnostics diagnostics;
     LoadResult result;
     try {
@@ -144,6 +148,7 @@ LoadResult load(const std::string& name, ReadTokens read_tokens, ReloadCache* ca
             if (cache->state().config) {
                 reuse.previous = &cache->state().blocks;
                 reuse.pool = &cache->state().pool;
+                reuse.lean = lean;
             }
         }
         // Each stage frees its input: tokens once they are statements, the
@@ -152,7 +157,10 @@ LoadResult load(const std::string& name, ReadTokens read_tokens, ReloadCache* ca
                                    diagnostics, reusing);
         if (!diagnostics.has_errors()) {
             result.config = std::make_shared<const Config>(std::move(config));
-            if (cache != nullptr) remember(*cache, reuse, result);
+            if (cache != nullptr) {
+                remember(*cache, reuse, result);
+                result.lean = reuse.lean && result.reused_servers > 0;
+            }
         }
     } catch (const std::bad_alloc&) {
         diagnostics.error(SourceLocation{name, 1, 1},
@@ -188,7 +196,7 @@ LoadResult load_config(const std::filesystem::path& path, const LoadOptions& opt
             read.reuse = reuse;
             return read_tokens_from_file(path, read, diagnostics);
         },
-        &cache);
+        &cache, options.lean_unchanged);
 }
 
 LoadResult parse_config(std::string_view text, const std::string& file_name,
@@ -207,7 +215,7 @@ LoadResult parse_config(std::string_view text, const std::string& file_name,
             read.reuse = reuse;
             return read_tokens_from_text(text, file_name, read, diagnostics);
         },
-        &cache);
+        &cache, options.lean_unchanged);
 }
 
 }  // namespace ipvsctl::config

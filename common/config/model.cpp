@@ -106,6 +106,36 @@ std::string VirtualServer::key() const {
     return "group " + std::get<VsGroup>(target).name + "/" + protocol_name;
 }
 
+VirtualServer VirtualServer::without_real_servers() const {
+    VirtualServer copy;
+    copy.where = where;
+    copy.target = target;
+    copy.protocol = protocol;
+    copy.family = family;
+    copy.scheduler = scheduler;
+    copy.scheduler_flags = scheduler_flags;
+    copy.one_packet_scheduling = one_packet_scheduling;
+    copy.forwarding = forwarding;
+    copy.persistence_timeout = persistence_timeout;
+    copy.persistence_granularity = persistence_granularity;
+    copy.delay_loop = delay_loop;
+    copy.sorry_server = sorry_server;
+    copy.inhibit_on_failure = inhibit_on_failure;
+    copy.quorum = quorum;
+    copy.hysteresis = hysteresis;
+    copy.quorum_up = quorum_up;
+    copy.quorum_down = quorum_down;
+    copy.alpha = alpha;
+    copy.omega = omega;
+    copy.ha_suspend = ha_suspend;
+    copy.virtualhost = virtualhost;
+    return copy;
+}
+#if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
+// A member added to VirtualServer changes its size: copy it above too.
+static_assert(sizeof(VirtualServer) == 600, "copy the new member in without_real_servers()");
+#endif
+
 const VrrpInstance* Config::find_instance(std::string_view name) const {
     for (const auto& instance : vrrp_instances) {
         if (instance.name == name) return &instance;

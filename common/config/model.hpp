@@ -419,6 +419,8 @@ struct VirtualServer {
     /// Identity used for duplicates and diffs: "10.0.0.1:80/tcp",
     /// "[2001:db8::1]:443/tcp", "fwmark 7/inet", "group web/tcp".
     [[nodiscard]] std::string key() const;
+    /// A copy of everything but the real servers (not copied at all).
+    [[nodiscard]] VirtualServer without_real_servers() const;
     friend bool operator==(const VirtualServer&, const VirtualServer&) = default;
 };
 

@@ -57,20 +57,17 @@ struct Statement {
 /// token standing for the finished VirtualServer, whose line numbers the
 /// builder shifts to where the block is now.
 struct BlockReuse {
-    /// A block's text as the cache remembers it: its SHA-256 and length
-    /// (the text itself was as large as the file).
+    /// A block's text as the cache remembers it: a 128-bit hash of it and
+    /// its length (the text itself was as large as the file). The hash is
+    /// not cryptographic: the file is root's and trusted (see key_of).
     struct Key {
-        std::array<unsigned char, 32> digest{};
+        std::array<std::uint64_t, 2> hash{};
         std::size_t length = 0;
         friend bool operator==(const Key&, const Key&) = default;
     };
     static Key key_of(std::string_view text);
     struct KeyHash {
-        std::size_t operator()(const Key& key) const {
-            std::size_t h = 0;
-            for (std::size_t i = 0; i < sizeof h; ++i) h = (h << 8) | key.digest[i];
-            return h;
-        }
+        std::size_t operator()(const Key& key) const { return key.hash[0]; }
     };
     /// One checker of a cached block: its settings in `pool` (line numbers
     /// there relative to the checker's own line), its real server in the
@@ -102,6 +99,9 @@ struct BlockReuse {
 
     const PreviousMap* previous = nullptr;       ///< null: parse everything
     const std::vector<Checker>* pool = nullptr;  ///< with `previous`
+    /// A reused block becomes its virtual server without real servers
+    /// (LoadOptions::lean_unchanged).
+    bool lean = false;
     std::vector<Block> blocks;
     /// Filled by build_config: per virtual server of the result, the block
     /// (1-based) it came from, 0 when it is not reusable next time (not

@@ -85,9 +85,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
 }
 
 config::LoadResult load(const std::string& path, const std::string& config_id,
-                        config::ReloadCache& cache) {
+                        config::ReloadCache& cache, bool lean = false) {
     config::LoadOptions load_options;
     load_options.config_id = config_id;
+    load_options.lean_unchanged = lean;
     // A reload parses again only the blocks whose text changed (ReloadCache).
     auto result = config::load_config(path, load_options, cache);
     for (const auto& diagnostic : result.diagnostics)
@@ -125,10 +126,14 @@ int run(const Options& options) {
         session_options.script_user = loaded.config->global_defs.script_user->command;
     Monitor monitor(io, clock, *kernel, session_options);
     NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
+    // The monitor's configuration is the reload cache's kept() (nftables
+    // did not rewrite it): a reload may then be lean (see below).
+    bool monitor_shares_cache = false;
     {
         // The monitor shares the checker-less copy the reload cache keeps.
         const auto applied = nft_sync.apply(loaded.config);
-        monitor.load(applied, nullptr, applied == loaded.config ? reload_cache.kept() : nullptr);
+        monitor_shares_cache = applied == loaded.config;
+        monitor.load(applied, nullptr, monitor_shares_cache ? reload_cache.kept() : nullptr);
     }
     // Only the monitor and the reload cache keep the configuration, one
     // shared copy without checkers (the cache's checkers are one pool of
@@ -208,8 +213,31 @@ int run(const Options& options) {
             if (signal == SIGHUP) {
                 sd_notify(0, "RELOADING=1");
                 const auto started = std::chrono::steady_clock::now();
-                auto reloaded = load(options.config_file, options.config_id, reload_cache);
+                log(Priority::info, "reload: reading " + options.config_file);
+                // Lean: unchanged virtual servers come without their real
+                // servers and checkers (copies that were half of a reload's
+                // page faults); the monitor carries its own state of them.
+                auto reloaded = load(options.config_file, options.config_id, reload_cache,
+                                     monitor_shares_cache);
                 const auto parsed = std::chrono::steady_clock::now();
+                bool lean_loaded = false;
+                if (reloaded.ok() && reloaded.lean) {
+                    // nftables' rules from the whole configuration: the
+                    // cache's copy without checkers.
+                    const auto kept = reload_cache.kept();
+                    const auto applied = nft_sync.apply(kept);
+                    if (applied == kept)
+                        lean_loaded = monitor.load(reloaded.config, &reloaded.unchanged, kept,
+                                                   reloaded.unchanged_from, true);
+                    if (!lean_loaded) {
+                        log(Priority::info, "reload: reading " + options.config_file +
+                                                " again in full (the lean result cannot be used)");
+                        // The cache now holds this read: no block may count
+                        // as unchanged against the monitor's older state.
+                        reload_cache.clear();
+                        reloaded = load(options.config_file, options.config_id, reload_cache);
+                    }
+                }
                 if (!reloaded.ok()) {
                     log(Priority::err,
                         "reload: " + options.config_file + " has errors; nothing changed");
@@ -219,13 +247,15 @@ int run(const Options& options) {
                     // keeps what is unchanged and applies only the difference.
                     const auto reused = reloaded.reused_servers;
                     const auto parsed_servers = reloaded.parsed_servers;
-                    // Unchanged virtual servers (same block text as the
-                    // previous load) keep their state without being looked
-                    // at again, unless nftables rewrote the configuration.
-                    const auto applied = nft_sync.apply(reloaded.config);
-                    const bool same = applied == reloaded.config;
-                    monitor.load(applied, same ? &reloaded.unchanged : nullptr,
-                                 same ? reload_cache.kept() : nullptr);
+                    if (!lean_loaded) {
+                        // Unchanged virtual servers (same block text as the
+                        // previous load) keep their state without being looked
+                        // at again, unless nftables rewrote the configuration.
+                        const auto applied = nft_sync.apply(reloaded.config);
+                        monitor_shares_cache = applied == reloaded.config;
+                        monitor.load(applied, monitor_shares_cache ? &reloaded.unchanged : nullptr,
+                                     monitor_shares_cache ? reload_cache.kept() : nullptr);
+                    }
                     const auto loaded_at = std::chrono::steady_clock::now();
                     current = reloaded.config->global_defs;
                     reloaded = {};

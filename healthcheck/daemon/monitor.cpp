@@ -86,13 +86,22 @@ std::string Monitor::label(ServerIndex server) const {
     return "[" + servers_[server].vs->key() + " -> " + servers_[server].rs->key() + "]";
 }
 
-void Monitor::load(std::shared_ptr<const config::Config> config, const std::vector<bool>* unchanged,
-                   std::shared_ptr<const config::Config> kept) {
+bool Monitor::load(std::shared_ptr<const config::Config> config, const std::vector<bool>* unchanged,
+                   std::shared_ptr<const config::Config> kept,
+                   const std::shared_ptr<const config::Config>& unchanged_from, bool lean) {
     const bool first = config_ == nullptr;
     const auto load_started = std::chrono::steady_clock::now();
     std::set<ServiceKey> owned;
     if (unchanged != nullptr && unchanged->size() != config->virtual_servers.size())
         unchanged = nullptr;
+    if (kept != nullptr && kept->virtual_servers.size() != config->virtual_servers.size())
+        kept = nullptr;
+    // A lean configuration lacks the real servers of its unchanged virtual
+    // servers: only this monitor's state of exactly that configuration has
+    // what they need (checkers, targets).
+    if (lean && (unchanged == nullptr || kept == nullptr || config_ == nullptr ||
+                 config_ != unchanged_from))
+        return false;
 
     // The virtual servers in force, by key: where their servers are.
     struct OldVs {
@@ -117,21 +126,31 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
     if (unchanged != nullptr && config_ != nullptr) {
         for (std::size_t v = 0; v < carried.size(); ++v) {
             if (!(*unchanged)[v]) continue;
-            const auto& vs = config->virtual_servers[v];
+            // Lean: the real servers (without checkers, whose count the
+            // configuration in force vouches for) are only in `kept`.
+            const auto& vs = lean ? kept->virtual_servers[v] : config->virtual_servers[v];
             const auto found = old_vs.find(vs.key());
-            if (found == old_vs.end()) continue;
+            if (found == old_vs.end()) {
+                if (lean) return false;  // nothing changed yet
+                continue;
+            }
             const OldVs& old = found->second;
             if (old.vs->real_servers.size() != vs.real_servers.size() ||
-                old.count != vs.real_servers.size())
+                old.count != vs.real_servers.size()) {
+                if (lean) return false;  // nothing changed yet
                 continue;
+            }
             bool same = true;
             for (ServerIndex r = 0; same && r < old.count; ++r) {
                 const auto& before = servers_[old.first + r];
                 const auto& now = vs.real_servers[r];
                 same = before.rs->address == now.address && before.rs->port == now.port &&
-                       before.checker_count == now.checkers.size();
+                       (lean || before.checker_count == now.checkers.size());
             }
-            if (!same) continue;
+            if (!same) {
+                if (lean) return false;  // nothing changed yet
+                continue;
+            }
             carried[v] = &old;
             for (ServerIndex r = 0; r < old.count; ++r) old_carried[old.first + r] = true;
         }
@@ -188,8 +207,6 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
     // checkers were about a third of the daemon's heap at 10,000 servers.
     // When the caller keeps such a copy anyway (its ReloadCache does), the
     // monitor shares it.
-    if (kept != nullptr && kept->virtual_servers.size() != config->virtual_servers.size())
-        kept = nullptr;
     if (kept == nullptr) {
         auto copy = std::make_shared<config::Config>();
         copy->global_defs = config->global_defs;
@@ -438,6 +455,7 @@ void Monitor::load(std::shared_ptr<const config::Config> config, const std::vect
     repair_every_ = repair_every;
     arm_repair();
     if (first) arm_lag_probe();
+    return true;
 }
 
 void Monitor::arm_lag_probe() {
@@ -742,13 +760,18 @@ void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
     const Plan plan = make_plan(before, desired, PlanOptions{true});
     if (plan.empty()) return;
     const auto planned = std::chrono::steady_clock::now();
-    // One write for all the lines: a reload may change thousands of servers.
-    std::vector<std::string> lines;
-    lines.reserve(plan.operations.size());
-    for (const auto& op : plan.operations)
-        lines.push_back(std::string(op.verb()) + " " + describe(op));
-    log_lines(Priority::info, lines);
+    // One write for all the operations' lines: a reload may change
+    // thousands of servers. Written after the batch, below the "applied"
+    // line, so that line tells when the kernel had it (not 7,400 lines later).
+    const auto log_operations = [&] {
+        std::vector<std::string> lines;
+        lines.reserve(plan.operations.size());
+        for (const auto& op : plan.operations)
+            lines.push_back(std::string(op.verb()) + " " + describe(op));
+        log_lines(Priority::info, lines);
+    };
     if (auto applied = kernel_.apply(plan, before); !applied) {
+        log_operations();
         ++counters_.apply_failures;
         log(Priority::err, "applying " + std::to_string(plan.operations.size()) +
                                " operations: " + applied.error().message());
@@ -762,14 +785,6 @@ void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
     const auto applied = std::chrono::steady_clock::now();
     ++counters_.plans_applied;
     counters_.operations_applied += plan.operations.size();
-    // The kernel now holds the services we do not own as they were, and
-    // ours as desired.
-    Table after;
-    after.services.reserve(kernel_view_->services.size() + desired.services.size());
-    for (auto& entry : kernel_view_->services)
-        if (!owned.contains(entry.service.key)) after.services.push_back(std::move(entry));
-    for (auto& entry : desired.services) after.services.push_back(std::move(entry));
-    kernel_view_ = std::move(after);
     const auto ms = [](auto from, auto to) {
         return std::to_string(
             std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
@@ -779,6 +794,15 @@ void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
                             (reading ? "table read in " + ms(started, was_read) + " ms"
                                      : std::string("against the known table")) +
                             ", planned in " + ms(was_read, planned) + " ms)");
+    log_operations();
+    // The kernel now holds the services we do not own as they were, and
+    // ours as desired.
+    Table after;
+    after.services.reserve(kernel_view_->services.size() + desired.services.size());
+    for (auto& entry : kernel_view_->services)
+        if (!owned.contains(entry.service.key)) after.services.push_back(std::move(entry));
+    for (auto& entry : desired.services) after.services.push_back(std::move(entry));
+    kernel_view_ = std::move(after);
 }
 
 std::variant<Monitor::ServerIndex, nlohmann::json> Monitor::find_server(

@@ -56,9 +56,20 @@ class Monitor {
     /// `kept`: `config` without checkers, the same virtual servers in the
     /// same order, that the caller keeps anyway (ReloadCache::kept()): the
     /// monitor shares it instead of making such a copy of its own.
-    void load(std::shared_ptr<const config::Config> config,
+    ///
+    /// `lean` (config::LoadOptions::lean_unchanged): the unchanged virtual
+    /// servers of `config` have no real servers; `kept` has them (required),
+    /// and `unchanged_from` is the configuration they are unchanged from
+    /// (config::LoadResult::unchanged_from), which must be the one in force
+    /// here: the monitor carries its state of each of them over. Returns
+    /// false, having changed nothing, when it cannot (the configuration in
+    /// force is another, or an unchanged virtual server is not known): the
+    /// caller then loads a full configuration. True otherwise.
+    bool load(std::shared_ptr<const config::Config> config,
               const std::vector<bool>* unchanged = nullptr,
-              std::shared_ptr<const config::Config> kept = nullptr);
+              std::shared_ptr<const config::Config> kept = nullptr,
+              const std::shared_ptr<const config::Config>& unchanged_from = nullptr,
+              bool lean = false);
     /// Stops every probe; the kernel is left as it is.
     void stop();
 

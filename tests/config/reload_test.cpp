@@ -201,6 +201,55 @@ void require_same(const config::LoadResult& full, const config::LoadResult& incr
     REQUIRE(dump(incremental) == dump(full));
 }
 
+config::Config only(const config::VirtualServer& vs) {
+    config::Config c;
+    c.virtual_servers.push_back(vs);
+    return c;
+}
+
+/// A lean reload (LoadOptions::lean_unchanged) is the full load but for the
+/// real servers of unchanged virtual servers, which only the cache's kept()
+/// copy has (without checkers); the configuration they are unchanged from
+/// has each of them, equal.
+void require_same_lean(const config::LoadResult& full, const config::LoadResult& lean,
+                       const config::ReloadCache& cache) {
+    REQUIRE(messages(lean) == messages(full));
+    REQUIRE(lean.ok() == full.ok());
+    if (!full.ok()) return;
+    const auto& servers = full.config->virtual_servers;
+    REQUIRE(lean.config->virtual_servers.size() == servers.size());
+    REQUIRE(lean.unchanged.size() == servers.size());
+    REQUIRE(lean.lean == (lean.reused_servers > 0));
+    REQUIRE((lean.unchanged_from != nullptr) == (lean.reused_servers > 0));
+    const auto kept = cache.kept();
+    REQUIRE(kept != nullptr);
+    REQUIRE(kept->virtual_servers.size() == servers.size());
+    for (std::size_t v = 0; v < servers.size(); ++v) {
+        const auto& got = lean.config->virtual_servers[v];
+        auto without_checkers = servers[v];
+        for (auto& rs : without_checkers.real_servers) rs.checkers.clear();
+        REQUIRE(kept->virtual_servers[v] == without_checkers);
+        REQUIRE(locations(only(kept->virtual_servers[v])) == locations(only(without_checkers)));
+        if (!lean.unchanged[v]) {
+            REQUIRE(got == servers[v]);
+            continue;
+        }
+        REQUIRE(got.real_servers.empty());
+        REQUIRE(got == servers[v].without_real_servers());
+        REQUIRE(got.where.to_string() == servers[v].where.to_string());
+        const auto& before = lean.unchanged_from->virtual_servers;
+        const auto same_key = std::find_if(before.begin(), before.end(),
+                                           [&](const auto& vs) { return vs.key() == got.key(); });
+        REQUIRE(same_key != before.end());
+        REQUIRE(*same_key == without_checkers);
+    }
+    auto filled = *lean.config;
+    for (std::size_t v = 0; v < servers.size(); ++v)
+        if (lean.unchanged[v]) filled.virtual_servers[v] = servers[v];
+    REQUIRE(filled == *full.config);
+    REQUIRE(locations(filled) == locations(*full.config));
+}
+
 }  // namespace
 
 TEST_CASE("an incremental reload equals a full load over random edits") {
@@ -209,10 +258,12 @@ TEST_CASE("an incremental reload equals a full load over random edits") {
     std::filesystem::create_directories(dir);
     const auto main_file = dir / "main.conf";
     std::size_t reused_total = 0;
+    std::size_t lean_total = 0;
     std::size_t rejected = 0;
     for (unsigned seed = 1; seed <= 6; ++seed) {
         Model model(seed);
         config::ReloadCache cache;
+        config::ReloadCache lean_cache;
         for (int step = 0; step < 60; ++step) {
             if (step > 0) model.edit();
             if (step % 3 == 2) model.repair();
@@ -224,6 +275,11 @@ TEST_CASE("an incremental reload equals a full load over random edits") {
             const auto full = config::load_config(main_file, options);
             const auto incremental = config::load_config(main_file, options, cache);
             require_same(full, incremental);
+            config::LoadOptions lean_options = options;
+            lean_options.lean_unchanged = true;
+            const auto lean = config::load_config(main_file, lean_options, lean_cache);
+            require_same_lean(full, lean, lean_cache);
+            if (lean.ok()) lean_total += lean.reused_servers;
             if (incremental.ok()) {
                 REQUIRE(incremental.unchanged.size() == incremental.config->virtual_servers.size());
                 REQUIRE(incremental.reused_servers + incremental.parsed_servers ==
@@ -237,6 +293,7 @@ TEST_CASE("an incremental reload equals a full load over random edits") {
     std::filesystem::remove_all(dir);
     // The walk did reuse blocks, and went through rejected files.
     CHECK(reused_total > 100);
+    CHECK(lean_total == reused_total);
     CHECK(rejected > 5);
 }
 

@@ -278,19 +278,38 @@ namespace {
 
 /// What the daemon does on start and reload: a load through a ReloadCache,
 /// whose result tells the monitor which virtual servers are unchanged.
+/// With `lean`, the unchanged ones come without real servers
+/// (LoadOptions::lean_unchanged) and the monitor carries its own state of
+/// them; if it cannot, the file is read again in full, as the daemon does.
 struct CachedLoader {
     config::ReloadCache cache;
     config::LoadResult last;
-    std::shared_ptr<const config::Config> operator()(const std::string& text) {
-        last = config::parse_config(text, "reload.conf", {}, cache);
+    bool lean = false;
+    std::size_t lean_loads = 0;  ///< the monitor took the lean result
+    std::size_t fallbacks = 0;   ///< it refused it: read in full
+    std::shared_ptr<const config::Config> operator()(const std::string& text,
+                                                     bool lean_now = false) {
+        config::LoadOptions options;
+        options.lean_unchanged = lean_now;
+        last = config::parse_config(text, "reload.conf", options, cache);
         REQUIRE(last.ok());
         return last.config;
     }
     /// Loads `text` into `monitor` as the daemon does: the monitor shares
     /// the cache's copy without checkers (taken after the load).
     void into(Monitor& monitor, const std::string& text) {
-        auto config = (*this)(text);
-        monitor.load(std::move(config), &last.unchanged, cache.kept());
+        auto config = (*this)(text, lean);
+        if (last.lean) {
+            REQUIRE(last.unchanged_from != nullptr);
+            if (monitor.load(config, &last.unchanged, cache.kept(), last.unchanged_from, true)) {
+                ++lean_loads;
+                return;
+            }
+            ++fallbacks;
+            cache.clear();
+            config = (*this)(text);
+        }
+        REQUIRE(monitor.load(std::move(config), &last.unchanged, cache.kept()));
     }
 };
 
@@ -303,6 +322,8 @@ TEST_CASE("monitor: a reload told which virtual servers are unchanged plans only
     CountingKernel kernel;
     Monitor monitor(io, clock, kernel);
     CachedLoader load;
+    load.lean = GENERATE(false, true);
+    INFO("lean " << load.lean);
 
     load.into(monitor, bench_config(10, 0));
     REQUIRE(kernel.plans.size() == 1);
@@ -336,6 +357,8 @@ TEST_CASE("monitor: a reload told which virtual servers are unchanged plans only
     fresh.load(test_support::parse_ok(bench_config(10, 0)));
     CHECK(fresh_kernel.endpoints() == kernel.endpoints());
     CHECK(monitor.target_count() == fresh.target_count());
+    CHECK(load.lean_loads == (load.lean ? 3 : 0));
+    CHECK(load.fallbacks == 0);
 }
 
 TEST_CASE("monitor: unchanged virtual servers carried over keep their check state and probes",
@@ -345,6 +368,8 @@ TEST_CASE("monitor: unchanged virtual servers carried over keep their check stat
     CountingKernel kernel;
     Monitor monitor(io, clock, kernel);
     CachedLoader load;
+    load.lean = GENERATE(false, true);
+    INFO("lean " << load.lean);
     boost::asio::ip::tcp::acceptor listening(
         io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
     const std::uint16_t port = listening.local_endpoint().port();
@@ -392,5 +417,66 @@ TEST_CASE("monitor: unchanged virtual servers carried over keep their check stat
     CHECK(counts("10.100.0.2:80/tcp", up) == std::pair{2, 0});
     CHECK(counts("10.100.0.1:80/tcp", up) == std::pair{2, 0});
     CHECK(counts("10.100.0.9:80/tcp", added) == std::pair{0, 1});
+    CHECK(load.lean_loads == (load.lean ? 1 : 0));
+    CHECK(load.fallbacks == 0);
+    monitor.stop();
+}
+
+TEST_CASE("monitor: a lean reload it cannot carry over changes nothing; the full one is applied",
+          "[monitor][reload]") {
+    boost::asio::io_context io;  // never run: no probe starts, load() reconciles at once
+    FakeClock clock;
+    CountingKernel kernel;
+    Monitor monitor(io, clock, kernel);
+    CachedLoader load;
+    load.lean = true;
+
+    SECTION("the monitor's configuration is not the one the cache compared with") {
+        // Started from its own copy (as when nftables rewrote the
+        // configuration): a lean result cannot be used.
+        load(bench_config(10, 0));
+        REQUIRE(monitor.load(test_support::parse_ok(bench_config(10, 0))));
+    }
+    SECTION("an unchanged virtual server the monitor does not know") {
+        // The monitor was given a configuration without the last virtual
+        // server, but told it shares the cache's (a caller's mistake).
+        load(bench_config(10, 0));
+        auto fewer = std::make_shared<config::Config>(*load.last.config);
+        fewer->virtual_servers.pop_back();
+        auto fewer_kept = std::make_shared<config::Config>(*load.cache.kept());
+        fewer_kept->virtual_servers.pop_back();
+        REQUIRE(monitor.load(fewer, nullptr, fewer_kept));
+        // Claim the cache's kept() is what the monitor has: only the key
+        // lookup can catch it.
+        const auto config = load(bench_config(10, 100), true);
+        REQUIRE(config->virtual_servers.back().real_servers.empty());
+        const auto before = kernel.plans.size();
+        REQUIRE(load.last.lean);
+        CHECK_FALSE(
+            monitor.load(config, &load.last.unchanged, load.cache.kept(), fewer_kept, true));
+        CHECK(kernel.plans.size() == before);
+        CHECK(monitor.target_count() == 900);
+        load.cache.clear();
+        REQUIRE(monitor.load(load(bench_config(10, 100))));
+        CHECK(kernel.endpoints() == expected_endpoints(1000, 100));
+        return;
+    }
+    const auto plans = kernel.plans.size();
+    const auto config = load(bench_config(10, 100), true);
+    REQUIRE(load.last.lean);
+    CHECK_FALSE(monitor.load(config, &load.last.unchanged, load.cache.kept(),
+                             load.last.unchanged_from, true));
+    // Nothing changed: no plan, the same targets, the old table.
+    CHECK(kernel.plans.size() == plans);
+    CHECK(monitor.target_count() == 1000);
+    CHECK(kernel.endpoints() == expected_endpoints(1000, 0));
+
+    // As the daemon does: the lean result is refused, the file read in full
+    // and the difference applied.
+    load.into(monitor, bench_config(10, 100));
+    CHECK(load.fallbacks == 1);
+    CHECK(load.lean_loads == 0);
+    CHECK(kernel.endpoints() == expected_endpoints(1000, 100));
+    CHECK(monitor.target_count() == 1000);
     monitor.stop();
 }
