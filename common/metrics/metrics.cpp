@@ -92,16 +92,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
         out_ =
             "HTTP/1.1 " + std::string(status) + "\r\nContent-Type: " + std::string(content_type) +
             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-        if (with_body) out_ += body;
+        // Head and body as two buffers: a body of megabytes is not copied.
+        if (with_body) body_ = std::move(body);
         auto self = shared_from_this();
-        boost::asio::async_write(socket_, boost::asio::buffer(out_),
-                                 [self](const boost::system::error_code&, std::size_t) {
-                                     boost::system::error_code ignored;
-                                     self->socket_.shutdown(
-                                         boost::asio::ip::tcp::socket::shutdown_both, ignored);
-                                     self->socket_.close(ignored);
-                                     self->timer_.cancel();
-                                 });
+        const std::array buffers{boost::asio::buffer(out_), boost::asio::buffer(body_)};
+        boost::asio::async_write(
+            socket_, buffers, [self](const boost::system::error_code&, std::size_t) {
+                boost::system::error_code ignored;
+                self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+                self->socket_.close(ignored);
+                self->timer_.cancel();
+            });
     }
 
     boost::asio::ip::tcp::socket socket_;
@@ -109,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<HttpExporter::AsyncRender> render_;
     boost::asio::streambuf buffer_;
     std::string out_;
+    std::string body_;
 };
 
 }  // namespace

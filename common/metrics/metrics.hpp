@@ -32,6 +32,8 @@ class Writer {
     void sample(std::string_view name, double value) { sample(name, {}, value); }
 
     [[nodiscard]] const std::string& text() const { return text_; }
+    /// Room for `bytes` of text (a render that knows its last size).
+    void reserve(std::size_t bytes) { text_.reserve(bytes); }
     /// Hands the text over (the writer is empty after).
     std::string take() { return std::exchange(text_, {}); }
 

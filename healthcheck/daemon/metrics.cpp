@@ -179,6 +179,7 @@ bool Monitor::MetricsRender::step(SliceDeadline& deadline) {
     for (;;) {
         switch (stage_) {
             case 0:
+                out_.reserve(m_.metrics_bytes_ + m_.metrics_bytes_ / 8);
                 header();
                 config_ = m_.config_;
                 if (!config_) return true;
@@ -344,7 +345,9 @@ void Monitor::render_slice(std::shared_ptr<MetricsRender> render,
         // Noted once the text is complete, so that the render does not see
         // its own slices: the text is what metrics() would have said.
         note_stall(LoopWork::metrics, render->longest_slice());
-        done(render->take());
+        std::string text = render->take();
+        metrics_bytes_ = text.size();
+        done(std::move(text));
         return;
     }
     boost::asio::post(io_, [this, alive = std::weak_ptr<char>(alive_), render = std::move(render),

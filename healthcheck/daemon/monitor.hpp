@@ -272,6 +272,9 @@ class Monitor {
     bool repair_reading_ = false;
     bool drain_reading_ = false;
     std::array<Duration, kLoopWorkKinds> stall_max_{};
+    /// The length of the last metrics text: the next one reserves it
+    /// (growing a string of megabytes by doubling copied it on the loop).
+    std::size_t metrics_bytes_ = 0;
     Duration repair_every_ = std::chrono::seconds(60);
     bool reconcile_pending_ = false;
     bool stopped_ = false;
