@@ -629,7 +629,12 @@ void Monitor::arm() {
 
 void Monitor::on_wake() {
     const StallTimer timer(*this, LoopWork::probes);
-    for (const TargetId id : scheduler_.take_due()) {
+    // A bounded batch: after a stall (or at start-up, behind the first
+    // plan) hundreds are due at once, and starting them all held the loop
+    // for tens of milliseconds. The rest start from the next wake-up, due
+    // at once, after the handlers ready meanwhile.
+    constexpr std::size_t kBatch = 64;
+    for (const TargetId id : scheduler_.take_due(kBatch)) {
         if ((id & kAgentBit) != 0) {
             const auto index = id & ~kAgentBit;
             if (index >= agents_.size()) continue;
