@@ -132,6 +132,12 @@ lateness_within() {
         /^healthcheckd_check_lateness_count / { all = $2 }
         END { printf "all %s\n", all }'
 }
+# "WORK MS ..." of healthcheckd_loop_stall_max_seconds: the longest time each
+# kind of work held the event loop since start-up.
+loop_stalls() {
+    metrics | awk '/^healthcheckd_loop_stall_max_seconds\{work="/ {
+            split($1, parts, "\""); printf "%s %.1f, ", parts[2], $2 * 1000 }' | sed 's/, $//'
+}
 # window_lateness BEFORE AFTER: the share of the window's probes started
 # less than 20 ms late, and the smallest bound that 99% of them were under.
 window_lateness() {
@@ -166,7 +172,8 @@ run_checks() {  # run_checks DAEMON CHECK
     sleep $((delay_loop + 10))  # first round of checks done
     pids=$(pids_of "$daemon_pid")
     local within0="" within1=""
-    [ "$name" = healthcheckd ] && within0=$(lateness_within)
+    local stalls0=""
+    [ "$name" = healthcheckd ] && within0=$(lateness_within) && stalls0=$(loop_stalls)
     # The responder's window (between two SIGUSR1) and the CPU window coincide.
     kill -USR1 "$responder_pid"
     c0=$(cpu_ticks $pids); t0=$(now)
@@ -194,11 +201,17 @@ run_checks() {  # run_checks DAEMON CHECK
             awk '/^healthcheckd_check_lateness_seconds\{quantile="0.99"\}/ {printf "%.1f", $2 * 1000}')
         late=", own schedule p99 ${late} ms since start, in the window $(window_lateness "$within0" "$within1")"
         result[$name-$check-own]=$(window_lateness "$within0" "$within1")
+        result[$name-$check-stalls]=$(loop_stalls)
     fi
     printf '%-12s %-4s %d servers every %d s: cpu %.1f s/min (user %.1f, sys %.1f), %.0f us/probe, %.0f probes/s, rss %d KiB, probe gap lateness p99 %s ms%s; ready after %.1f s\n' \
         "$name" "$check" "$servers" "$delay_loop" "$cpu_min" "$user_min" "$sys_min" "$per_probe_us" \
         "$(echo "$probes / ($t1 - $t0)" | bc -l)" "$rss" "$p99" "$late" "$ready"
     echo "    responder: $stats"
+    if [ "$name" = healthcheckd ]; then
+        # Maxima since start-up: a kind whose maximum grew in the window stalled in it.
+        echo "    longest loop stalls since start (ms), before the window: $stalls0"
+        echo "    longest loop stalls since start (ms), after the window:  ${result[$name-$check-stalls]}"
+    fi
     result[$name-$check-user]=$user_min
     result[$name-$check-probe]=$per_probe_us
     result[$name-$check-cpu]=$cpu_min
@@ -334,7 +347,7 @@ for check in ${HC_CHECKS:-tcp http}; do
 done
 for check in ${HC_CHECKS:-tcp http}; do
     [ -z "${result[healthcheckd-$check-own]:-}" ] ||
-        echo "$check healthcheckd own lateness in the window: ${result[healthcheckd-$check-own]}"
+        echo "$check healthcheckd own lateness in the window: ${result[healthcheckd-$check-own]}; longest loop stalls (ms): ${result[healthcheckd-$check-stalls]}"
 done
 [[ " $parts " != *" reload "* ]] ||
     echo "reload 10% of $reload_servers: healthcheckd ${result[healthcheckd-reload]:-not run} s, keepalived ${result[keepalived-reload]:-not run} s (goal < 1 s)"

@@ -41,7 +41,8 @@ constexpr auto kClientTimeout = std::chrono::seconds(5);
 /// One scrape: read the request head, answer, close.
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
-    Connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<HttpExporter::Render> render)
+    Connection(boost::asio::ip::tcp::socket socket,
+               std::shared_ptr<HttpExporter::AsyncRender> render)
         : socket_(std::move(socket)),
           timer_(socket_.get_executor()),
           render_(std::move(render)),
@@ -73,44 +74,43 @@ class Connection : public std::enable_shared_from_this<Connection> {
         const auto request = read_error ? std::nullopt
                                         : parse_request_line(std::string_view(head).substr(
                                               0, line_end == std::string::npos ? 0 : line_end));
-        std::string status = "200 OK";
-        std::string body;
-        std::string content_type = "text/plain; version=0.0.4; charset=utf-8";
-        if (!request) {
-            status = "400 Bad Request";
-            body = "bad request\n";
-            content_type = "text/plain; charset=utf-8";
-        } else if (request->method != "GET" && request->method != "HEAD") {
-            status = "405 Method Not Allowed";
-            body = "only GET\n";
-            content_type = "text/plain; charset=utf-8";
-        } else if (request->target != "/metrics" && request->target.rfind("/metrics?", 0) != 0) {
-            status = "404 Not Found";
-            body = "metrics are at /metrics\n";
-            content_type = "text/plain; charset=utf-8";
-        } else {
-            body = (*render_)();
-        }
-        out_ = "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
-               "\r\nContent-Length: " + std::to_string(body.size()) +
-               "\r\nConnection: close\r\n\r\n";
-        if (!request || request->method != "HEAD") out_ += body;
+        constexpr const char* kPlain = "text/plain; charset=utf-8";
+        if (!request) return send("400 Bad Request", kPlain, "bad request\n", true);
+        if (request->method != "GET" && request->method != "HEAD")
+            return send("405 Method Not Allowed", kPlain, "only GET\n", true);
+        const bool with_body = request->method != "HEAD";
+        if (request->target != "/metrics" && request->target.rfind("/metrics?", 0) != 0)
+            return send("404 Not Found", kPlain, "metrics are at /metrics\n", with_body);
+        (*render_)([self = shared_from_this(), with_body](std::string body) {
+            self->send("200 OK", "text/plain; version=0.0.4; charset=utf-8", std::move(body),
+                       with_body);
+        });
+    }
+
+    void send(std::string_view status, std::string_view content_type, std::string body,
+              bool with_body) {
+        out_ =
+            "HTTP/1.1 " + std::string(status) + "\r\nContent-Type: " + std::string(content_type) +
+            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+        // Head and body as two buffers: a body of megabytes is not copied.
+        if (with_body) body_ = std::move(body);
         auto self = shared_from_this();
-        boost::asio::async_write(socket_, boost::asio::buffer(out_),
-                                 [self](const boost::system::error_code&, std::size_t) {
-                                     boost::system::error_code ignored;
-                                     self->socket_.shutdown(
-                                         boost::asio::ip::tcp::socket::shutdown_both, ignored);
-                                     self->socket_.close(ignored);
-                                     self->timer_.cancel();
-                                 });
+        const std::array buffers{boost::asio::buffer(out_), boost::asio::buffer(body_)};
+        boost::asio::async_write(
+            socket_, buffers, [self](const boost::system::error_code&, std::size_t) {
+                boost::system::error_code ignored;
+                self->socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+                self->socket_.close(ignored);
+                self->timer_.cancel();
+            });
     }
 
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer timer_;
-    std::shared_ptr<HttpExporter::Render> render_;
+    std::shared_ptr<HttpExporter::AsyncRender> render_;
     boost::asio::streambuf buffer_;
     std::string out_;
+    std::string body_;
 };
 
 }  // namespace
@@ -194,7 +194,15 @@ std::optional<RequestLine> parse_request_line(std::string_view line) {
 
 HttpExporter::HttpExporter(boost::asio::io_context& io,
                            const boost::asio::ip::tcp::endpoint& endpoint, Render render)
-    : acceptor_(io), render_(std::make_shared<Render>(std::move(render))) {
+    : HttpExporter(
+          io, endpoint,
+          AsyncRender([render = std::move(render)](const std::function<void(std::string)>& done) {
+              done(render());
+          })) {}
+
+HttpExporter::HttpExporter(boost::asio::io_context& io,
+                           const boost::asio::ip::tcp::endpoint& endpoint, AsyncRender render)
+    : acceptor_(io), render_(std::make_shared<AsyncRender>(std::move(render))) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true));
     if (endpoint.address().is_v6()) acceptor_.set_option(boost::asio::ip::v6_only(true));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ipvsctl::metrics {
@@ -31,6 +32,10 @@ class Writer {
     void sample(std::string_view name, double value) { sample(name, {}, value); }
 
     [[nodiscard]] const std::string& text() const { return text_; }
+    /// Room for `bytes` of text (a render that knows its last size).
+    void reserve(std::size_t bytes) { text_.reserve(bytes); }
+    /// Hands the text over (the writer is empty after).
+    std::string take() { return std::exchange(text_, {}); }
 
   private:
     std::string text_;
@@ -55,10 +60,15 @@ std::optional<RequestLine> parse_request_line(std::string_view line);
 class HttpExporter {
   public:
     using Render = std::function<std::string()>;
+    /// Renders in its own time (in slices on the loop, say) and then calls
+    /// its argument with the text, on the loop.
+    using AsyncRender = std::function<void(std::function<void(std::string)>)>;
 
     /// Binds and listens at once; errors throw boost::system::system_error.
     HttpExporter(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
                  Render render);
+    HttpExporter(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
+                 AsyncRender render);
     ~HttpExporter();
     HttpExporter(const HttpExporter&) = delete;
     HttpExporter& operator=(const HttpExporter&) = delete;
@@ -70,7 +80,7 @@ class HttpExporter {
     void accept();
 
     boost::asio::ip::tcp::acceptor acceptor_;
-    std::shared_ptr<Render> render_;
+    std::shared_ptr<AsyncRender> render_;
 };
 
 }  // namespace ipvsctl::metrics

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "monitor.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
@@ -43,6 +47,32 @@ double seconds(Duration d) {
     return std::chrono::duration<double>(d).count();
 }
 
+/// The reader thread gives way to the loop: in a guest with two CPUs, a read
+/// of 10,000 servers took a CPU from the probes for as long as it ran. Nice
+/// 10, not SCHED_IDLE: on a busy host a repair still comes (a tenth of a CPU).
+void yield_to_loop() {
+    // Best effort (Linux: per thread): otherwise it reads at the loop's priority.
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+}
+
+/// Notes how long the loop spent in one piece of work (wall time).
+class StallTimer {
+  public:
+    StallTimer(Monitor& monitor, LoopWork work)
+        : monitor_(monitor), work_(work), started_(std::chrono::steady_clock::now()) {}
+    ~StallTimer() {
+        monitor_.note_stall(work_, std::chrono::duration_cast<Duration>(
+                                       std::chrono::steady_clock::now() - started_));
+    }
+    StallTimer(const StallTimer&) = delete;
+    StallTimer& operator=(const StallTimer&) = delete;
+
+  private:
+    Monitor& monitor_;
+    LoopWork work_;
+    std::chrono::steady_clock::time_point started_;
+};
+
 /// Times as Unix seconds: steady time points are mapped through the wall
 /// clock now.
 nlohmann::json availability_json(const AvailabilityReport& report, TimePoint now) {
@@ -69,6 +99,30 @@ nlohmann::json availability_json(const AvailabilityReport& report, TimePoint now
 
 }  // namespace
 
+std::string_view to_string(LoopWork work) {
+    switch (work) {
+        case LoopWork::probes:
+            return "probes";
+        case LoopWork::outcomes:
+            return "outcomes";
+        case LoopWork::reconcile:
+            return "reconcile";
+        case LoopWork::repair:
+            return "repair";
+        case LoopWork::drain:
+            return "drain";
+        case LoopWork::metrics:
+            return "metrics";
+        case LoopWork::status:
+            return "status";
+        case LoopWork::trim:
+            return "trim";
+        case LoopWork::reload:
+            return "reload";
+    }
+    return "unknown";
+}
+
 Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
                  SessionOptions session_options)
     : io_(io),
@@ -80,7 +134,21 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       repair_(io),
       drain_timer_(io),
       lag_timer_(io),
-      scripts_(io, session_options_.script_user) {}
+      scripts_(io, session_options_.script_user),
+      reader_(kernel_.background_reader()) {
+    if (reader_) boost::asio::post(reader_thread_, yield_to_loop);
+}
+
+Monitor::~Monitor() {
+    // A read in progress finishes; its result finds the monitor gone.
+    reader_thread_.stop();
+    reader_thread_.join();
+}
+
+void Monitor::note_stall(LoopWork work, Duration took) {
+    auto& longest = stall_max_[static_cast<std::size_t>(work)];
+    longest = std::max(longest, took);
+}
 
 std::string Monitor::label(ServerIndex server) const {
     return "[" + servers_[server].vs->key() + " -> " + servers_[server].rs->key() + "]";
@@ -475,9 +543,91 @@ void Monitor::arm_repair() {
     repair_.expires_after(repair_every_);
     repair_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_) return;
+        repair_now();
+    });
+}
+
+std::set<ServiceKey> Monitor::owned_keys() const {
+    std::set<ServiceKey> owned = owned_;
+    if (config_)
+        for (const auto& vs : config_->virtual_servers)
+            for (const auto& key : service_keys(vs, config_->virtual_server_groups))
+                owned.insert(key);
+    return owned;
+}
+
+void Monitor::read_off_loop(std::shared_ptr<const Table> view, std::set<ServiceKey> owned,
+                            std::function<void(OffLoopRead)> done) {
+    // The loop waits for the result (io_context::run() does not return).
+    auto work = boost::asio::make_work_guard(io_);
+    boost::asio::post(reader_thread_, [this, alive = std::weak_ptr<char>(alive_),
+                                       view = std::move(view), owned = std::move(owned),
+                                       done = std::move(done), work = std::move(work)]() mutable {
+        OffLoopRead read;
+        read.table = reader_->table();
+        // Compared here, not on the loop: at 10,000 servers the comparison
+        // takes as long as a probe round's worth of outcomes.
+        if (read.table && view)
+            read.drift = !make_plan(owned_part(*view, owned), owned_part(*read.table, owned),
+                                    PlanOptions{true})
+                              .empty();
+        boost::asio::post(io_, [alive, read = std::move(read), done = std::move(done)]() mutable {
+            if (alive.expired()) return;
+            done(std::move(read));
+        });
+        work.reset();
+    });
+}
+
+void Monitor::repair_now() {
+    if (stopped_ || !config_ || repair_reading_) return;
+    if (!reader_) {
+        const StallTimer timer(*this, LoopWork::repair);
         reconcile(Read::fresh);
         arm_repair();
+        return;
+    }
+    repair_reading_ = true;
+    ++counters_.kernel_reads;
+    const std::uint64_t epoch = view_epoch_;
+    auto owned = owned_keys();
+    read_off_loop(kernel_view_, owned, [this, epoch, owned](OffLoopRead read) {
+        on_repair_read(std::move(read), epoch, owned);
     });
+}
+
+void Monitor::on_repair_read(OffLoopRead read, std::uint64_t epoch,
+                             const std::set<ServiceKey>& owned) {
+    repair_reading_ = false;
+    ++counters_.repair_reads;
+    if (stopped_) return;
+    const StallTimer timer(*this, LoopWork::repair);
+    if (epoch != view_epoch_ || owned != owned_keys()) {
+        // Started before one of our own plans was applied (or before a
+        // reload changed what we own): the read may not show that plan, and
+        // a repair from it would undo it. Read again.
+        ++counters_.stale_reads;
+        repair_now();
+        return;
+    }
+    if (!read.table) {
+        log(Priority::err, "reading the IPVS table: " + read.table.error().message());
+        kernel_view_.reset();
+        ++view_epoch_;
+        arm_repair();
+        return;
+    }
+    // No drift (the usual case): nothing to plan.
+    if (read.drift) {
+        ++counters_.drift_repairs;
+        if (kernel_view_)
+            log(Priority::warning,
+                "the IPVS table was changed behind healthcheckd's back: repairing");
+        kernel_view_ = std::make_shared<const Table>(std::move(*read.table));
+        ++view_epoch_;
+        reconcile(Read::known);
+    }
+    arm_repair();
 }
 
 void Monitor::stop() {
@@ -509,7 +659,13 @@ void Monitor::arm() {
 }
 
 void Monitor::on_wake() {
-    for (const TargetId id : scheduler_.take_due()) {
+    const StallTimer timer(*this, LoopWork::probes);
+    // A bounded batch: after a stall (or at start-up, behind the first
+    // plan) hundreds are due at once, and starting them all held the loop
+    // for tens of milliseconds. The rest start from the next wake-up, due
+    // at once, after the handlers ready meanwhile.
+    constexpr std::size_t kBatch = 64;
+    for (const TargetId id : scheduler_.take_due(kBatch)) {
         if ((id & kAgentBit) != 0) {
             const auto index = id & ~kAgentBit;
             if (index >= agents_.size()) continue;
@@ -549,6 +705,7 @@ ServerHealth Monitor::server_health(ServerIndex index) const {
 
 void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
     if (stopped_ || id >= targets_.size() || !targets_[id].session) return;
+    std::optional<StallTimer> timer(std::in_place, *this, LoopWork::outcomes);
     Target& target = targets_[id];
     target.last_detail = outcome.detail;
     bool retry = false;
@@ -603,7 +760,10 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
     }
     const ProbeSpec& spec = target.session->spec();
     scheduler_.completed(id, retry ? spec.delay_before_retry : spec.delay_loop);
-    arm();
+    timer.reset();
+    // The probes due by now start at once: the wake-up timer would run
+    // them only after every other handler ready in this turn of the loop.
+    on_wake();
 }
 
 void Monitor::refresh_server(ServerIndex index) {
@@ -660,7 +820,7 @@ void Monitor::on_agent_outcome(TargetId id, const ProbeOutcome& outcome) {
         set_dynamic_weight(agent.server, weight_from_agent(agent.settings, *outcome.agent),
                            outcome.detail);
     scheduler_.completed(id, agent.spec.delay_loop);
-    arm();
+    on_wake();
 }
 
 void Monitor::set_dynamic_weight(ServerIndex index, int weight, const std::string& why) {
@@ -679,7 +839,9 @@ void Monitor::request_reconcile() {
     reconcile_pending_ = true;
     boost::asio::post(io_, [this] {
         reconcile_pending_ = false;
-        if (!stopped_) reconcile();
+        if (stopped_) return;
+        const StallTimer timer(*this, LoopWork::reconcile);
+        reconcile();
     });
 }
 
@@ -690,23 +852,16 @@ void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
     if (reading) {
         ++counters_.kernel_reads;
         auto current = kernel_.table();
+        ++view_epoch_;
         if (!current) {
             kernel_view_.reset();
             log(Priority::err, "reading the IPVS table: " + current.error().message());
             return;
         }
-        kernel_view_ = std::move(*current);
+        kernel_view_ = std::make_shared<const Table>(std::move(*current));
     }
     const auto was_read = std::chrono::steady_clock::now();
-    std::set<ServiceKey> owned;
-    if (scope != nullptr) {
-        owned = *scope;
-    } else {
-        owned = owned_;
-        for (const auto& vs : config_->virtual_servers)
-            for (const auto& key : service_keys(vs, config_->virtual_server_groups))
-                owned.insert(key);
-    }
+    const std::set<ServiceKey> owned = scope != nullptr ? *scope : owned_keys();
     const Table before = owned_part(*kernel_view_, owned);
     // With a scope, the virtual servers in it and their health, in order.
     std::vector<config::VirtualServer> scoped_servers;
@@ -779,6 +934,7 @@ void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
         // it. A view that was stale (changed behind our back) is read again
         // at once.
         kernel_view_.reset();
+        ++view_epoch_;
         if (read == Read::known) reconcile(Read::fresh);
         return;
     }
@@ -799,10 +955,11 @@ void Monitor::reconcile(Read read, const std::set<ServiceKey>* scope) {
     // ours as desired.
     Table after;
     after.services.reserve(kernel_view_->services.size() + desired.services.size());
-    for (auto& entry : kernel_view_->services)
-        if (!owned.contains(entry.service.key)) after.services.push_back(std::move(entry));
+    for (const auto& entry : kernel_view_->services)
+        if (!owned.contains(entry.service.key)) after.services.push_back(entry);
     for (auto& entry : desired.services) after.services.push_back(std::move(entry));
-    kernel_view_ = std::move(after);
+    kernel_view_ = std::make_shared<const Table>(std::move(after));
+    ++view_epoch_;
 }
 
 std::variant<Monitor::ServerIndex, nlohmann::json> Monitor::find_server(
@@ -896,11 +1053,31 @@ void Monitor::check_drains() {
         return entry.second.phase == DrainPhase::draining;
     });
     if (!any_draining) return;
-    auto table = kernel_.table();
-    if (!table) {
-        log(Priority::err, "reading the IPVS table: " + table.error().message());
-        return arm_drain_check();
+    if (!reader_) {
+        const StallTimer timer(*this, LoopWork::drain);
+        auto table = kernel_.table();
+        if (!table) {
+            log(Priority::err, "reading the IPVS table: " + table.error().message());
+            return arm_drain_check();
+        }
+        return drain_counts(*table);
     }
+    // One read at a time; the one in progress arms the next check.
+    if (drain_reading_) return;
+    drain_reading_ = true;
+    read_off_loop(nullptr, {}, [this](OffLoopRead read) {
+        drain_reading_ = false;
+        if (stopped_) return;
+        const StallTimer timer(*this, LoopWork::drain);
+        if (!read.table) {
+            log(Priority::err, "reading the IPVS table: " + read.table.error().message());
+            return arm_drain_check();
+        }
+        drain_counts(*read.table);
+    });
+}
+
+void Monitor::drain_counts(const Table& table) {
     bool changed = false;
     for (auto& [ref, state] : drains_) {
         if (state.phase != DrainPhase::draining) continue;
@@ -908,7 +1085,7 @@ void Monitor::check_drains() {
         const config::VirtualServer& vs = *servers_[ref].vs;
         const Destination wanted = destination_for(vs, *servers_[ref].rs);
         for (const auto& key : service_keys(vs, config_->virtual_server_groups)) {
-            const ServiceEntry* entry = table->find(key);
+            const ServiceEntry* entry = table.find(key);
             if (entry == nullptr) continue;
             for (const auto& d : entry->destinations)
                 if (d.same_endpoint(wanted)) active += d.active_conns;
@@ -933,6 +1110,8 @@ nlohmann::json Monitor::status() const {
                        {"apply_failures", counters_.apply_failures},
                        {"kernel_reads", counters_.kernel_reads},
                        {"plans_applied", counters_.plans_applied},
+                       {"drift_repairs", counters_.drift_repairs},
+                       {"stale_reads", counters_.stale_reads},
                        {"scripts_started", scripts_.counters().started},
                        {"scripts_failed", scripts_.counters().failed}};
     out["probe_targets"] = target_count_;

@@ -5,13 +5,17 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -38,12 +42,36 @@ struct MonitorCounters {
     std::uint64_t kernel_reads = 0;
     /// Plans sent to the kernel (each one batch of operations).
     std::uint64_t plans_applied = 0;
+    /// Drift-repair reads that found the kernel changed behind the daemon's back.
+    std::uint64_t drift_repairs = 0;
+    /// Background reads discarded because a plan was applied while they ran.
+    std::uint64_t stale_reads = 0;
+    /// Drift-repair reads that came back to the loop (stale ones included).
+    std::uint64_t repair_reads = 0;
 };
+
+/// Kinds of work on the event loop, for the longest time each held it.
+enum class LoopWork {
+    probes,     ///< starting due probes
+    outcomes,   ///< a probe's outcome: health, scheduling the next one
+    reconcile,  ///< planning and applying after a state change
+    repair,     ///< drift repair on the loop (comparing, planning, applying)
+    drain,      ///< drain checks (connection counts)
+    metrics,    ///< one slice of a metrics render
+    status,     ///< control socket requests
+    trim,       ///< returning free heap to the system
+    reload,     ///< SIGHUP: read the configuration, load it
+};
+inline constexpr std::size_t kLoopWorkKinds = 9;
+std::string_view to_string(LoopWork work);
 
 class Monitor {
   public:
     Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel,
             SessionOptions session_options = {});
+    ~Monitor();
+    Monitor(const Monitor&) = delete;
+    Monitor& operator=(const Monitor&) = delete;
 
     /// Starts with a configuration, or reloads: probes and check state of
     /// unchanged checkers are kept; only the difference reaches the kernel.
@@ -74,8 +102,24 @@ class Monitor {
     void stop();
 
     [[nodiscard]] nlohmann::json status() const;
-    /// Prometheus text exposition (metrics.cpp).
+    /// Prometheus text exposition (metrics.cpp), in one go.
     [[nodiscard]] std::string metrics() const;
+    /// The same text, rendered in slices of about `slice` of loop time each
+    /// (the rest is posted back to the loop), so that a scrape of 10,000
+    /// servers does not hold the loop; `done` gets the text. A load() during
+    /// the render starts it over.
+    void metrics_async(std::function<void(std::string)> done,
+                       Duration slice = std::chrono::milliseconds(2));
+
+    /// Starts a drift-repair read now (the repair timer does it every
+    /// delay_loop): off the loop when the kernel has a background reader.
+    void repair_now();
+    /// Notes that `work` held the event loop for `took` (the longest of each
+    /// kind is exported as healthcheckd_loop_stall_max_seconds).
+    void note_stall(LoopWork work, Duration took);
+    [[nodiscard]] Duration stall_max(LoopWork work) const {
+        return stall_max_[static_cast<std::size_t>(work)];
+    }
 
     /// Control socket `drain`: weight 0 now, out of the kernel once its
     /// connections end or `timeout` seconds pass. Answers at once.
@@ -172,6 +216,29 @@ class Monitor {
     /// `scope`: plan only these services (a reload's changed and removed
     /// ones); null: every owned service.
     void reconcile(Read read = Read::known, const std::set<ServiceKey>* scope = nullptr);
+    /// Every service key the daemon owns now (its configuration's and those
+    /// of earlier ones not yet removed).
+    [[nodiscard]] std::set<ServiceKey> owned_keys() const;
+
+    /// What a read of the reader thread brings back to the loop.
+    struct OffLoopRead {
+        Result<Table> table = Error{};
+        /// The owned part differs from the view the read was started with
+        /// (compared on the reader thread); true without a view.
+        bool drift = true;
+    };
+    /// Reads the table on the reader thread and, when `view` is given,
+    /// compares the services of `owned` with it there; `done` runs on the
+    /// loop, unless the monitor is gone by then.
+    void read_off_loop(std::shared_ptr<const Table> view, std::set<ServiceKey> owned,
+                       std::function<void(OffLoopRead)> done);
+    void on_repair_read(OffLoopRead read, std::uint64_t epoch, const std::set<ServiceKey>& owned);
+    /// Drain bookkeeping from a table with connection counts.
+    void drain_counts(const Table& table);
+    class MetricsRender;
+    /// One slice of `render`; posts the next one, or hands the text to `done`.
+    void render_slice(std::shared_ptr<MetricsRender> render, std::function<void(std::string)> done,
+                      Duration slice);
 
     boost::asio::io_context& io_;
     const Clock& clock_;
@@ -206,12 +273,31 @@ class Monitor {
     /// reconcile after a state change or a reload plans against it instead
     /// of reading tens of thousands of real servers back. Dropped when the
     /// kernel refuses an operation; drift repair reads afresh.
-    std::optional<Table> kernel_view_;
+    /// Shared with the reader thread, which compares a repair read with it:
+    /// replaced, never changed in place.
+    std::shared_ptr<const Table> kernel_view_;
+    /// Counts the changes of kernel_view_ (plans applied, reads adopted): a
+    /// background read started at another count is stale, since it may miss
+    /// the daemon's own changes, and is made again.
+    std::uint64_t view_epoch_ = 0;
+    bool repair_reading_ = false;
+    bool drain_reading_ = false;
+    std::array<Duration, kLoopWorkKinds> stall_max_{};
+    /// The length of the last metrics text: the next one reserves it
+    /// (growing a string of megabytes by doubling copied it on the loop).
+    std::size_t metrics_bytes_ = 0;
     Duration repair_every_ = std::chrono::seconds(60);
     bool reconcile_pending_ = false;
     bool stopped_ = false;
     MonitorCounters counters_;
     ScriptRunner scripts_;
+    /// Reads the table off the loop (null: reads run on the loop), only
+    /// ever on reader_thread_.
+    std::unique_ptr<TableReader> reader_;
+    boost::asio::thread_pool reader_thread_{1};
+    /// Results posted back from the reader thread hold it weakly: the
+    /// monitor may be gone when they arrive.
+    std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 
 }  // namespace ipvsctl::healthcheck

@@ -114,11 +114,11 @@ void Scheduler::remove(TargetId id) {
     purge();
 }
 
-std::vector<TargetId> Scheduler::take_due() {
+std::vector<TargetId> Scheduler::take_due(std::size_t limit) {
     std::vector<TargetId> due;
     const TimePoint now = clock_.now();
     purge();
-    while (!heap_.empty() && heap_.front().due <= now) {
+    while (!heap_.empty() && heap_.front().due <= now && due.size() < limit) {
         const Entry entry = heap_.front();
         std::pop_heap(heap_.begin(), heap_.end(), later);
         heap_.pop_back();

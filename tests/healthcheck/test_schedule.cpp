@@ -181,6 +181,24 @@ TEST_CASE("the scheduler records how late each probe is taken", "[schedule]") {
     CHECK(scheduler.lateness().quantile(0.99) == 15100us);
 }
 
+TEST_CASE("take_due hands out at most its limit, earliest first, the rest later", "[schedule]") {
+    FakeClock clock;
+    Scheduler scheduler(clock);
+    for (TargetId id = 1; id <= 5; ++id) scheduler.add(id, std::chrono::milliseconds(10 * id));
+    clock.advance(100ms);
+    CHECK(scheduler.take_due(2) == std::vector<TargetId>{1, 2});
+    CHECK(scheduler.in_flight() == 2);
+    CHECK(scheduler.scheduled() == 3);
+    CHECK(scheduler.next_due() == clock.now() - 70ms);  // 3 is still due
+    clock.advance(5ms);
+    CHECK(scheduler.take_due(2) == std::vector<TargetId>{3, 4});
+    CHECK(scheduler.take_due() == std::vector<TargetId>{5});
+    // Each is as late as when it was handed out: 1 by 90 ms, 5 by 55 ms.
+    CHECK(scheduler.lateness().count() == 5);
+    CHECK(scheduler.lateness().max() == 90ms);
+    CHECK(scheduler.lateness().count_at_most(60ms) == 1);
+}
+
 TEST_CASE("lateness quantiles over fine, coarse and overflow buckets", "[schedule]") {
     LatenessHistogram histogram;
     CHECK(histogram.quantile(0.99) == 0us);

@@ -4,11 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <thread>
 
 using namespace ipvsctl::metrics;
@@ -100,5 +103,39 @@ TEST_CASE("the exporter serves /metrics and refuses everything else") {
     CHECK(missing.rfind("HTTP/1.1 404 ", 0) == 0);
     CHECK(post.rfind("HTTP/1.1 405 ", 0) == 0);
     CHECK(garbage.rfind("HTTP/1.1 400 ", 0) == 0);
+    CHECK(renders == 2);
+}
+
+TEST_CASE("the exporter answers when an asynchronous render is done") {
+    boost::asio::io_context io;
+    int renders = 0;
+    // Renders in three handlers posted one after the other, as a sliced render does.
+    HttpExporter exporter(
+        io, {boost::asio::ip::make_address("127.0.0.1"), 0},
+        HttpExporter::AsyncRender([&](std::function<void(std::string)> done) {
+            ++renders;
+            auto text = std::make_shared<std::string>("# HELP big Big.\n# TYPE big gauge\n");
+            boost::asio::post(io, [&io, text, done = std::move(done)] {
+                // A body of megabytes goes out whole.
+                for (int i = 0; i < 100'000; ++i)
+                    *text += "big{i=\"" + std::to_string(i) + "\"} 1\n";
+                boost::asio::post(io, [text, done] { done(std::move(*text)); });
+            });
+        }));
+    std::thread server([&io] { io.run_for(std::chrono::seconds(10)); });
+    const auto ok = fetch(exporter.port(), "GET /metrics HTTP/1.1\r\n\r\n");
+    const auto head = fetch(exporter.port(), "HEAD /metrics HTTP/1.1\r\n\r\n");
+    io.stop();
+    server.join();
+
+    REQUIRE(ok.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    const auto body = ok.substr(ok.find("\r\n\r\n") + 4);
+    CHECK(ok.find("Content-Length: " + std::to_string(body.size()) + "\r\n") != std::string::npos);
+    CHECK(body.size() > 1'000'000);
+    CHECK(body.rfind("# HELP big Big.\n", 0) == 0);
+    const std::string last = "big{i=\"99999\"} 1\n";
+    CHECK(body.find(last) == body.size() - last.size());
+    CHECK(head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(head.find("\r\n\r\n") == head.size() - 4);  // HEAD: no body
     CHECK(renders == 2);
 }

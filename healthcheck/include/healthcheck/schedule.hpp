@@ -63,9 +63,9 @@ class Scheduler {
         return found != slots_.end() && found->second.scheduled;
     }
 
-    /// Targets due at the current time, earliest first; they stay in flight
-    /// (not scheduled) until completed().
-    std::vector<TargetId> take_due();
+    /// Targets due at the current time, earliest first, at most `limit` of
+    /// them; they stay in flight (not scheduled) until completed().
+    std::vector<TargetId> take_due(std::size_t limit = SIZE_MAX);
     /// Lateness of every probe take_due() handed out: now minus its due time.
     [[nodiscard]] const LatenessHistogram& lateness() const { return lateness_; }
 
