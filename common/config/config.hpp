@@ -76,9 +76,10 @@ struct LoadResult {
 /// equals a full load's, diagnostics included.
 ///
 /// A failed load leaves the cache as it was. Keeps the last configuration
-/// without checkers (kept()), a 128-bit non-cryptographic hash (the file is
-/// root's, trusted) and the length of each self-contained block's text, and the blocks' checkers as
-/// references into one pool of distinct checker settings.
+/// without checkers (kept()), a 128-bit non-cryptographic hash (the file
+/// is root's, trusted) and the length of each self-contained block's text,
+/// and the blocks' checkers as references into one pool of distinct
+/// checker settings.
 class ReloadCache {
   public:
     ReloadCache();
