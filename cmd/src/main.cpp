@@ -200,6 +200,9 @@ class PhaseTimer {
     void note(const char* what, double ms) const {
         if (enabled_) std::fprintf(stderr, "ipvsctl: (%s %.3f ms)\n", what, ms);
     }
+    void note(const std::string& what) const {
+        if (enabled_) std::fprintf(stderr, "ipvsctl: (%s)\n", what.c_str());
+    }
 
   private:
     bool enabled_;
@@ -468,6 +471,7 @@ class TableReader {
     std::string open_problem;
     std::optional<Result<Table>> ipv4;
     std::optional<bool> beyond_ipv4;
+    std::string beyond_ipv4_check;  ///< how beyond_ipv4 was decided
     double ipv4_ms = 0;
     double total_ms = 0;
 
@@ -483,7 +487,10 @@ class TableReader {
         if (client) ipv4 = client->ipv4_settings_table();
         ipv4_ms = since_start();
         ipv4_done_.set_value();
-        if (ipv4 && ipv4->ok()) beyond_ipv4 = client->has_services_beyond_ipv4_settings();
+        if (ipv4 && ipv4->ok()) {
+            beyond_ipv4 = client->has_services_beyond_ipv4_settings(**ipv4);
+            beyond_ipv4_check = client->last_beyond_ipv4_check();
+        }
         total_ms = since_start();
     }
 
@@ -520,6 +527,8 @@ int run_apply(const std::string& file, bool dry_run, bool prune, bool only_diff,
     reader->join();
     timer.mark("read rest");
     timer.note("kernel thread", reader->total_ms);
+    if (!reader->beyond_ipv4_check.empty())
+        timer.note("services beyond IPv4 checked by " + reader->beyond_ipv4_check);
     if (auto* problem = std::get_if<std::string>(&desired)) {
         write(stderr, *problem + "\n");
         return kExitUsage;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "proc_table.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -111,6 +112,58 @@ std::vector<ServiceRow> parse_ip_vs(std::string_view text) {
         if (current_valid) rows.push_back(std::move(row));
     }
     return rows;
+}
+
+std::optional<ModuleUse> parse_module_use(std::string_view modules_text,
+                                          std::string_view module) {
+    std::size_t start = 0;
+    while (start < modules_text.size()) {
+        std::size_t end = modules_text.find('\n', start);
+        if (end == std::string_view::npos) end = modules_text.size();
+        const auto line = modules_text.substr(start, end - start);
+        start = end + 1;
+        // NAME SIZE REFERENCES USERS STATE ADDRESS [TAINTS]; USERS is "-"
+        // or a comma-separated list that ends with a comma.
+        const auto w = words(line);
+        if (w.empty() || w[0] != module) continue;
+        ModuleUse use;
+        if (w.size() < 5 || !parse_number(w[2], use.references)) return std::nullopt;
+        if (w[3] == "-") return use;
+        std::string_view users = w[3];
+        while (!users.empty()) {
+            const auto comma = users.find(',');
+            const auto name = users.substr(0, comma);
+            if (name.empty()) return std::nullopt;
+            use.users.push_back(name);
+            if (comma == std::string_view::npos) break;
+            users.remove_prefix(comma + 1);
+        }
+        return use;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> ipvs_services_from_modules(std::string_view modules_text) {
+    const auto ipvs = parse_module_use(modules_text, "ip_vs");
+    if (!ipvs) return std::nullopt;
+    // The schedulers and the engine of Linux's net/netfilter/ipvs/.
+    static constexpr std::string_view schedulers[] = {
+        "ip_vs_rr",  "ip_vs_wrr", "ip_vs_lc",  "ip_vs_wlc", "ip_vs_lblc",
+        "ip_vs_lblcr", "ip_vs_dh", "ip_vs_sh", "ip_vs_sed", "ip_vs_nq",
+        "ip_vs_fo",  "ip_vs_ovf", "ip_vs_mh",  "ip_vs_twos"};
+    for (const auto user : ipvs->users) {
+        if (user == "ip_vs_pe_sip") {
+            const auto engine = parse_module_use(modules_text, user);
+            if (!engine || engine->references != 0) return std::nullopt;
+            continue;
+        }
+        if (std::find(std::begin(schedulers), std::end(schedulers), user) ==
+            std::end(schedulers))
+            return std::nullopt;
+    }
+    const std::uint64_t registered = 2 * std::uint64_t{ipvs->users.size()};
+    if (ipvs->references < registered) return std::nullopt;
+    return ipvs->references - registered;
 }
 
 }  // namespace ipvsctl::proc

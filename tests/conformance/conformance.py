@@ -561,8 +561,9 @@ def test_json_round_trip():
         check(f"json: '{listing}' is JSON", status == 0 and json.loads(out) is not None, err)
 
 
-def ipvsctl_cli(args, stdin=None):
-    done = subprocess.run([IPVSCTL] + args, input=stdin, capture_output=True, timeout=120)
+def ipvsctl_cli(args, stdin=None, env=None):
+    done = subprocess.run([IPVSCTL] + args, input=stdin, capture_output=True, timeout=120,
+                          env=None if env is None else {**os.environ, **env})
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
@@ -657,6 +658,51 @@ def test_apply_beyond_ipv4():
     os.unlink(path)
 
 
+def test_apply_module_count():
+    """apply skips the services dump only when ip_vs's module references
+    count exactly the IPv4 services getsockopt() listed; every other table
+    (an IPv6 service, an IPv6 fwmark, a SIP engine, a service in another
+    namespace) must still be planned against from the dump."""
+    cases = {
+        "IPv4 only": ([], "module references"),
+        "IPv6 service": (["-A -t [2001:db8::7]:80 -s rr"], "dump"),
+        "IPv6 fwmark": (["-A -f 7 -6 -s rr"], "dump"),
+        "SIP engine": (["-A -u 10.0.0.7:5060 -s rr -p 60 --pe sip"], "dump"),
+        "other namespace": ([], "dump"),
+    }
+    for name, (extra, method) in cases.items():
+        reset()
+        run("ipvsadm", "-A -t 10.0.0.5:80 -s rr")
+        run("ipvsadm", "-a -t 10.0.0.5:80 -r 10.1.0.5 -g -w 3")
+        status, saved, err = ipvsctl_cli(["-S", "-n", "--json"])
+        check(f"module count/{name}: --json save", status == 0, err)
+        for line in extra:
+            run("ipvsadm", line)
+        if name == "SIP engine":  # the engine is in the document: nothing to do
+            saved = ipvsctl_cli(["-S", "-n", "--json"])[1]
+        if name == "other namespace":
+            subprocess.run(["ip", "netns", "add", "conformance_other"], check=True)
+            subprocess.run(["ip", "netns", "exec", "conformance_other", IPVSADM, "-A", "-t",
+                            "[2001:db8::8]:80"], check=True)
+        try:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                f.write(saved)
+                path = f.name
+            status, out, err = ipvsctl_cli(["diff", "--prune", "-f", path],
+                                           env={"IPVSCTL_TIMING": "1"})
+            check(f"module count/{name}: decided by {method}",
+                  f"services beyond IPv4 checked by {method})" in err, err)
+            if extra and name != "SIP engine":
+                check(f"module count/{name}: --prune plans the removal",
+                      status == 0 and out != "no changes\n" and out.count("\n") == 1, (out, err))
+            else:
+                compare(f"module count/{name}: nothing to do", (0, "no changes\n"), (status, out))
+            os.unlink(path)
+        finally:
+            if name == "other namespace":
+                subprocess.run(["ip", "netns", "del", "conformance_other"])
+
+
 def test_netns():
     reset()
     subprocess.run(["ip", "netns", "add", "conformance"], check=True)
@@ -681,7 +727,8 @@ def main():
         print(f"[{time.monotonic() - started:6.1f}s] {name}: {comparisons} comparisons so far",
               flush=True)
     for test in (test_connections, test_atomic_restore, test_json_round_trip,
-                 test_apply_diff_drain, test_apply_beyond_ipv4, test_netns):
+                 test_apply_diff_drain, test_apply_beyond_ipv4, test_apply_module_count,
+                 test_netns):
         test()
         print(f"[{time.monotonic() - started:6.1f}s] {test.__name__}: {comparisons} comparisons so far",
               flush=True)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "proc_table.hpp"
 
 using namespace ipvsctl;
@@ -52,4 +54,53 @@ TEST_CASE("/proc/net/ip_vs: a line it does not understand drops only its service
     CHECK(rows[0].destinations.size() == 1);
     CHECK(proc::parse_ip_vs("").empty());
     CHECK(proc::parse_ip_vs("TCP ZZ:0050 wlc\n").empty());
+}
+
+namespace {
+// Lines as Debian's 6.1 kernel prints them in the guest, with every
+// scheduler and the SIP engine loaded and `services` services on the host.
+std::string modules_with(unsigned ipvs_references, unsigned sip_references = 0,
+                         const char* extra_user = "") {
+    return "nf_conntrack_sip 45056 1 ip_vs_pe_sip, Live 0xffffffffc0790000\n"
+           "ip_vs_wrr 16384 0 - Live 0xffffffffc0764000\n"
+           "ip_vs_pe_sip 16384 " +
+           std::to_string(sip_references) +
+           " - Live 0xffffffffc074c000\n"
+           "ip_vs 188416 " +
+           std::to_string(ipvs_references) + " ip_vs_wrr,ip_vs_pe_sip,ip_vs_rr," + extra_user +
+           " Live 0xffffffffc06e0000\n"
+           "nf_conntrack 188416 4 nf_conntrack_sip,ip_vs,nft_ct, Live 0xffffffffc0690000\n";
+}
+}  // namespace
+
+TEST_CASE("/proc/modules: a module's references and users") {
+    const std::string text = modules_with(9);
+    const auto ipvs = proc::parse_module_use(text, "ip_vs");
+    REQUIRE(ipvs);
+    CHECK(ipvs->references == 9);
+    CHECK(ipvs->users == std::vector<std::string_view>{"ip_vs_wrr", "ip_vs_pe_sip", "ip_vs_rr"});
+    const auto wrr = proc::parse_module_use(text, "ip_vs_wrr");
+    REQUIRE(wrr);
+    CHECK(wrr->references == 0);
+    CHECK(wrr->users.empty());
+    // A name is matched whole, not as a prefix of another module's.
+    CHECK_FALSE(proc::parse_module_use(text, "ip_vs_w"));
+    CHECK_FALSE(proc::parse_module_use("ip_vs 188416 x - Live 0x0\n", "ip_vs"));
+    CHECK_FALSE(proc::parse_module_use("ip_vs 188416 3 a,,b, Live 0x0\n", "ip_vs"));
+    CHECK_FALSE(proc::parse_module_use("ip_vs 188416\n", "ip_vs"));
+    CHECK_FALSE(proc::parse_module_use("", "ip_vs"));
+}
+
+TEST_CASE("/proc/modules: IPVS services counted from ip_vs's references") {
+    // Three users, each linked (+1) and registered (+1): 6 before services.
+    CHECK(proc::ipvs_services_from_modules(modules_with(6)) == 0u);
+    CHECK(proc::ipvs_services_from_modules(modules_with(10006)) == 10000u);
+    // Fewer references than the users explain: the accounting does not hold.
+    CHECK_FALSE(proc::ipvs_services_from_modules(modules_with(5)));
+    // A service bound to the SIP engine holds a reference to it.
+    CHECK_FALSE(proc::ipvs_services_from_modules(modules_with(7, 1)));
+    // A user whose references are not accounted for (an application helper).
+    CHECK_FALSE(proc::ipvs_services_from_modules(modules_with(9, 0, "ip_vs_ftp,")));
+    // ip_vs not loaded, or built in.
+    CHECK_FALSE(proc::ipvs_services_from_modules("nf_conntrack 188416 0 - Live 0x0\n"));
 }

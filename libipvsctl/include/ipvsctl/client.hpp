@@ -99,11 +99,16 @@ class Client {
     /// nothing when getsockopt() cannot be used or the table changed while
     /// it was read (then table(TableDetail::Settings) reads it otherwise).
     std::optional<Result<Table>> ipv4_settings_table();
-    /// Whether the namespace has services that ipv4_settings_table() does
-    /// not describe: IPv6 ones, or ones bound to a persistence engine (one
-    /// netlink dump of the services); nothing when the dump fails. Only
-    /// "false" makes the first half the whole table.
-    std::optional<bool> has_services_beyond_ipv4_settings();
+    /// Whether the namespace has services that `ipv4_half` (what
+    /// ipv4_settings_table() read) does not describe: IPv6 ones, or ones
+    /// bound to a persistence engine. Answered from ip_vs's module
+    /// references when they count exactly the services of `ipv4_half` on
+    /// the whole host, else by one netlink dump of the services; nothing
+    /// when the dump fails. Only "false" makes the first half the whole table.
+    std::optional<bool> has_services_beyond_ipv4_settings(const Table& ipv4_half);
+    /// How the last such answer was reached ("module references" or "dump"),
+    /// for timing output and tests.
+    const char* last_beyond_ipv4_check() const;
 
     Result<void> add_service(const Service& service);
     Result<void> edit_service(const Service& service);
