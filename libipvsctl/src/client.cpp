@@ -240,7 +240,8 @@ struct Client::Impl {
             // The counts are read after getsockopt(): a service added in
             // between shows as one more here, and the dump decides.
             const auto modules = read_small_file("/proc/modules");
-            const auto counted = modules ? proc::ipvs_services_from_modules(*modules) : std::nullopt;
+            const auto counted =
+                modules ? proc::ipvs_services_from_modules(*modules) : std::nullopt;
             if (counted && *counted == ipv4_services) {
                 last_beyond_check = "module references";
                 return false;
@@ -559,7 +560,9 @@ std::optional<bool> Client::has_services_beyond_ipv4_settings(const Table& ipv4_
     return impl_->has_services_beyond_sockopt(ipv4_half.services.size());
 }
 
-const char* Client::last_beyond_ipv4_check() const { return impl_->last_beyond_check; }
+const char* Client::last_beyond_ipv4_check() const {
+    return impl_->last_beyond_check;
+}
 
 Result<Table> Client::table(TableDetail detail) {
     if (detail == TableDetail::Settings)

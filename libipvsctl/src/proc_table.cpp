@@ -114,8 +114,7 @@ std::vector<ServiceRow> parse_ip_vs(std::string_view text) {
     return rows;
 }
 
-std::optional<ModuleUse> parse_module_use(std::string_view modules_text,
-                                          std::string_view module) {
+std::optional<ModuleUse> parse_module_use(std::string_view modules_text, std::string_view module) {
     std::size_t start = 0;
     while (start < modules_text.size()) {
         std::size_t end = modules_text.find('\n', start);
@@ -148,17 +147,16 @@ std::optional<std::uint64_t> ipvs_services_from_modules(std::string_view modules
     if (!ipvs) return std::nullopt;
     // The schedulers and the engine of Linux's net/netfilter/ipvs/.
     static constexpr std::string_view schedulers[] = {
-        "ip_vs_rr",  "ip_vs_wrr", "ip_vs_lc",  "ip_vs_wlc", "ip_vs_lblc",
-        "ip_vs_lblcr", "ip_vs_dh", "ip_vs_sh", "ip_vs_sed", "ip_vs_nq",
-        "ip_vs_fo",  "ip_vs_ovf", "ip_vs_mh",  "ip_vs_twos"};
+        "ip_vs_rr",    "ip_vs_wrr", "ip_vs_lc", "ip_vs_wlc", "ip_vs_lblc",
+        "ip_vs_lblcr", "ip_vs_dh",  "ip_vs_sh", "ip_vs_sed", "ip_vs_nq",
+        "ip_vs_fo",    "ip_vs_ovf", "ip_vs_mh", "ip_vs_twos"};
     for (const auto user : ipvs->users) {
         if (user == "ip_vs_pe_sip") {
             const auto engine = parse_module_use(modules_text, user);
             if (!engine || engine->references != 0) return std::nullopt;
             continue;
         }
-        if (std::find(std::begin(schedulers), std::end(schedulers), user) ==
-            std::end(schedulers))
+        if (std::find(std::begin(schedulers), std::end(schedulers), user) == std::end(schedulers))
             return std::nullopt;
     }
     const std::uint64_t registered = 2 * std::uint64_t{ipvs->users.size()};

@@ -8,100 +8,21 @@
 #include <boost/asio/io_context.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "config_fixture.hpp"
+#include "counting_kernel.hpp"
 #include "kernel.hpp"
 #include "monitor.hpp"
 
 using namespace ipvsctl;
 using namespace ipvsctl::healthcheck;
+using testing::CountingKernel;
+using testing::server_address;
 
 namespace {
-
-/// An in-memory kernel that counts loop reads and plans, and whose
-/// background reader can be held after it took its snapshot (a read in
-/// progress while the loop goes on).
-class GatedKernel final : public Kernel {
-  public:
-    Result<Table> table() override {
-        ++loop_reads;
-        return model.table();
-    }
-    Result<void> apply(const Plan& plan, const Table& before) override {
-        plans.push_back(plan);
-        return model.apply(plan, before);
-    }
-    std::unique_ptr<TableReader> background_reader() override {
-        return std::make_unique<Reader>(*this);
-    }
-
-    /// The next background read takes its snapshot, then waits for release().
-    void hold_next_read() {
-        const std::lock_guard lock(mutex_);
-        hold_ = true;
-        held_ = false;
-    }
-    void wait_until_held() {
-        std::unique_lock lock(mutex_);
-        gate_.wait(lock, [this] { return held_; });
-    }
-    void release() {
-        {
-            const std::lock_guard lock(mutex_);
-            hold_ = false;
-        }
-        gate_.notify_all();
-    }
-    /// "ADDR:PORT weight W" of every destination, sorted.
-    [[nodiscard]] std::vector<std::string> destinations() {
-        std::vector<std::string> out;
-        for (const auto& entry : (*model.table()).services)
-            for (const auto& d : entry.destinations)
-                out.push_back(d.endpoint() + " weight " + std::to_string(d.weight));
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-
-    ModelKernel model;
-    std::size_t loop_reads = 0;
-    std::atomic<std::size_t> background_reads = 0;
-    std::vector<Plan> plans;
-
-  private:
-    class Reader final : public TableReader {
-      public:
-        explicit Reader(GatedKernel& kernel) : kernel_(kernel) {}
-        Result<Table> table() override {
-            auto snapshot = kernel_.model.table();
-            ++kernel_.background_reads;
-            std::unique_lock lock(kernel_.mutex_);
-            if (kernel_.hold_) {
-                kernel_.held_ = true;
-                kernel_.gate_.notify_all();
-                kernel_.gate_.wait(lock, [this] { return !kernel_.hold_; });
-            }
-            return snapshot;
-        }
-
-      private:
-        GatedKernel& kernel_;
-    };
-    std::mutex mutex_;
-    std::condition_variable gate_;
-    bool hold_ = false;
-    bool held_ = false;
-};
-
-std::string address(int i, int net) {
-    return "10." + std::to_string(net) + "." + std::to_string(i / 250) + "." +
-           std::to_string(i % 250 + 1);
-}
 
 /// `services` virtual servers of `per` real servers each; the first
 /// `replaced` come from 10.201/16 instead of 10.200/16. Without `checks` no
@@ -112,7 +33,8 @@ std::string config_text(int services, int per, int replaced, bool checks) {
         text += "virtual_server 10.100.0." + std::to_string(vs + 1) +
                 " 80 {\n delay_loop 300\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n";
         for (int i = vs * per; i < vs * per + per; ++i) {
-            text += " real_server " + address(i, i < replaced ? 201 : 200) + " 80 {\n  weight 3\n";
+            text += " real_server " + server_address(i, i < replaced ? 201 : 200) +
+                    " 80 {\n  weight 3\n";
             if (checks) text += "  TCP_CHECK {\n   connect_timeout 2\n  }\n";
             text += " }\n";
         }
@@ -134,7 +56,7 @@ TEST_CASE("monitor: a repair read started before one of our own plans is discard
           "[monitor][repair]") {
     boost::asio::io_context io;
     FakeClock clock;
-    GatedKernel kernel;
+    CountingKernel kernel(CountingKernel::Reads::background);
     Monitor monitor(io, clock, kernel);
 
     monitor.load(test_support::parse_ok(config_text(2, 50, 0, false)));
@@ -169,7 +91,7 @@ TEST_CASE("monitor: drift repair plans only when the kernel differs from what th
           "[monitor][repair]") {
     boost::asio::io_context io;
     FakeClock clock;
-    GatedKernel kernel;
+    CountingKernel kernel(CountingKernel::Reads::background);
     Monitor monitor(io, clock, kernel);
 
     monitor.load(test_support::parse_ok(config_text(2, 50, 0, false)));
@@ -243,7 +165,7 @@ TEST_CASE("monitor: metrics rendered in slices are the text rendered in one go",
           "[monitor][metrics]") {
     boost::asio::io_context io;
     FakeClock clock;
-    GatedKernel kernel;
+    CountingKernel kernel(CountingKernel::Reads::background);
     Monitor monitor(io, clock, kernel);
     monitor.load(test_support::parse_ok(config_text(10, 100, 0, true)));
     // No probe runs: the state is the same for both renders.
@@ -266,7 +188,7 @@ TEST_CASE("monitor: metrics rendered in slices are the text rendered in one go",
 TEST_CASE("monitor: a load during a sliced metrics render starts it over", "[monitor][metrics]") {
     boost::asio::io_context io;
     FakeClock clock;
-    GatedKernel kernel;
+    CountingKernel kernel(CountingKernel::Reads::background);
     Monitor monitor(io, clock, kernel);
     monitor.load(test_support::parse_ok(config_text(10, 100, 0, true)));
     monitor.stop();

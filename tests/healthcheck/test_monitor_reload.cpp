@@ -14,48 +14,16 @@
 
 #include "config/config.hpp"
 #include "config_fixture.hpp"
+#include "counting_kernel.hpp"
 #include "kernel.hpp"
 #include "monitor.hpp"
 
 using namespace ipvsctl;
 using namespace ipvsctl::healthcheck;
+using testing::CountingKernel;
+using testing::server_address;
 
 namespace {
-
-/// ModelKernel, counting table reads and the plans applied.
-class CountingKernel final : public Kernel {
-  public:
-    Result<Table> table() override {
-        ++reads;
-        return model.table();
-    }
-    Result<void> apply(const Plan& plan, const Table& before) override {
-        plans.push_back(plan);
-        return model.apply(plan, before);
-    }
-    [[nodiscard]] std::size_t count(OpKind kind) const {
-        std::size_t n = 0;
-        for (const auto& op : plans.back().operations) n += op.kind == kind ? 1 : 0;
-        return n;
-    }
-    /// "ADDR:PORT" of every destination of every service, sorted.
-    [[nodiscard]] std::vector<std::string> endpoints() {
-        std::vector<std::string> out;
-        for (const auto& entry : (*model.table()).services)
-            for (const auto& d : entry.destinations) out.push_back(d.endpoint());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-
-    ModelKernel model;
-    std::size_t reads = 0;
-    std::vector<Plan> plans;
-};
-
-std::string address(int i, int net) {
-    return "10." + std::to_string(net) + "." + std::to_string(i / 250) + "." +
-           std::to_string(i % 250 + 1);
-}
 
 /// `services` virtual servers of 100 TCP-checked real servers each (as
 /// bench/healthcheck.sh writes them); the first `replaced` real servers
@@ -67,7 +35,7 @@ std::string bench_config(int services, int replaced, bool alpha = false) {
                 " 80 {\n delay_loop 300\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n";
         if (alpha) text += " alpha\n";
         for (int i = vs * 100; i < vs * 100 + 100; ++i)
-            text += " real_server " + address(i, i < replaced ? 201 : 200) +
+            text += " real_server " + server_address(i, i < replaced ? 201 : 200) +
                     " 80 {\n  weight 1\n  TCP_CHECK {\n   connect_timeout 2\n  }\n }\n";
         text += "}\n";
     }
@@ -76,7 +44,8 @@ std::string bench_config(int services, int replaced, bool alpha = false) {
 
 std::vector<std::string> expected_endpoints(int servers, int replaced) {
     std::vector<std::string> out;
-    for (int i = 0; i < servers; ++i) out.push_back(address(i, i < replaced ? 201 : 200) + ":80");
+    for (int i = 0; i < servers; ++i)
+        out.push_back(server_address(i, i < replaced ? 201 : 200) + ":80");
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -91,7 +60,7 @@ TEST_CASE("monitor: a reload replacing 10% of the real servers is one plan, no t
     Monitor monitor(io, clock, kernel);
 
     monitor.load(test_support::parse_ok(bench_config(10, 0)));
-    CHECK(kernel.reads == 1);  // start-up adopts what the kernel has
+    CHECK(kernel.loop_reads == 1);  // start-up adopts what the kernel has
     REQUIRE(kernel.plans.size() == 1);
     CHECK(kernel.count(OpKind::AddService) == 10);
     CHECK(kernel.count(OpKind::AddDestination) == 1000);
@@ -100,7 +69,7 @@ TEST_CASE("monitor: a reload replacing 10% of the real servers is one plan, no t
     // New servers start up (no alpha, as in keepalived): added at once,
     // before any probe ran; the replaced ones are deleted.
     monitor.load(test_support::parse_ok(bench_config(10, 100)));
-    CHECK(kernel.reads == 1);
+    CHECK(kernel.loop_reads == 1);
     REQUIRE(kernel.plans.size() == 2);
     CHECK(kernel.plans.back().operations.size() == 200);
     CHECK(kernel.count(OpKind::AddDestination) == 100);
@@ -109,7 +78,7 @@ TEST_CASE("monitor: a reload replacing 10% of the real servers is one plan, no t
 
     // The same configuration again changes nothing.
     monitor.load(test_support::parse_ok(bench_config(10, 100)));
-    CHECK(kernel.reads == 1);
+    CHECK(kernel.loop_reads == 1);
     CHECK(kernel.plans.size() == 2);
 
     const auto status = monitor.status();
@@ -140,7 +109,7 @@ TEST_CASE("monitor: a plan refused because the kernel changed is made again from
     Monitor monitor(io, clock, kernel);
 
     monitor.load(test_support::parse_ok(bench_config(2, 0)));
-    REQUIRE(kernel.reads == 1);
+    REQUIRE(kernel.loop_reads == 1);
     // Behind the daemon's back: someone deletes the service whose servers
     // the reload replaces.
     const Table table = *kernel.model.table();
@@ -148,7 +117,7 @@ TEST_CASE("monitor: a plan refused because the kernel changed is made again from
     REQUIRE(kernel.model.apply(Plan{{Operation::delete_service(first)}}, table));
 
     monitor.load(test_support::parse_ok(bench_config(2, 10)));
-    CHECK(kernel.reads == 2);  // the refusal made it read the kernel again
+    CHECK(kernel.loop_reads == 2);  // the refusal made it read the kernel again
     REQUIRE(kernel.plans.size() == 3);
     CHECK(kernel.plans[1].operations.size() == 20);   // against the known table: refused
     CHECK(kernel.plans[2].operations.size() == 101);  // the service and its 100 servers
@@ -332,7 +301,7 @@ TEST_CASE("monitor: a reload told which virtual servers are unchanged plans only
     // The first virtual server's block changed; nine are byte for byte the same.
     load.into(monitor, bench_config(10, 100));
     CHECK(load.last.reused_servers == 9);
-    CHECK(kernel.reads == 1);
+    CHECK(kernel.loop_reads == 1);
     REQUIRE(kernel.plans.size() == 2);
     CHECK(kernel.plans.back().operations.size() == 200);
     for (const auto& op : kernel.plans.back().operations)
