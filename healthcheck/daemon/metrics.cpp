@@ -96,6 +96,13 @@ class Monitor::MetricsRender {
         const Server& server = m_.servers_[row.server];
         return m_.targets_[m_.checkers_[server.first_checker + index].target].session.get();
     }
+    /// Runs `each(index, session)` for every checker of the row that has a
+    /// probe session.
+    template <typename Each>
+    void for_each_session(const Row& row, Each&& each) const {
+        for (std::size_t i = 0; i < m_.servers_[row.server].checker_count; ++i)
+            if (const auto* session = session_of(row, i)) each(i, *session);
+    }
 
     const Monitor& m_;
     metrics::Writer out_;
@@ -250,13 +257,12 @@ bool Monitor::MetricsRender::step(SliceDeadline& deadline) {
                 if (!stage("healthcheckd_check_latency_seconds", Type::gauge,
                            "Duration of the checker's last probe.", rows_.size(), deadline,
                            [&](std::size_t r) {
-                               const Row& row = rows_[r];
-                               for (std::size_t i = 0; i < m_.servers_[row.server].checker_count;
-                                    ++i)
-                                   if (const auto* session = session_of(row, i))
-                                       out_.sample("healthcheckd_check_latency_seconds",
-                                                   checker_labels(row, i),
-                                                   seconds(session->counters().last_latency));
+                               for_each_session(rows_[r], [&](std::size_t i,
+                                                              const ProbeSession& session) {
+                                   out_.sample("healthcheckd_check_latency_seconds",
+                                               checker_labels(rows_[r], i),
+                                               seconds(session.counters().last_latency));
+                               });
                            }))
                     return false;
                 break;
@@ -264,18 +270,18 @@ bool Monitor::MetricsRender::step(SliceDeadline& deadline) {
                 if (!stage("healthcheckd_check_failures_total", Type::counter,
                            "Failed probes of the checker, by reason.", rows_.size(), deadline,
                            [&](std::size_t r) {
-                               const Row& row = rows_[r];
-                               for (std::size_t i = 0; i < m_.servers_[row.server].checker_count;
-                                    ++i)
-                                   if (const auto* session = session_of(row, i))
-                                       for (const auto& [reason, count] :
-                                            session->counters().failures) {
-                                           auto labels = checker_labels(row, i);
-                                           labels.push_back(
-                                               {"reason", std::string(to_string(reason))});
-                                           out_.sample("healthcheckd_check_failures_total", labels,
-                                                       static_cast<double>(count));
-                                       }
+                               for_each_session(rows_[r], [&](std::size_t i,
+                                                              const ProbeSession& session) {
+                                   const auto& failures = session.counters().failures;
+                                   if (failures.empty()) return;
+                                   auto labels = checker_labels(rows_[r], i);
+                                   labels.emplace_back();
+                                   for (const auto& [reason, count] : failures) {
+                                       labels.back() = {"reason", std::string(to_string(reason))};
+                                       out_.sample("healthcheckd_check_failures_total", labels,
+                                                   static_cast<double>(count));
+                                   }
+                               });
                            }))
                     return false;
                 break;
