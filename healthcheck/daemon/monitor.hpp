@@ -202,7 +202,10 @@ class Monitor {
     /// A server's weight from dynamic_weight changed: new health, reconcile.
     void set_dynamic_weight(ServerIndex server, int weight, const std::string& why);
     [[nodiscard]] ServerHealth server_health(ServerIndex server) const;
-    void request_reconcile();
+    /// Asks for one reconcile in this turn of the loop: of the virtual
+    /// servers of `server` only (a change of its health or weight), or of
+    /// everything the daemon owns (no server). Requests add up.
+    void request_reconcile(std::optional<ServerIndex> server = std::nullopt);
     /// Recomputes the health of `ref` (after a checker, weight or drain
     /// change), logs a verdict change and runs its notify script.
     void refresh_server(ServerIndex server);
@@ -288,6 +291,10 @@ class Monitor {
     std::size_t metrics_bytes_ = 0;
     Duration repair_every_ = std::chrono::seconds(60);
     bool reconcile_pending_ = false;
+    /// What the pending reconcile covers: every owned service, or the
+    /// services of the virtual servers whose real servers changed.
+    bool reconcile_all_ = false;
+    std::set<ServiceKey> reconcile_scope_;
     bool stopped_ = false;
     MonitorCounters counters_;
     ScriptRunner scripts_;
