@@ -114,6 +114,9 @@ std::shared_ptr<ProbeSession> make_session(boost::asio::io_context& io, const Pr
 
 // Factories of the checker types (one translation unit each).
 std::shared_ptr<ProbeSession> make_tcp_session(boost::asio::io_context& io, const ProbeSpec& spec);
+/// How TCP_CHECK probes on `io` (for the log at start): half-open SYN
+/// probes from a raw socket, or connect() when no raw socket can be had.
+std::string tcp_check_mode(boost::asio::io_context& io);
 std::shared_ptr<ProbeSession> make_http_session(boost::asio::io_context& io, const ProbeSpec& spec,
                                                 const SessionOptions& options);
 /// A weight agent (dynamic_weight agent): connect to spec.address:port,
