@@ -6,7 +6,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <boost/asio/post.hpp>
+#include <boost/asio/defer.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -107,7 +107,8 @@ SynProber::SynProber(boost::asio::execution_context& context)
     : service(context),
       io_(static_cast<boost::asio::io_context&>(context)),
       raw4_(io_),
-      raw6_(io_) {
+      raw6_(io_),
+      sweep_timer_(io_) {
     if (::getrandom(&rng_state_, sizeof rng_state_, 0) != sizeof rng_state_)
         rng_state_ = std::random_device{}();
     std::string why;
@@ -129,6 +130,7 @@ void SynProber::shutdown() {
     boost::system::error_code ignored;
     raw4_.close(ignored);
     raw6_.close(ignored);
+    sweep_timer_.cancel();
     if (udp4_ >= 0) ::close(udp4_);
     udp4_ = -1;
     for (const int fd : port_holders_) ::close(fd);
@@ -294,7 +296,7 @@ int SynProber::check_local(const config::IpAddress& address) {
     return error;
 }
 
-int SynProber::start(const ProbeSpec& spec, Waiter& waiter, Ticket& ticket) {
+int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, Ticket& ticket) {
     cancel(ticket);
     const bool v6 = spec.address.is_v6();
     if (!enabled() || spec.bind_port || (v6 && !raw6_.is_open())) return -1;
@@ -323,6 +325,11 @@ int SynProber::start(const ProbeSpec& spec, Waiter& waiter, Ticket& ticket) {
     if (!placed) return -1;
     ticket.key = out.key;
     ticket.active = true;
+    // A probe in flight is work of the loop (the waits for answers and
+    // deadlines are not: see arm).
+    io_.get_executor().on_work_started();
+    deadlines_.push({std::chrono::steady_clock::now() + deadline, out.key, isn});
+    arm_sweep();
     if (v6) {
         tcp::build_syn(std::span(out.bytes).first<tcp::kTcpHeaderSize>(), out.key.local_port,
                        spec.port, isn);
@@ -341,22 +348,23 @@ int SynProber::start(const ProbeSpec& spec, Waiter& waiter, Ticket& ticket) {
 void SynProber::cancel(Ticket& ticket) {
     if (!ticket.active) return;
     ticket.active = false;
-    pending_.erase(ticket.key);
-    // Given up on (timed out, mostly): the route may have changed.
+    if (pending_.erase(ticket.key) != 0) io_.get_executor().on_work_finished();
+    // Given up on: the route may have changed.
     if (!ticket.key.v6) {
         std::uint32_t destination_key;
         std::memcpy(&destination_key, ticket.key.address.data(), 4);
         routes_.erase(destination_key);
     }
-    idle_if_done();
 }
 
 void SynProber::queue(Outgoing outgoing) {
     (outgoing.key.v6 ? out6_ : out4_).push_back(std::move(outgoing));
     if (flush_posted_) return;
-    // The SYNs of this loop turn leave together, in one sendmmsg.
+    // The SYNs of this loop turn leave together, in one sendmmsg. Deferred,
+    // not posted: a post from the loop's own thread wakes its reactor (an
+    // epoll_ctl and a loop turn), a continuation does not.
     flush_posted_ = true;
-    boost::asio::post(io_, [this] { flush(); });
+    boost::asio::defer(io_, [this] { flush(); });
 }
 
 void SynProber::flush() {
@@ -440,12 +448,60 @@ void SynProber::send(boost::asio::posix::stream_descriptor& socket, std::vector<
 
 void SynProber::fail(const Key& probe, int error) {
     const auto found = pending_.find(probe);
-    if (found == pending_.end()) return;
-    const Pending pending = found->second;
-    pending_.erase(found);
+    if (found != pending_.end()) finish(found, error);
+}
+
+void SynProber::finish(std::unordered_map<Key, Pending, KeyHash>::iterator probe, int result) {
+    const Pending pending = probe->second;
+    pending_.erase(probe);
     pending.ticket->active = false;
-    pending.waiter->on_answer(error);
-    idle_if_done();
+    pending.waiter->on_answer(result);
+    // After the waiter: it may start its next probe, keeping the loop busy.
+    io_.get_executor().on_work_finished();
+}
+
+void SynProber::arm_sweep() {
+    // Answered probes leave their deadline behind: skip those first, so the
+    // sweep wakes the loop only for a probe still in flight (about once per
+    // connect_timeout when answers are fast, not once per probe).
+    while (!deadlines_.empty()) {
+        const Deadline& top = deadlines_.top();
+        const auto found = pending_.find(top.key);
+        if (found != pending_.end() && found->second.isn == top.isn) break;
+        deadlines_.pop();
+    }
+    if (deadlines_.empty()) return;
+    const auto at = deadlines_.top().at;
+    // Armed for no later than that already (deadlines mostly come in order).
+    if (sweep_at_ && *sweep_at_ <= at) return;
+    sweep_at_ = at;
+    sweep_timer_.expires_at(at);  // cancels the wait armed for later, if any
+    sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+        io_.get_executor().on_work_started();  // see below
+        if (ec) return;                        // re-armed earlier, or closed
+        sweep_at_.reset();
+        sweep();
+    });
+    // Not work of the loop: the probes in flight are (see start).
+    io_.get_executor().on_work_finished();
+}
+
+void SynProber::sweep() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!deadlines_.empty() && deadlines_.top().at <= now) {
+        const Deadline due = deadlines_.top();
+        deadlines_.pop();
+        const auto found = pending_.find(due.key);
+        if (found == pending_.end() || found->second.isn != due.isn) continue;
+        // No answer: the route may have changed (learn it afresh next time).
+        if (!due.key.v6) {
+            std::uint32_t destination_key;
+            std::memcpy(&destination_key, due.key.address.data(), 4);
+            routes_.erase(destination_key);
+        }
+        finish(found, ETIMEDOUT);
+    }
+    arm_sweep();
 }
 
 void SynProber::arm(boost::asio::posix::stream_descriptor& socket, bool& reading) {
@@ -453,15 +509,18 @@ void SynProber::arm(boost::asio::posix::stream_descriptor& socket, bool& reading
     reading = true;
     socket.async_wait(boost::asio::posix::descriptor_base::wait_read,
                       [this, &socket, &reading](const boost::system::error_code& ec) {
+                          io_.get_executor().on_work_started();  // see below
                           reading = false;
-                          if (ec && ec != boost::asio::error::operation_aborted) return;
-                          // Cancelled by idle_if_done, but probes started
-                          // since: wait again. No answer to them can have
-                          // come yet: their SYNs leave from a flush posted
-                          // after this handler.
-                          if (!ec) drain(socket);
-                          if (!pending_.empty()) arm(socket, reading);
+                          if (ec) return;  // closed
+                          drain(socket);
+                          arm(socket, reading);
                       });
+    // The wait stays for the prober's lifetime but is no work of the loop:
+    // with no probe in flight the loop may run out of work (tests, a
+    // daemon stopping). Cancelling it whenever the last probe is answered
+    // cost an epoll_ctl and a loop turn per probe (Asio wakes its reactor
+    // for the cancelled handler).
+    io_.get_executor().on_work_finished();
 }
 
 void SynProber::drain(boost::asio::posix::stream_descriptor& socket) {
@@ -522,20 +581,7 @@ void SynProber::answer(const tcp::Segment& segment, bool v6) {
         result = 0;
     else
         return;
-    const Pending pending = found->second;
-    pending_.erase(found);
-    pending.ticket->active = false;
-    pending.waiter->on_answer(result);
-    idle_if_done();
-}
-
-void SynProber::idle_if_done() {
-    if (!pending_.empty()) return;
-    // Nothing to wait for: the loop must be able to run out of work (no
-    // system call: the descriptors stay registered with epoll).
-    boost::system::error_code ignored;
-    if (reading4_ && !writing4_) raw4_.cancel(ignored);
-    if (reading6_ && !writing6_) raw6_.cancel(ignored);
+    finish(found, result);
 }
 
 }  // namespace ipvsctl::healthcheck::detail

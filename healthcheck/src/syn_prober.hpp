@@ -6,11 +6,13 @@
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,7 +39,8 @@ namespace ipvsctl::healthcheck::detail {
 class SynProber final : public boost::asio::execution_context::service {
   public:
     /// Told the answer to a probe, from the loop: 0 (SYN-ACK), ECONNREFUSED
-    /// (RST) or the error that kept the SYN from being sent.
+    /// (RST), ETIMEDOUT (none within the deadline) or the error that kept
+    /// the SYN from being sent.
     class Waiter {
       public:
         virtual void on_answer(int error) = 0;
@@ -77,11 +80,12 @@ class SynProber final : public boost::asio::execution_context::service {
     [[nodiscard]] bool enabled() const { return raw4_.is_open(); }
 
     /// Starts a probe of `spec`'s target: 0 when the SYN is on its way (the
-    /// answer goes to `waiter`, unless cancel() comes first), an errno when
+    /// answer goes to `waiter`, ETIMEDOUT after `deadline` without one,
+    /// unless cancel() comes first), an errno when
     /// it cannot be sent (no route, bindto not local), -1 when this probe
     /// must connect() instead (disabled, IPv6 unavailable, bind_port set,
     /// every source port busy for this target).
-    int start(const ProbeSpec& spec, Waiter& waiter, Ticket& ticket);
+    int start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, Ticket& ticket);
     /// Forgets the probe of `ticket`, if in flight; an answer is ignored.
     void cancel(Ticket& ticket);
 
@@ -106,6 +110,13 @@ class SynProber final : public boost::asio::execution_context::service {
         std::array<std::uint8_t, 4> source{};
         std::chrono::steady_clock::time_point expires;
     };
+    /// When a probe times out (stale once answered: its ISN is gone).
+    struct Deadline {
+        std::chrono::steady_clock::time_point at;
+        Key key;
+        std::uint32_t isn = 0;
+        bool operator>(const Deadline& other) const { return at > other.at; }
+    };
     struct Local {
         int error = 0;  ///< of binding to the address: 0 when it is ours
         std::chrono::steady_clock::time_point expires;
@@ -125,7 +136,9 @@ class SynProber final : public boost::asio::execution_context::service {
     void arm(boost::asio::posix::stream_descriptor& socket, bool& reading);
     void drain(boost::asio::posix::stream_descriptor& socket);
     void answer(const tcp::Segment& segment, bool v6);
-    void idle_if_done();
+    void finish(std::unordered_map<Key, Pending, KeyHash>::iterator probe, int result);
+    void arm_sweep();
+    void sweep();
 
     boost::asio::io_context& io_;
     std::string mode_;
@@ -141,6 +154,9 @@ class SynProber final : public boost::asio::execution_context::service {
     std::unordered_map<std::uint32_t, Route> routes_;
     std::unordered_map<Key, Local, KeyHash> locals_;
     std::vector<Outgoing> out4_, out6_;
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+    boost::asio::steady_timer sweep_timer_;
+    std::optional<std::chrono::steady_clock::time_point> sweep_at_;  ///< when armed
     bool flush_posted_ = false;
     bool reading4_ = false, reading6_ = false;
     bool writing4_ = false, writing6_ = false;

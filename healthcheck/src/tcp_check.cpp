@@ -26,10 +26,14 @@ class TcpCheck final : public ProbeSession,
     void start_probe() override {
         close_socket();
         probe_ = generation();
-        // The answer to the SYN comes to on_answer; the deadline timer of
-        // ProbeSession fails a probe that has none (abort_probe forgets it).
-        int error = prober_.start(spec(), *this, ticket_);
-        if (error == 0) return;
+        // The answer to the SYN, or its absence at the deadline, comes to
+        // on_answer: the prober times its probes out in one sweep, cheaper
+        // than a timer armed and cancelled per probe.
+        int error = prober_.start(spec(), deadline(), *this, ticket_);
+        if (error == 0) {
+            own_deadline();
+            return;
+        }
         if (error > 0) {
             finish_later(error);
             return;
@@ -55,6 +59,10 @@ class TcpCheck final : public ProbeSession,
 
     void on_answer(int error) override {
         const auto self = shared_from_this();  // `done` may drop the last owner
+        if (error == ETIMEDOUT) {
+            probe_finished(probe_, timeout_outcome());
+            return;
+        }
         finish(error);
     }
 

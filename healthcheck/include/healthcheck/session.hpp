@@ -93,6 +93,12 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
     /// How long a probe may take before it counts as timed out.
     [[nodiscard]] virtual Duration deadline() const { return spec_.connect_timeout; }
 
+    /// Called from start_probe: this probe needs no deadline timer, the
+    /// checker reports timeout_outcome() itself when deadline() has passed.
+    void own_deadline() { own_deadline_ = true; }
+    /// The outcome of a probe with no answer within deadline().
+    [[nodiscard]] ProbeOutcome timeout_outcome() const;
+
     /// Reports the outcome of probe `generation`; late reports are ignored.
     void probe_finished(std::uint64_t generation, ProbeOutcome outcome);
     [[nodiscard]] std::uint64_t generation() const { return generation_; }
@@ -101,7 +107,11 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
   private:
     boost::asio::io_context& io_;
     ProbeSpec spec_;
+    void cancel_deadline();
+
     boost::asio::steady_timer deadline_timer_;
+    bool timer_armed_ = false;
+    bool own_deadline_ = false;
     Done done_;
     std::uint64_t generation_ = 0;
     TimePoint started_{};
