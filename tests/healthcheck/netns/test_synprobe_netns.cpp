@@ -3,7 +3,11 @@
 // namespace (see run_netns_tests.sh: listeners on 20000-20249 of HC_SERVER
 // and HC_SERVER6, nft counters of the SYNs and handshake ACKs they get),
 // and its connect() fallback without CAP_NET_RAW.
+#include <arpa/inet.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <boost/asio/io_context.hpp>
@@ -208,4 +212,28 @@ TEST_CASE("without CAP_NET_RAW TCP_CHECK connects as before", "[netns][syn][fall
         specs.push_back(tcp_spec(address("HC_SERVER"), port));
     for (const auto& result : probe_all(specs)) CHECK(result.outcome.success);
     CHECK(server_counter("handshake_acks") - acks_before == 10);
+}
+
+TEST_CASE("SYN probe: a server on this host, over loopback", "[netns][syn]") {
+    // A listener of the test's own: the SYN-ACK comes from this kernel.
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+    REQUIRE(::listen(listener, 16) == 0);
+    socklen_t length = sizeof local;
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&local), &length) == 0);
+    const auto loopback = *config::IpAddress::parse("127.0.0.1");
+    std::string mode;
+    const auto open = probe(tcp_spec(loopback, ntohs(local.sin_port)), &mode);
+    CHECK(mode.starts_with("half-open SYN probes"));
+    CHECK(open.outcome.success);
+    // Half-open: nothing to accept.
+    pollfd ready{listener, POLLIN, 0};
+    CHECK(::poll(&ready, 1, 100) == 0);
+    ::close(listener);
+    const auto closed = probe(tcp_spec(loopback, ntohs(local.sin_port)));
+    CHECK(closed.outcome.reason == FailureReason::refused);
 }
