@@ -31,8 +31,9 @@ namespace ipvsctl::healthcheck::detail {
 /// a small range held by bound, never listening TCP sockets: no local socket
 /// can take them, so the kernel itself answers the SYN-ACK with RST (RFC
 /// 9293 section 3.10.7.1, no socket for the segment) and the server never
-/// accepts a connection. A probe is 3 packets and no system call of its own
-/// (the 4-packet connect-and-reset probe was 5).
+/// accepts a connection. A probe is 3 packets and no socket; its system
+/// calls (sendmmsg, recvmmsg) are shared with the probes of the same
+/// moment (the 4-packet connect-and-reset probe made 5 of its own).
 ///
 /// Needs CAP_NET_RAW; without it enabled() is false and TCP_CHECK keeps
 /// connecting (see tcp_check.cpp).
