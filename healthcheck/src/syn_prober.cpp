@@ -29,6 +29,9 @@ constexpr int kSendBuffer = 2 << 20;
 constexpr auto kRouteLifetime = std::chrono::minutes(5);
 constexpr auto kLocalLifetime = std::chrono::seconds(30);
 constexpr std::size_t kBatch = 64;
+/// When a SYN without an answer is first sent again: TCP's initial
+/// retransmission timeout (RFC 6298 section 2.1), as for connect().
+constexpr auto kFirstRetransmit = std::chrono::seconds(1);
 /// Room for an IPv4 header with options and a TCP header with options.
 constexpr std::size_t kReadSize = 128;
 
@@ -317,18 +320,22 @@ int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, T
     out.key.remote_port = spec.port;
     out.key.v6 = v6;
     const std::uint32_t isn = next_isn();
-    bool placed = false;
-    for (std::uint16_t i = 0; i < port_count_ && !placed; ++i) {
+    Pending* placed = nullptr;
+    for (std::uint16_t i = 0; i < port_count_ && placed == nullptr; ++i) {
         out.key.local_port = static_cast<std::uint16_t>(first_port_ + port_cursor_++ % port_count_);
-        placed = pending_.try_emplace(out.key, Pending{&waiter, &ticket, isn}).second;
+        const auto [at, inserted] =
+            pending_.try_emplace(out.key, Pending{&waiter, &ticket, isn, {}});
+        if (inserted) placed = &at->second;
     }
-    if (!placed) return -1;
+    if (placed == nullptr) return -1;
     ticket.key = out.key;
     ticket.active = true;
     // A probe in flight is work of the loop (the waits for answers and
     // deadlines are not: see arm).
     io_.get_executor().on_work_started();
-    deadlines_.push({std::chrono::steady_clock::now() + deadline, out.key, isn});
+    const auto now = std::chrono::steady_clock::now();
+    deadlines_.push({std::min(now + kFirstRetransmit, now + deadline), out.key, isn, now + deadline,
+                     kFirstRetransmit});
     arm_sweep();
     if (v6) {
         tcp::build_syn(std::span(out.bytes).first<tcp::kTcpHeaderSize>(), out.key.local_port,
@@ -340,6 +347,7 @@ int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, T
         tcp::build_ipv4_syn(out.bytes, source, spec.address, out.key.local_port, spec.port, isn);
         out.length = static_cast<std::uint8_t>(out.bytes.size());
     }
+    placed->syn = out;
     queue(std::move(out));
     arm(v6 ? raw6_ : raw4_, v6 ? reading6_ : reading4_);
     return 0;
@@ -493,6 +501,16 @@ void SynProber::sweep() {
         deadlines_.pop();
         const auto found = pending_.find(due.key);
         if (found == pending_.end() || found->second.isn != due.isn) continue;
+        if (due.at < due.final) {
+            // No answer yet: the SYN or its answer may have been lost. Send
+            // it again and double the wait, as connect() would (RFC 6298
+            // section 5.5; 1 s first, section 2.1).
+            const auto wait = due.retransmit_after * 2;
+            deadlines_.push(
+                {std::min(due.at + wait, due.final), due.key, due.isn, due.final, wait});
+            queue(found->second.syn);
+            continue;
+        }
         // No answer: the route may have changed (learn it afresh next time).
         if (!due.key.v6) {
             std::uint32_t destination_key;

@@ -94,11 +94,6 @@ class SynProber final : public boost::asio::execution_context::service {
     struct KeyHash {
         std::size_t operator()(const Key& key) const noexcept;
     };
-    struct Pending {
-        Waiter* waiter = nullptr;
-        Ticket* ticket = nullptr;
-        std::uint32_t isn = 0;
-    };
     /// A SYN waiting for the next sendmmsg.
     struct Outgoing {
         Key key;
@@ -106,16 +101,25 @@ class SynProber final : public boost::asio::execution_context::service {
         std::uint8_t length = 0;
         std::optional<config::IpAddress> source;  ///< IPv6 bindto (IPV6_PKTINFO)
     };
+    struct Pending {
+        Waiter* waiter = nullptr;
+        Ticket* ticket = nullptr;
+        std::uint32_t isn = 0;
+        Outgoing syn;  ///< sent again when no answer comes (see sweep)
+    };
     /// The source address of IPv4 SYNs to one destination (routing's choice).
     struct Route {
         std::array<std::uint8_t, 4> source{};
         std::chrono::steady_clock::time_point expires;
     };
-    /// When a probe times out (stale once answered: its ISN is gone).
+    /// When a probe's SYN is sent again or, at `final`, the probe times out
+    /// (stale once answered: its ISN is gone).
     struct Deadline {
         std::chrono::steady_clock::time_point at;
         Key key;
         std::uint32_t isn = 0;
+        std::chrono::steady_clock::time_point final;
+        Duration retransmit_after{};  ///< the wait that ends at `at`
         bool operator>(const Deadline& other) const { return at > other.at; }
     };
     struct Local {

@@ -8,7 +8,7 @@
 #   /big      200, 100,000 bytes of "x" (a reply that takes many reads)
 #   other     404
 # Plain TCP listeners that accept and close, for TCP_CHECK: ports
-# 20000-20249 of ADDRESS, and PORT and 20000-20249 of ADDRESS6.
+# 20000-20250 of ADDRESS, and PORT and 20000-20250 of ADDRESS6.
 #   servers.py ADDRESS PORT TLS_PORT CERT KEY ADDRESS6
 import http.server, selectors, socket, socketserver, ssl, sys, threading, time
 
@@ -80,8 +80,8 @@ def accept_and_close(listeners):
                 pass
 
 listeners = []
-for family, host, ports in ((socket.AF_INET, address, range(20000, 20250)),
-                            (socket.AF_INET6, address6, [port, *range(20000, 20250)])):
+for family, host, ports in ((socket.AF_INET, address, range(20000, 20251)),
+                            (socket.AF_INET6, address6, [port, *range(20000, 20251)])):
     for p in ports:
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -151,6 +151,28 @@ TEST_CASE("SYN probe: open, refused and black-holed ports (IPv4 and IPv6)", "[ne
     }
 }
 
+TEST_CASE("SYN probe: a lost SYN is sent again after 1 s, within connect_timeout",
+          "[netns][syn][retransmit]") {
+    // The server's namespace drops every other SYN to port 20250 (see
+    // run_netns_tests.sh): each probe's first SYN is lost.
+    for (const char* server : {"HC_SERVER", "HC_SERVER6"}) {
+        INFO(server);
+        const auto again = probe(tcp_spec(address(server), 20250, 3s));
+        CHECK(again.outcome.success);
+        CHECK(again.took >= 900ms);
+        CHECK(again.took < 2500ms);
+        // Too short a timeout for a second SYN: down, as connect() would be.
+        const auto lost = probe(tcp_spec(address(server), 20250, 700ms));
+        CHECK_FALSE(lost.outcome.success);
+        CHECK(lost.outcome.reason == FailureReason::timeout);
+        // The rule lets the next SYN through: answered at once, not confused
+        // with the probe that timed out.
+        const auto next = probe(tcp_spec(address(server), 20250, 3s));
+        CHECK(next.outcome.success);
+        CHECK(next.took < 900ms);
+    }
+}
+
 TEST_CASE("SYN probe: bindto is the source address, or fails as bind() would", "[netns][syn]") {
     for (const char* client : {"HC_CLIENT", "HC_CLIENT6"}) {
         const bool v6 = std::string(client) == "HC_CLIENT6";
