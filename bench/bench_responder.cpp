@@ -4,10 +4,14 @@
 // prefix), answers every request with "HTTP/1.0 200 OK" and closes; a TCP
 // check that only connects is accepted and closed. It also measures how
 // regularly each address is probed: the gap between two probes of one
-// address minus INTERVAL_MS is its lateness. SIGUSR1 prints the lateness
-// quantiles of the probes since the last SIGUSR1 and starts a new window.
+// address minus INTERVAL_MS is its lateness. A probe is the arrival of a
+// SYN to PORT (seen on a raw socket), so a half-open probe (SYN, SYN-ACK,
+// RST: never accepted) counts as much as a connection. SIGUSR1 prints the
+// lateness quantiles of the probes since the last SIGUSR1, the SYNs and the
+// accepted connections, and starts a new window.
 //   bench_responder PORT INTERVAL_MS
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,6 +64,28 @@ int main(int argc, char** argv) {
     if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) die("bind");
     if (::listen(listener, 65535) != 0) die("listen");
 
+    // Every SYN (without ACK) to PORT, IP header first (classic BPF: the
+    // socket copies no other segment).
+    const int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (raw < 0) die("raw socket");
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),  // fragment offset
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 5, 0),
+        BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),  // X = IP header length
+        BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),   // destination port
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 3),
+        BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),  // flags
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 1, 0),  // SYN, no ACK
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 64),
+    };
+    const sock_fprog program{sizeof code / sizeof code[0], code};
+    if (::setsockopt(raw, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
+        die("SO_ATTACH_FILTER");
+    const int queue = 32 << 20;  // a burst of 10,000 SYNs
+    ::setsockopt(raw, SOL_SOCKET, SO_RCVBUFFORCE, &queue, sizeof queue);
+
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGUSR1);
@@ -74,10 +101,14 @@ int main(int argc, char** argv) {
     ::epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
     event.data.fd = signal_fd;
     ::epoll_ctl(epoll, EPOLL_CTL_ADD, signal_fd, &event);
+    event.data.fd = raw;
+    ::epoll_ctl(epoll, EPOLL_CTL_ADD, raw, &event);
 
     std::unordered_map<std::uint32_t, std::int64_t> last_probe;  // address -> time
     std::vector<std::int64_t> lateness;                          // this window
     std::uint64_t accepted = 0;
+    std::uint64_t syns = 0;
+    std::uint8_t packet[64];
     std::vector<epoll_event> events(256);
     char buffer[4096];
     for (;;) {
@@ -91,20 +122,26 @@ int main(int argc, char** argv) {
                         ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (conn < 0) break;
                     ++accepted;
-                    sockaddr_in local{};
-                    socklen_t length = sizeof local;
-                    ::getsockname(conn, reinterpret_cast<sockaddr*>(&local), &length);
+                    epoll_event conn_event{};
+                    conn_event.events = EPOLLIN | EPOLLRDHUP;
+                    conn_event.data.fd = conn;
+                    ::epoll_ctl(epoll, EPOLL_CTL_ADD, conn, &conn_event);
+                }
+            } else if (fd == raw) {
+                for (;;) {
+                    const ssize_t got = ::recv(raw, packet, sizeof packet, 0);
+                    if (got < 0) break;
+                    if (got < 20) continue;
+                    ++syns;
+                    std::uint32_t probed;  // the destination: the address probed
+                    std::memcpy(&probed, packet + 16, 4);
                     const std::int64_t now = now_us();
-                    auto [slot, fresh] = last_probe.try_emplace(local.sin_addr.s_addr, now);
+                    auto [slot, fresh] = last_probe.try_emplace(probed, now);
                     if (!fresh) {
                         lateness.push_back(
                             std::max<std::int64_t>(0, now - slot->second - interval_us));
                         slot->second = now;
                     }
-                    epoll_event conn_event{};
-                    conn_event.events = EPOLLIN | EPOLLRDHUP;
-                    conn_event.data.fd = conn;
-                    ::epoll_ctl(epoll, EPOLL_CTL_ADD, conn, &conn_event);
                 }
             } else if (fd == signal_fd) {
                 signalfd_siginfo info{};
@@ -118,13 +155,14 @@ int main(int argc, char** argv) {
                     return static_cast<double>(lateness[index]) / 1000.0;
                 };
                 std::printf(
-                    "probes %zu addresses %zu accepted %llu lateness_ms p50 %.2f p99 %.2f "
-                    "p999 %.2f max %.2f\n",
+                    "probes %zu addresses %zu accepted %llu syns %llu lateness_ms p50 %.2f "
+                    "p99 %.2f p999 %.2f max %.2f\n",
                     lateness.size(), last_probe.size(), static_cast<unsigned long long>(accepted),
-                    at(0.5), at(0.99), at(0.999), at(1.0));
+                    static_cast<unsigned long long>(syns), at(0.5), at(0.99), at(0.999), at(1.0));
                 std::fflush(stdout);
                 lateness.clear();
                 accepted = 0;
+                syns = 0;
             } else {
                 // A request (answer it) or the peer closing (just close).
                 const ssize_t got = ::read(fd, buffer, sizeof buffer);

@@ -193,7 +193,8 @@ run_checks() {  # run_checks DAEMON CHECK
     sys_min=$(echo "($s1 - $s0) / $ticks / ($t1 - $t0) * 60" | bc -l)
     cpu_min=$(echo "$user_min + $sys_min" | bc -l)
     p99=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1)}')
-    probes=$(echo "$stats" | awk '{print $6}')
+    # Probes are SYNs: a half-open TCP_CHECK is never accepted.
+    probes=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "syns") print $(i + 1)}')
     per_probe_us=$(echo "(($u1 - $u0) + ($s1 - $s0)) / $ticks * 1000000 / ($probes + 1)" | bc -l)
     late=""
     if [ "$name" = healthcheckd ]; then
@@ -207,6 +208,8 @@ run_checks() {  # run_checks DAEMON CHECK
         "$name" "$check" "$servers" "$delay_loop" "$cpu_min" "$user_min" "$sys_min" "$per_probe_us" \
         "$(echo "$probes / ($t1 - $t0)" | bc -l)" "$rss" "$p99" "$late" "$ready"
     echo "    responder: $stats"
+    [ "$name" = healthcheckd ] && [ "$check" = tcp ] &&
+        { grep -m1 '^<6>TCP_CHECK' "$work/$name.log" | sed 's/^<6>/    /' || true; }
     if [ "$name" = healthcheckd ]; then
         # Maxima since start-up: a kind whose maximum grew in the window stalled in it.
         echo "    longest loop stalls since start (ms), before the window: $stalls0"

@@ -140,6 +140,8 @@ int run(const Options& options) {
     session_options.ca_file = options.ca_file;
     if (loaded.config->global_defs.script_user)
         session_options.script_user = loaded.config->global_defs.script_user->command;
+    // Before the first probe, which would open the raw socket just the same.
+    log(Priority::info, "TCP_CHECK: " + tcp_check_mode(io));
     Monitor monitor(io, clock, *kernel, session_options);
     NftSync nft_sync(options.dry_run);  // fwmark groups, FULLNAT SNAT
     // The monitor's configuration is the reload cache's kept() (nftables

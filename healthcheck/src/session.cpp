@@ -45,35 +45,53 @@ void ProbeSession::run(Done done) {
     ++counters_.started;
     started_ = std::chrono::steady_clock::now();
     const std::uint64_t probe = generation_;
-    deadline_timer_.expires_after(deadline());
-    deadline_timer_.async_wait([weak = weak_from_this(),
-                                probe](const boost::system::error_code& ec) {
-        const auto self = weak.lock();
-        if (ec || !self || self->generation_ != probe || !self->busy()) return;
-        self->abort_probe();
-        ProbeOutcome outcome;
-        outcome.reason = FailureReason::timeout;
-        outcome.detail =
-            "no answer within " +
-            std::to_string(
-                std::chrono::duration_cast<std::chrono::milliseconds>(self->deadline()).count()) +
-            " ms";
-        self->probe_finished(probe, std::move(outcome));
-    });
+    own_deadline_ = false;
     start_probe();
+    // After start_probe, which says whether the checker times the probe out
+    // itself (checkers report from the loop, never from inside start_probe).
+    if (own_deadline_ || generation_ != probe) return;
+    timer_armed_ = true;
+    deadline_timer_.expires_after(deadline());
+    deadline_timer_.async_wait(
+        [weak = weak_from_this(), probe](const boost::system::error_code& ec) {
+            const auto self = weak.lock();
+            if (ec || !self || self->generation_ != probe) return;
+            self->timer_armed_ = false;
+            if (!self->busy()) return;
+            self->abort_probe();
+            self->probe_finished(probe, self->timeout_outcome());
+        });
+}
+
+ProbeOutcome ProbeSession::timeout_outcome() const {
+    ProbeOutcome outcome;
+    outcome.reason = FailureReason::timeout;
+    outcome.detail =
+        "no answer within " +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(deadline()).count()) +
+        " ms";
+    return outcome;
+}
+
+void ProbeSession::cancel_deadline() {
+    // Only when armed: cancelling a timer wakes Asio's reactor (an
+    // epoll_ctl and a loop turn), which a probe timed out otherwise need not pay.
+    if (!timer_armed_) return;
+    timer_armed_ = false;
+    deadline_timer_.cancel();
 }
 
 void ProbeSession::cancel() {
     if (!busy()) return;
     done_ = nullptr;
     ++generation_;  // whatever is still in flight reports to nobody
-    deadline_timer_.cancel();
+    cancel_deadline();
     abort_probe();
 }
 
 void ProbeSession::probe_finished(std::uint64_t generation, ProbeOutcome outcome) {
     if (generation != generation_ || !busy()) return;
-    deadline_timer_.cancel();
+    cancel_deadline();
     outcome.latency =
         std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
     counters_.last_latency = outcome.latency;

@@ -93,6 +93,12 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
     /// How long a probe may take before it counts as timed out.
     [[nodiscard]] virtual Duration deadline() const { return spec_.connect_timeout; }
 
+    /// Called from start_probe: this probe needs no deadline timer, the
+    /// checker reports timeout_outcome() itself when deadline() has passed.
+    void own_deadline() { own_deadline_ = true; }
+    /// The outcome of a probe with no answer within deadline().
+    [[nodiscard]] ProbeOutcome timeout_outcome() const;
+
     /// Reports the outcome of probe `generation`; late reports are ignored.
     void probe_finished(std::uint64_t generation, ProbeOutcome outcome);
     [[nodiscard]] std::uint64_t generation() const { return generation_; }
@@ -101,7 +107,11 @@ class ProbeSession : public std::enable_shared_from_this<ProbeSession> {
   private:
     boost::asio::io_context& io_;
     ProbeSpec spec_;
+    void cancel_deadline();
+
     boost::asio::steady_timer deadline_timer_;
+    bool timer_armed_ = false;
+    bool own_deadline_ = false;
     Done done_;
     std::uint64_t generation_ = 0;
     TimePoint started_{};
@@ -114,6 +124,9 @@ std::shared_ptr<ProbeSession> make_session(boost::asio::io_context& io, const Pr
 
 // Factories of the checker types (one translation unit each).
 std::shared_ptr<ProbeSession> make_tcp_session(boost::asio::io_context& io, const ProbeSpec& spec);
+/// How TCP_CHECK probes on `io` (for the log at start): half-open SYN
+/// probes from a raw socket, or connect() when no raw socket can be had.
+std::string tcp_check_mode(boost::asio::io_context& io);
 std::shared_ptr<ProbeSession> make_http_session(boost::asio::io_context& io, const ProbeSpec& spec,
                                                 const SessionOptions& options);
 /// A weight agent (dynamic_weight agent): connect to spec.address:port,

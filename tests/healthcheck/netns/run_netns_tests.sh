@@ -29,6 +29,8 @@ ip netns add "$server"
 ip link add "${tag}a" netns "$client" type veth peer name "${tag}b" netns "$server"
 ip -n "$client" addr add 198.18.10.1/24 dev "${tag}a"
 ip -n "$server" addr add 198.18.10.2/24 dev "${tag}b"
+ip -n "$client" addr add fd00:18:10::1/64 dev "${tag}a" nodad
+ip -n "$server" addr add fd00:18:10::2/64 dev "${tag}b" nodad
 ip -n "$client" link set lo up
 ip -n "$server" link set lo up
 ip -n "$client" link set "${tag}a" up
@@ -39,6 +41,20 @@ table inet hc_blackhole {
     chain input {
         type filter hook input priority 0;
         tcp dport 9999 drop
+        # Port 20250 loses every other SYN: the first of each probe (SYN
+        # retransmission test); its answers are not touched.
+        tcp dport 20250 tcp flags & (fin | syn | rst | ack) == syn numgen inc mod 2 == 0 drop
+    }
+}
+# What a probe of ports 20000-20249 looks like on the wire: SYNs seen, and
+# pure ACKs (the last step of a completed handshake: a half-open probe has none).
+table inet hc_counters {
+    counter syns { }
+    counter handshake_acks { }
+    chain input {
+        type filter hook input priority 0;
+        tcp dport 20000-20249 tcp flags & (fin | syn | rst | ack) == syn counter name "syns"
+        tcp dport 20000-20249 tcp flags & (fin | syn | rst | ack) == ack counter name "handshake_acks"
     }
 }
 NFT
@@ -48,7 +64,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=checker.example" \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 
 ip netns exec "$server" python3 "$source_dir/servers.py" 198.18.10.2 8080 8443 \
-    "$work/cert.pem" "$work/key.pem" >"$work/servers.log" 2>&1 &
+    "$work/cert.pem" "$work/key.pem" fd00:18:10::2 >"$work/servers.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
     grep -q ready "$work/servers.log" 2>/dev/null && break
@@ -57,5 +73,6 @@ done
 grep -q ready "$work/servers.log" || { echo "servers did not start" >&2; cat "$work/servers.log" >&2; exit 1; }
 
 export HC_SERVER=198.18.10.2 HC_CLIENT=198.18.10.1 HC_CA_FILE="$work/cert.pem"
+export HC_SERVER6=fd00:18:10::2 HC_CLIENT6=fd00:18:10::1
 export HC_SERVER_NETNS=$server HC_WORK=$work HC_HEALTHCHECKD=$healthcheckd HC_SOURCE_DIR=$source_dir
 ip netns exec "$client" "$test_binary" "$@"

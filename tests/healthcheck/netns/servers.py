@@ -7,9 +7,13 @@
 #   /slow     answers after 5 s    /pause  200 "ok\n" after 20 ms
 #   /big      200, 100,000 bytes of "x" (a reply that takes many reads)
 #   other     404
-import http.server, socketserver, ssl, sys, threading, time
+# Plain TCP listeners that accept and close, for TCP_CHECK: ports
+# 20000-20250 of ADDRESS, and PORT and 20000-20250 of ADDRESS6.
+#   servers.py ADDRESS PORT TLS_PORT CERT KEY ADDRESS6
+import http.server, selectors, socket, socketserver, ssl, sys, threading, time
 
 address, port, tls_port, cert, key = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+address6 = sys.argv[6]
 seen_sni = {"name": ""}
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -63,5 +67,28 @@ def on_sni(sock, name, ctx):
 context.sni_callback = on_sni
 secure.socket = context.wrap_socket(secure.socket, server_side=True)
 threading.Thread(target=secure.serve_forever, daemon=True).start()
+
+def accept_and_close(listeners):
+    selector = selectors.DefaultSelector()
+    for listener in listeners:
+        selector.register(listener, selectors.EVENT_READ)
+    while True:
+        for ready, _ in selector.select():
+            try:
+                ready.fileobj.accept()[0].close()
+            except OSError:
+                pass
+
+listeners = []
+for family, host, ports in ((socket.AF_INET, address, range(20000, 20251)),
+                            (socket.AF_INET6, address6, [port, *range(20000, 20251)])):
+    for p in ports:
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, p))
+        listener.listen(1024)
+        listener.setblocking(False)
+        listeners.append(listener)
+threading.Thread(target=accept_and_close, args=(listeners,), daemon=True).start()
 print("ready", flush=True)
 plain.serve_forever()
