@@ -122,7 +122,7 @@ while not d.endswith(b"\n"):
     d+=c
 sys.stdout.write(d.decode())' "$1"
 }
-declare -A caps=([vrrpd]=0000000000003000 [healthcheckd]=0000000000001000)  # NET_RAW=13, NET_ADMIN=12
+declare -A caps=([vrrpd]=0000000000003000 [healthcheckd]=0000000000003000)  # NET_RAW=13 (VRRP, SYN probes), NET_ADMIN=12
 # diagnose UNIT: what systemd knows about a unit that misbehaved.
 diagnose() {
     in_systemd systemctl status --no-pager --full "$1" 2>&1 | sed 's/^/  | /'
