@@ -20,6 +20,16 @@ std::vector<std::string_view> words(std::string_view line) {
     return result;
 }
 
+/// The next line of `text` from `start` (without its newline); moves
+/// `start` past it.
+std::string_view next_line(std::string_view text, std::size_t& start) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = text.substr(start, end - start);
+    start = end + 1;
+    return line;
+}
+
 template <typename T>
 bool parse_number(std::string_view text, T& value, int base = 10) {
     const auto* end = text.data() + text.size();
@@ -87,11 +97,7 @@ std::vector<ServiceRow> parse_ip_vs(std::string_view text) {
     bool current_valid = false;
     std::size_t start = 0;
     while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos) end = text.size();
-        const auto line = text.substr(start, end - start);
-        start = end + 1;
-        const auto w = words(line);
+        const auto w = words(next_line(text, start));
         if (w.empty()) continue;
         if (w[0] == "->") {
             if (w.size() > 1 && w[1] == "RemoteAddress:Port") continue;  // header
@@ -117,13 +123,9 @@ std::vector<ServiceRow> parse_ip_vs(std::string_view text) {
 std::optional<ModuleUse> parse_module_use(std::string_view modules_text, std::string_view module) {
     std::size_t start = 0;
     while (start < modules_text.size()) {
-        std::size_t end = modules_text.find('\n', start);
-        if (end == std::string_view::npos) end = modules_text.size();
-        const auto line = modules_text.substr(start, end - start);
-        start = end + 1;
         // NAME SIZE REFERENCES USERS STATE ADDRESS [TAINTS]; USERS is "-"
         // or a comma-separated list that ends with a comma.
-        const auto w = words(line);
+        const auto w = words(next_line(modules_text, start));
         if (w.empty() || w[0] != module) continue;
         ModuleUse use;
         if (w.size() < 5 || !parse_number(w[2], use.references)) return std::nullopt;

@@ -16,18 +16,14 @@
 
 #include "healthcheck/http_response.hpp"
 #include "healthcheck/session.hpp"
+#include "netns_env.hpp"
 
 using namespace ipvsctl;
 using namespace ipvsctl::healthcheck;
 using namespace std::chrono_literals;
+using netns_test::env;
 
 namespace {
-
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    if (value == nullptr) FAIL(std::string("not set: ") + name + " (run via run_netns_tests.sh)");
-    return value;
-}
 
 ProbeSpec spec_for(config::CheckerType type, std::uint16_t port, Duration timeout = 2s) {
     ProbeSpec spec;

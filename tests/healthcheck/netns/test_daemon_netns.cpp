@@ -19,18 +19,14 @@
 #include <fstream>
 #include <thread>
 
+#include "netns_env.hpp"
 #include "sys/unique_fd.hpp"
 
 using namespace std::chrono_literals;
+using ipvsctl::healthcheck::netns_test::env;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    if (value == nullptr) FAIL(std::string("not set: ") + name + " (run via run_netns_tests.sh)");
-    return value;
-}
 
 /// One request on the control socket; null when the daemon is not there.
 nlohmann::json ask(const std::string& path, const std::string& request) {

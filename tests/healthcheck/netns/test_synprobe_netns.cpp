@@ -21,18 +21,14 @@
 #include <vector>
 
 #include "healthcheck/session.hpp"
+#include "netns_env.hpp"
 
 using namespace ipvsctl;
 using namespace ipvsctl::healthcheck;
 using namespace std::chrono_literals;
+using netns_test::env;
 
 namespace {
-
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    if (value == nullptr) FAIL(std::string("not set: ") + name + " (run via run_netns_tests.sh)");
-    return value;
-}
 
 config::IpAddress address(const char* variable) {
     return *config::IpAddress::parse(env(variable));
