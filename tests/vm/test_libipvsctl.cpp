@@ -584,7 +584,10 @@ TEST_CASE("a handle inside a named network namespace sees only that namespace") 
     auto nowhere = Client::open(missing_ns);
     REQUIRE_FALSE(nowhere.ok());
     CHECK(nowhere.error().message().find("no-such-ns") != std::string::npos);
-    run("ip netns del ipvsctl-t1");
+    // Flushed first: a deleted namespace frees its services only later, and
+    // until then ip_vs's module references count them (later tests count
+    // the netlink requests of reads that rely on those references).
+    run("ip netns exec ipvsctl-t1 ipvsadm -C; ip netns del ipvsctl-t1");
 }
 
 namespace {
@@ -932,8 +935,10 @@ TEST_CASE("settings table detail of IPv4 services through getsockopt alone match
     // Read through getsockopt(): service statistics are left 0.
     for (const auto& entry : settings->services) CHECK(entry.service.stats == Stats{});
 
-    // Netlink: only the services dump that looks for IPv6 services, and one
-    // real-server dump each for the tunnelled and the mixed service.
+    // Netlink: one real-server dump each for the tunnelled and the mixed
+    // service. No services dump: ip_vs's module references (this guest has
+    // no other IPVS namespace) count exactly the IPv4 services getsockopt()
+    // listed, so there are no IPv6 services to look for.
     int sent = 0;
     ClientOptions counting;
     counting.trace = [&](bool outgoing, std::span<const std::uint8_t>) { sent += outgoing; };
@@ -941,7 +946,7 @@ TEST_CASE("settings table detail of IPv4 services through getsockopt alone match
     REQUIRE(counted.ok());
     sent = 0;
     REQUIRE(counted->table(TableDetail::Settings).ok());
-    CHECK(sent == 3);
+    CHECK(sent == 2);
 
     // A persistence engine, which getsockopt() does not report, sends the
     // whole read to netlink while any service uses one.
