@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// What run_netns_tests.sh tells the netns tests through the environment.
+// What the healthcheck netns tests share: what run_netns_tests.sh tells them
+// through the environment, and the probe settings they start from.
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
+
+#include "healthcheck/probe_spec.hpp"
 
 namespace ipvsctl::healthcheck::netns_test {
 
@@ -14,6 +19,21 @@ inline std::string env(const char* name) {
     const char* value = std::getenv(name);
     if (value == nullptr) FAIL(std::string("not set: ") + name + " (run via run_netns_tests.sh)");
     return value;
+}
+
+/// A TCP_CHECK of `target`:`port` every second with `timeout`; other
+/// checkers start from it and replace the type and details.
+inline ProbeSpec tcp_probe_spec(const config::IpAddress& target, std::uint16_t port,
+                                Duration timeout = std::chrono::seconds(2)) {
+    ProbeSpec spec;
+    spec.type = config::CheckerType::tcp_check;
+    spec.address = target;
+    spec.port = port;
+    spec.connect_timeout = timeout;
+    spec.delay_loop = std::chrono::seconds(1);
+    spec.delay_before_retry = std::chrono::seconds(1);
+    spec.set_details(config::TcpCheck{});
+    return spec;
 }
 
 }  // namespace ipvsctl::healthcheck::netns_test

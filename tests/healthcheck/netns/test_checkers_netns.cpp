@@ -26,14 +26,9 @@ using netns_test::env;
 namespace {
 
 ProbeSpec spec_for(config::CheckerType type, std::uint16_t port, Duration timeout = 2s) {
-    ProbeSpec spec;
+    ProbeSpec spec =
+        netns_test::tcp_probe_spec(*config::IpAddress::parse(env("HC_SERVER")), port, timeout);
     spec.type = type;
-    spec.address = *config::IpAddress::parse(env("HC_SERVER"));
-    spec.port = port;
-    spec.connect_timeout = timeout;
-    spec.delay_loop = 1s;
-    spec.delay_before_retry = 1s;
-    spec.set_details(config::TcpCheck{});
     return spec;
 }
 

@@ -35,15 +35,7 @@ config::IpAddress address(const char* variable) {
 }
 
 ProbeSpec tcp_spec(const config::IpAddress& target, std::uint16_t port, Duration timeout = 2s) {
-    ProbeSpec spec;
-    spec.type = config::CheckerType::tcp_check;
-    spec.address = target;
-    spec.port = port;
-    spec.connect_timeout = timeout;
-    spec.delay_loop = 1s;
-    spec.delay_before_retry = 1s;
-    spec.set_details(config::TcpCheck{});
-    return spec;
+    return netns_test::tcp_probe_spec(target, port, timeout);
 }
 
 struct Probed {
