@@ -3,7 +3,8 @@
 # bench/healthcheck.sh and bench/detection.sh. Uses the caller's $build,
 # $work and $daemon_pid, and optionally $dry_run (1: healthcheckd
 # --dry-run, no IPVS) and the array in_client (a command prefix that runs
-# the daemon in the client's namespace).
+# the daemon in the client's namespace) and pin_daemon (a command prefix
+# that pins it to a CPU).
 
 # How many real servers the kernel's table holds.
 destinations() { grep -c '^  -> [0-9A-F]' /proc/net/ip_vs || true; }
@@ -13,9 +14,9 @@ start_daemon() {
         local dry=()
         [ "${dry_run:-0}" = 1 ] && dry=(--dry-run)
         # HC_WRAP: a command to run the daemon under (e.g. heaptrack), for profiling.
-        ${in_client[@]+"${in_client[@]}"} ${HC_WRAP:-} "$build/bin/healthcheckd" -f "$2" --control-socket "$work/hc.sock" "${dry[@]}" 2>"$work/$1.log" &
+        ${in_client[@]+"${in_client[@]}"} ${pin_daemon[@]+"${pin_daemon[@]}"} ${HC_WRAP:-} "$build/bin/healthcheckd" -f "$2" --control-socket "$work/hc.sock" "${dry[@]}" 2>"$work/$1.log" &
     else
-        keepalived --check --dont-fork --log-console --use-file "$2" \
+        ${pin_daemon[@]+"${pin_daemon[@]}"} keepalived --check --dont-fork --log-console --use-file "$2" \
             --pid "$work/k.pid" --checkers_pid "$work/kc.pid" 2>"$work/$1.log" >&2 &
     fi
     daemon_pid=$!

@@ -15,6 +15,11 @@
 # CPU is reported split into user and system time, and per probe (probes
 # counted by the responder): the kernel's TCP work for both ends of a probe
 # is charged to the probing process as system time.
+# HC_SPLIT=1 puts the daemon on CPU 0 and the responder, with the receive
+# processing of both veth ends (RPS), on CPU 1: then the daemon is charged
+# for its own work (user time and system calls) and not for the softirq
+# work of the server's end, which a real director never does; the whole
+# machine's busy time in the window is reported beside it.
 # RELOAD_SERVERS 0 skips the reload part. With HC_DRY_RUN=1 (on a host
 # without IPVS) only healthcheckd runs, as `healthcheckd --dry-run` (an
 # in-memory kernel model) in a namespace of its own; HC_PREFIX (default hv)
@@ -67,7 +72,16 @@ ip -n "$ns" route add local 10.200.0.0/15 dev lo
 "${in_client[@]}" ip route add 10.200.0.0/15 via 198.18.40.2
 ip netns exec "$ns" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
 "${in_client[@]}" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" net.ipv4.tcp_tw_reuse=1
-ip netns exec "$ns" "$build/bin/bench_responder" 80 $((delay_loop * 1000)) > "$work/responder.out" &
+split=${HC_SPLIT:-0}
+pin_daemon=() pin_responder=()
+if [ "$split" = 1 ]; then
+    [ "$(nproc)" -ge 2 ] || { echo "healthcheck.sh: HC_SPLIT=1 needs two CPUs" >&2; exit 1; }
+    pin_daemon=(taskset -c 0) pin_responder=(taskset -c 1)
+    # Receive Packet Steering: each veth end's receive path runs on CPU 1.
+    "${in_client[@]}" sh -c "echo 2 > /sys/class/net/${prefix}b0/queues/rx-0/rps_cpus"
+    ip netns exec "$ns" sh -c "echo 2 > /sys/class/net/${prefix}b1/queues/rx-0/rps_cpus"
+fi
+ip netns exec "$ns" ${pin_responder[@]+"${pin_responder[@]}"} "$build/bin/bench_responder" 80 $((delay_loop * 1000)) > "$work/responder.out" &
 responder_pid=$!
 
 # real_server_address INDEX [NET]: 10.NET.x.y, 250 hosts per /24.
@@ -119,6 +133,10 @@ rss_kib() {
     echo "$total"
 }
 now() { date +%s.%N; }
+# "BUSY SOFTIRQ" ticks of the whole machine (every CPU) from /proc/stat.
+machine_ticks() {
+    awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $8}' /proc/stat
+}
 
 # start_daemon NAME CONFIG: runs healthcheckd or keepalived --check.
 # start_daemon, stop_daemon, wait_for, destinations:
@@ -155,7 +173,7 @@ window_lateness() {
 
 declare -A result
 run_checks() {  # run_checks DAEMON CHECK
-    local name=$1 check=$2 extra="" t0 t1 c0 c1 pids stats late rss
+    local name=$1 check=$2 extra="" t0 t1 c0 c1 m0 m1 pids stats late rss
     [ "$name" = healthcheckd ] && extra="    metrics_listen healthcheckd 127.0.0.1:9464"
     gen_config "$check" "$servers" "$delay_loop" "$extra" > "$work/$name-$check.conf"
     t0=$(now)
@@ -176,22 +194,26 @@ run_checks() {  # run_checks DAEMON CHECK
     [ "$name" = healthcheckd ] && within0=$(lateness_within) && stalls0=$(loop_stalls)
     # The responder's window (between two SIGUSR1) and the CPU window coincide.
     kill -USR1 "$responder_pid"
-    c0=$(cpu_ticks $pids); t0=$(now)
+    c0=$(cpu_ticks $pids); m0=$(machine_ticks); t0=$(now)
     sleep "$window"
     kill -USR1 "$responder_pid"
-    c1=$(cpu_ticks $pids); t1=$(now)
+    c1=$(cpu_ticks $pids); m1=$(machine_ticks); t1=$(now)
     # Before the scrape below: rendering the metrics of 10,000 servers leaves
     # healthcheckd's heap larger until its next trim (at most 30 s).
     rss=$(rss_kib $pids)
     [ "$name" = healthcheckd ] && within1=$(lateness_within)
     sleep 0.5
     stats=$(tail -n 1 "$work/responder.out")
-    local cpu_min user_min sys_min p99 probes per_probe_us
+    local cpu_min user_min sys_min p99 probes per_probe_us machine_min softirq_min
     read -r u0 s0 <<< "$c0"
     read -r u1 s1 <<< "$c1"
     user_min=$(echo "($u1 - $u0) / $ticks / ($t1 - $t0) * 60" | bc -l)
     sys_min=$(echo "($s1 - $s0) / $ticks / ($t1 - $t0) * 60" | bc -l)
     cpu_min=$(echo "$user_min + $sys_min" | bc -l)
+    read -r mb0 ms0 <<< "$m0"
+    read -r mb1 ms1 <<< "$m1"
+    machine_min=$(echo "($mb1 - $mb0) / $ticks / ($t1 - $t0) * 60" | bc -l)
+    softirq_min=$(echo "($ms1 - $ms0) / $ticks / ($t1 - $t0) * 60" | bc -l)
     p99=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1)}')
     # Probes are SYNs: a half-open TCP_CHECK is never accepted.
     probes=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "syns") print $(i + 1)}')
@@ -207,6 +229,7 @@ run_checks() {  # run_checks DAEMON CHECK
     printf '%-12s %-4s %d servers every %d s: cpu %.1f s/min (user %.1f, sys %.1f), %.0f us/probe, %.0f probes/s, rss %d KiB, probe gap lateness p99 %s ms%s; ready after %.1f s\n' \
         "$name" "$check" "$servers" "$delay_loop" "$cpu_min" "$user_min" "$sys_min" "$per_probe_us" \
         "$(echo "$probes / ($t1 - $t0)" | bc -l)" "$rss" "$p99" "$late" "$ready"
+    printf '    whole machine in the window: busy %.1f s/min (of it softirq %.1f), split %s\n' "$machine_min" "$softirq_min" "$split"
     echo "    responder: $stats"
     [ "$name" = healthcheckd ] && [ "$check" = tcp ] &&
         { grep -m1 '^<6>TCP_CHECK' "$work/$name.log" | sed 's/^<6>/    /' || true; }
@@ -218,6 +241,7 @@ run_checks() {  # run_checks DAEMON CHECK
     result[$name-$check-user]=$user_min
     result[$name-$check-probe]=$per_probe_us
     result[$name-$check-cpu]=$cpu_min
+    result[$name-$check-machine]=$machine_min
     result[$name-$check-rss]=$rss
     result[$name-$check-p99]=$p99
     stop_daemon
@@ -347,6 +371,9 @@ for check in ${HC_CHECKS:-tcp http}; do
         "$(echo "${result[healthcheckd-$check-probe]} / ${result[keepalived-$check-probe]}" | bc -l)" \
         "${result[healthcheckd-$check-rss]}" "${result[keepalived-$check-rss]}" \
         "${result[healthcheckd-$check-p99]}" "${result[keepalived-$check-p99]}"
+    printf '%-4s whole machine busy %.1f / %.1f s/min (ratio %.2f; HC_SPLIT=%s)\n' "$check" \
+        "${result[healthcheckd-$check-machine]}" "${result[keepalived-$check-machine]}" \
+        "$(echo "${result[healthcheckd-$check-machine]} / ${result[keepalived-$check-machine]}" | bc -l)" "$split"
 done
 for check in ${HC_CHECKS:-tcp http}; do
     [ -z "${result[healthcheckd-$check-own]:-}" ] ||
