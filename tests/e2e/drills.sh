@@ -83,8 +83,10 @@ restart_under_traffic() {
 }
 
 rolling_release() {
-    local i t0
+    local i t0 takeovers
     log "== drill: rolling release (weight 0 by reload, restart, weight back)"
+    # A failed request is explained more easily knowing whether the VIP moved.
+    takeovers=$(grep -c 'BACKUP -> MASTER' "$WORK/vrrpd2.log")
     traffic_start rolling
     t0=$(now)
     for i in 1 2 3; do
@@ -100,6 +102,7 @@ rolling_release() {
         check "rolling: rs$i back at weight 1" wait_for 30 weights_are 1 "1 1 1"
     done
     traffic_stop rolling
+    log "  lb2 took over $(($(grep -c 'BACKUP -> MASTER' "$WORK/vrrpd2.log") - takeovers)) times during the release"
     drill_report rolling "$t0" 0
     check "rolling: every server answered during the release" \
         [ "$(json "$WORK/rolling.json" "len(j['servers'])")" -eq 3 ]

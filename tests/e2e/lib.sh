@@ -134,8 +134,10 @@ realserver_setup() {
     local mode=$1 ns=$2
     realserver_teardown "$ns"
     case $mode in
+    # replace, never delete and add: a reconfigure under traffic must not
+    # leave the servers without a route back for a moment.
     nat) ip -n "$ns" route replace default via "$INSIDE_VIP" ;;
-    fnat) ;;
+    fnat) ip -n "$ns" route del default 2>/dev/null || true ;;
     dr | tun)
         ip -n "$ns" route replace default via 10.92.2.254
         "$IPVSCTL" realserver setup --mode "$mode" --vip "$VIP" --netns "$ns" \
@@ -153,7 +155,6 @@ realserver_teardown() {
         "$IPVSCTL" realserver teardown --netns "$ns" --state "$WORK/$ns.realserver.json" \
             >> "$WORK/$ns.realserver.log" 2>&1 || log "ipvsctl realserver teardown in $ns failed"
     fi
-    ip -n "$ns" route del default 2>/dev/null
     return 0
 }
 
