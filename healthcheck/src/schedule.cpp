@@ -80,7 +80,7 @@ void Scheduler::push(TargetId id, Slot& slot, TimePoint due) {
     slot.scheduled = true;
     ++scheduled_;
     heap_.push_back({due, id, slot.sequence});
-    std::push_heap(heap_.begin(), heap_.end(), later);
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 bool Scheduler::stale(const Entry& entry) const {
@@ -92,10 +92,10 @@ bool Scheduler::stale(const Entry& entry) const {
 void Scheduler::purge() {
     if (heap_.size() > 2 * scheduled_ + 64) {
         std::erase_if(heap_, [this](const Entry& entry) { return stale(entry); });
-        std::make_heap(heap_.begin(), heap_.end(), later);
+        std::make_heap(heap_.begin(), heap_.end(), Later{});
     }
     while (!heap_.empty() && stale(heap_.front())) {
-        std::pop_heap(heap_.begin(), heap_.end(), later);
+        std::pop_heap(heap_.begin(), heap_.end(), Later{});
         heap_.pop_back();
     }
 }
@@ -120,7 +120,7 @@ std::vector<TargetId> Scheduler::take_due(std::size_t limit) {
     purge();
     while (!heap_.empty() && heap_.front().due <= now && due.size() < limit) {
         const Entry entry = heap_.front();
-        std::pop_heap(heap_.begin(), heap_.end(), later);
+        std::pop_heap(heap_.begin(), heap_.end(), Later{});
         heap_.pop_back();
         if (!stale(entry)) {
             auto& slot = slots_.at(entry.id);

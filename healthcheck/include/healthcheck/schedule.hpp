@@ -97,9 +97,13 @@ class Scheduler {
         bool scheduled = false;
         bool in_flight = false;
     };
-    static bool later(const Entry& a, const Entry& b) {
-        return a.due != b.due ? a.due > b.due : a.id > b.id;
-    }
+    // A function object, not a function: the heap algorithms inline it
+    // (through a function pointer every comparison was a call).
+    struct Later {
+        bool operator()(const Entry& a, const Entry& b) const {
+            return a.due != b.due ? a.due > b.due : a.id > b.id;
+        }
+    };
     void push(TargetId id, Slot& slot, TimePoint due);
     [[nodiscard]] bool stale(const Entry& entry) const;
     /// Drops stale entries from the top; rebuilds the heap when most are stale.
