@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "monitor.hpp"
 
+#include <boost/asio/defer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
@@ -649,12 +650,10 @@ void Monitor::arm() {
     if (!due) return;
     // Wake-ups on a 5 ms grid: the probes due within one step start
     // together (at 500 probes a second, 2 or 3), so their SYNs leave in one
-    // sendmmsg and their answers come back to one recvmmsg, with one timer
-    // and one epoll round for all of them. A probe starts at most 5 ms late.
-    constexpr auto kGrid = std::chrono::milliseconds(5);
-    const auto since = due->time_since_epoch();
-    const auto steps = (since + kGrid - TimePoint::duration{1}) / kGrid;
-    due = TimePoint{std::chrono::duration_cast<TimePoint::duration>(steps * kGrid)};
+    // sendmmsg, and the SYN prober reads the answers to the step before on
+    // the same wake-up (one timer and one epoll round for all of them). A
+    // probe starts at most 5 ms late.
+    due = wake_grid_ceiling(*due);
     // An earlier wake-up already armed finds this target due then or later.
     if (wake_at_ && *wake_at_ <= *due) return;
     wake_at_ = *due;
@@ -770,9 +769,19 @@ void Monitor::on_outcome(TargetId id, const ProbeOutcome& outcome) {
     const ProbeSpec& spec = target.session->spec();
     scheduler_.completed(id, retry ? spec.delay_before_retry : spec.delay_loop);
     timer.reset();
-    // The probes due by now start at once: the wake-up timer would run
-    // them only after every other handler ready in this turn of the loop.
-    on_wake();
+    wake_soon();
+}
+
+void Monitor::wake_soon() {
+    // The probes due by now start at once, not at the next wake-up; once
+    // for a batch of answers (the SYN prober reads many at a time), where a
+    // wake-up per answer took the clock and the schedule's top each time.
+    if (wake_soon_posted_) return;
+    wake_soon_posted_ = true;
+    boost::asio::defer(io_, [this] {
+        wake_soon_posted_ = false;
+        if (!stopped_) on_wake();
+    });
 }
 
 void Monitor::refresh_server(ServerIndex index) {
@@ -829,7 +838,7 @@ void Monitor::on_agent_outcome(TargetId id, const ProbeOutcome& outcome) {
         set_dynamic_weight(agent.server, weight_from_agent(agent.settings, *outcome.agent),
                            outcome.detail);
     scheduler_.completed(id, agent.spec.delay_loop);
-    on_wake();
+    wake_soon();
 }
 
 void Monitor::set_dynamic_weight(ServerIndex index, int weight, const std::string& why) {

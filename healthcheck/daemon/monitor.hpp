@@ -197,6 +197,8 @@ class Monitor {
     /// Measures how late the loop runs a timer (loop lag), every second.
     void arm_lag_probe();
     void on_wake();
+    /// on_wake once after the handlers ready now (a batch of answers).
+    void wake_soon();
     void on_outcome(TargetId id, const ProbeOutcome& outcome);
     void on_agent_outcome(TargetId id, const ProbeOutcome& outcome);
     /// A server's weight from dynamic_weight changed: new health, reconcile.
@@ -253,6 +255,7 @@ class Monitor {
     // When wake_ is armed for; re-arming it for every finished probe cost a
     // timerfd_settime() system call each (a fifth of the daemon's CPU).
     std::optional<TimePoint> wake_at_;
+    bool wake_soon_posted_ = false;
     boost::asio::steady_timer repair_;
     boost::asio::steady_timer drain_timer_;
     boost::asio::steady_timer lag_timer_;

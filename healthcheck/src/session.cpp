@@ -92,8 +92,11 @@ void ProbeSession::cancel() {
 void ProbeSession::probe_finished(std::uint64_t generation, ProbeOutcome outcome) {
     if (generation != generation_ || !busy()) return;
     cancel_deadline();
-    outcome.latency =
-        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
+    // A checker that timed the answer itself (the SYN prober, by the
+    // kernel's receive time stamp) says so with a latency above zero.
+    if (outcome.latency <= Duration{0})
+        outcome.latency =
+            std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
     counters_.last_latency = outcome.latency;
     if (outcome.success) {
         ++counters_.succeeded;

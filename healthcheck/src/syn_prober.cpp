@@ -10,10 +10,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <string>
 
+#include "healthcheck/schedule.hpp"
 #include "socket_util.hpp"
 
 namespace ipvsctl::healthcheck::detail {
@@ -32,11 +34,19 @@ constexpr std::size_t kBatch = 64;
 /// When a SYN without an answer is first sent again: TCP's initial
 /// retransmission timeout (RFC 6298 section 2.1), as for connect().
 constexpr auto kFirstRetransmit = std::chrono::seconds(1);
+/// When SYNs that found the send queue full are tried again.
+constexpr auto kSendRetry = std::chrono::milliseconds(1);
 /// Room for an IPv4 header with options and a TCP header with options.
 constexpr std::size_t kReadSize = 128;
 
 std::string errno_text(int error) {
     return std::strerror(error);
+}
+
+std::int64_t realtime_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
 /// Classic BPF (see Documentation/networking/filter.rst): pass only TCP
@@ -109,16 +119,16 @@ std::size_t SynProber::KeyHash::operator()(const Key& key) const noexcept {
 SynProber::SynProber(boost::asio::execution_context& context)
     : service(context),
       io_(static_cast<boost::asio::io_context&>(context)),
-      raw4_(io_),
-      raw6_(io_),
-      sweep_timer_(io_) {
+      sweep_timer_(io_),
+      read_timer_(io_),
+      send_retry_(io_) {
     if (::getrandom(&rng_state_, sizeof rng_state_, 0) != sizeof rng_state_)
         rng_state_ = std::random_device{}();
     std::string why;
     if (open(why)) {
         mode_ = "half-open SYN probes from a raw socket, source ports " +
                 std::to_string(first_port_) + "-" + std::to_string(first_port_ + port_count_ - 1) +
-                (raw6_.is_open() ? "" : " (IPv6 targets connect(): " + why + ")");
+                (raw6_ >= 0 ? "" : " (IPv6 targets connect(): " + why + ")");
         return;
     }
     shutdown();
@@ -130,15 +140,19 @@ SynProber::~SynProber() {
 }
 
 void SynProber::shutdown() {
-    boost::system::error_code ignored;
-    raw4_.close(ignored);
-    raw6_.close(ignored);
+    for (int* fd : {&raw4_, &raw6_}) {
+        if (*fd >= 0) ::close(*fd);
+        *fd = -1;
+    }
     sweep_timer_.cancel();
+    read_timer_.cancel();
+    send_retry_.cancel();
     if (udp4_ >= 0) ::close(udp4_);
     udp4_ = -1;
     for (const int fd : port_holders_) ::close(fd);
     port_holders_.clear();
     pending_.clear();
+    pending_v6_ = 0;
     out4_.clear();
     out6_.clear();
 }
@@ -149,7 +163,7 @@ bool SynProber::open(std::string& why) {
         why = "raw socket: " + errno_text(errno);
         return false;
     }
-    raw4_.assign(raw4);
+    raw4_ = raw4;
     const int on = 1;
     if (::setsockopt(raw4, IPPROTO_IP, IP_HDRINCL, &on, sizeof on) != 0) {
         why = "IP_HDRINCL: " + errno_text(errno);
@@ -169,6 +183,9 @@ bool SynProber::open(std::string& why) {
             return false;
         set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, kReceiveBuffer);
         set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, kSendBuffer);
+        // Answers are read up to a grid step after they arrive: their
+        // arrival time comes with them, for the probe's latency.
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
         return true;
     };
     if (!attach(raw4, true)) {
@@ -181,14 +198,14 @@ bool SynProber::open(std::string& why) {
         why = errno_text(errno);
         return true;
     }
-    raw6_.assign(raw6);
+    raw6_ = raw6;
     // RFC 3542 section 3.1: the kernel computes the TCP checksum at offset 16.
     const int offset = 16;
     if (::setsockopt(raw6, IPPROTO_IPV6, IPV6_CHECKSUM, &offset, sizeof offset) != 0 ||
         !attach(raw6, false)) {
         why = errno_text(errno);
-        boost::system::error_code ignored;
-        raw6_.close(ignored);
+        ::close(raw6_);
+        raw6_ = -1;
     }
     return true;
 }
@@ -302,7 +319,7 @@ int SynProber::check_local(const config::IpAddress& address) {
 int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, Ticket& ticket) {
     cancel(ticket);
     const bool v6 = spec.address.is_v6();
-    if (!enabled() || spec.bind_port || (v6 && !raw6_.is_open())) return -1;
+    if (!enabled() || spec.bind_port || (v6 && raw6_ < 0)) return -1;
     if (spec.bindto && spec.bindto->is_v6() != v6) return EAFNOSUPPORT;
     Outgoing out;
     std::array<std::uint8_t, 4> source4{};
@@ -324,10 +341,11 @@ int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, T
     for (std::uint16_t i = 0; i < port_count_ && placed == nullptr; ++i) {
         out.key.local_port = static_cast<std::uint16_t>(first_port_ + port_cursor_++ % port_count_);
         const auto [at, inserted] =
-            pending_.try_emplace(out.key, Pending{&waiter, &ticket, isn, {}});
+            pending_.try_emplace(out.key, Pending{&waiter, &ticket, isn, realtime_ns(), {}});
         if (inserted) placed = &at->second;
     }
     if (placed == nullptr) return -1;
+    if (v6) ++pending_v6_;
     ticket.key = out.key;
     ticket.active = true;
     // A probe in flight is work of the loop (the waits for answers and
@@ -349,14 +367,17 @@ int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, T
     }
     placed->syn = out;
     queue(std::move(out));
-    arm(v6 ? raw6_ : raw4_, v6 ? reading6_ : reading4_);
+    arm_read();
     return 0;
 }
 
 void SynProber::cancel(Ticket& ticket) {
     if (!ticket.active) return;
     ticket.active = false;
-    if (pending_.erase(ticket.key) != 0) io_.get_executor().on_work_finished();
+    if (pending_.erase(ticket.key) != 0) {
+        if (ticket.key.v6) --pending_v6_;
+        io_.get_executor().on_work_finished();
+    }
     // Given up on: the route may have changed.
     if (!ticket.key.v6) {
         std::uint32_t destination_key;
@@ -377,20 +398,22 @@ void SynProber::queue(Outgoing outgoing) {
 
 void SynProber::flush() {
     flush_posted_ = false;
-    if (!writing4_ && !out4_.empty()) {
-        std::vector<Outgoing> batch;
-        batch.swap(out4_);
-        send(raw4_, batch);
+    // Sent from sending_, which keeps its capacity: a fresh vector per
+    // flush grew (and reallocated) on every loop turn that sent SYNs.
+    if (send_blocked_) return;
+    if (!out4_.empty()) {
+        sending_.swap(out4_);
+        send(false, sending_);
+        sending_.clear();
     }
-    if (!writing6_ && !out6_.empty()) {
-        std::vector<Outgoing> batch;
-        batch.swap(out6_);
-        send(raw6_, batch);
+    if (!send_blocked_ && !out6_.empty()) {
+        sending_.swap(out6_);
+        send(true, sending_);
+        sending_.clear();
     }
 }
 
-void SynProber::send(boost::asio::posix::stream_descriptor& socket, std::vector<Outgoing>& batch) {
-    const bool v6 = &socket == &raw6_;
+void SynProber::send(bool v6, std::vector<Outgoing>& batch) {
     std::size_t done = 0;
     while (done < batch.size()) {
         const std::size_t count = std::min(kBatch, batch.size() - done);
@@ -424,7 +447,7 @@ void SynProber::send(boost::asio::posix::stream_descriptor& socket, std::vector<
                 std::memcpy(CMSG_DATA(control), &info, sizeof info);
             }
         }
-        const int sent = ::sendmmsg(socket.native_handle(), messages.data(),
+        const int sent = ::sendmmsg(v6 ? raw6_ : raw4_, messages.data(),
                                     static_cast<unsigned>(count), MSG_DONTWAIT);
         if (sent > 0) {
             done += static_cast<std::size_t>(sent);
@@ -438,13 +461,14 @@ void SynProber::send(boost::asio::posix::stream_descriptor& socket, std::vector<
             out.insert(out.begin(),
                        std::make_move_iterator(batch.begin() + static_cast<long>(done)),
                        std::make_move_iterator(batch.end()));
-            bool& writing = v6 ? writing6_ : writing4_;
-            writing = true;
-            socket.async_wait(boost::asio::posix::descriptor_base::wait_write,
-                              [this, &writing](const boost::system::error_code& ec) {
-                                  writing = false;
-                                  if (!ec) flush();
-                              });
+            // Tried again shortly (the socket is not in the loop's epoll set
+            // to say when there is room, see raw4_).
+            send_blocked_ = true;
+            send_retry_.expires_after(kSendRetry);
+            send_retry_.async_wait([this](const boost::system::error_code& ec) {
+                send_blocked_ = false;
+                if (!ec) flush();
+            });
             return;
         }
         // This SYN cannot leave (its first message is the one that failed):
@@ -459,11 +483,12 @@ void SynProber::fail(const Key& probe, int error) {
     if (found != pending_.end()) finish(found, error);
 }
 
-void SynProber::finish(std::unordered_map<Key, Pending, KeyHash>::iterator probe, int result) {
-    const Pending pending = probe->second;
+void SynProber::finish(PendingMap::iterator probe, int result, Duration latency) {
+    Waiter* const waiter = probe->second.waiter;
+    probe->second.ticket->active = false;
+    if (probe->first.v6) --pending_v6_;
     pending_.erase(probe);
-    pending.ticket->active = false;
-    pending.waiter->on_answer(result);
+    waiter->on_answer(result, latency);
     // After the waiter: it may start its next probe, keeping the loop busy.
     io_.get_executor().on_work_finished();
 }
@@ -495,6 +520,8 @@ void SynProber::arm_sweep() {
 }
 
 void SynProber::sweep() {
+    // Answers not yet read are not timeouts.
+    read_answers();
     const auto now = std::chrono::steady_clock::now();
     while (!deadlines_.empty() && deadlines_.top().at <= now) {
         const Deadline due = deadlines_.top();
@@ -522,31 +549,37 @@ void SynProber::sweep() {
     arm_sweep();
 }
 
-void SynProber::arm(boost::asio::posix::stream_descriptor& socket, bool& reading) {
-    if (reading) return;
-    reading = true;
-    socket.async_wait(boost::asio::posix::descriptor_base::wait_read,
-                      [this, &socket, &reading](const boost::system::error_code& ec) {
-                          io_.get_executor().on_work_started();  // see below
-                          reading = false;
-                          if (ec) return;  // closed
-                          drain(socket);
-                          arm(socket, reading);
-                      });
-    // The wait stays for the prober's lifetime but is no work of the loop:
-    // with no probe in flight the loop may run out of work (tests, a
-    // daemon stopping). Cancelling it whenever the last probe is answered
-    // cost an epoll_ctl and a loop turn per probe (Asio wakes its reactor
-    // for the cancelled handler).
+void SynProber::arm_read() {
+    if (read_armed_ || pending_.empty()) return;
+    read_armed_ = true;
+    // The next step of the grid on which the checks wake up: the answers
+    // to this step's SYNs are read then, with the next step's SYNs, in the
+    // same loop turn. Waiting on the socket instead woke the loop again for
+    // every few answers, in the guest as often as the timer did.
+    read_timer_.expires_at(
+        wake_grid_ceiling(std::chrono::steady_clock::now() + std::chrono::nanoseconds(1)));
+    read_timer_.async_wait([this](const boost::system::error_code& ec) {
+        io_.get_executor().on_work_started();  // see below
+        read_armed_ = false;
+        if (ec) return;  // closed
+        read_answers();
+        arm_read();
+    });
+    // Not work of the loop: the probes in flight are (see start).
     io_.get_executor().on_work_finished();
 }
 
-void SynProber::drain(boost::asio::posix::stream_descriptor& socket) {
-    const bool v6 = &socket == &raw6_;
+void SynProber::read_answers() {
+    if (pending_.size() > pending_v6_) drain(false);
+    if (pending_v6_ > 0 && raw6_ >= 0) drain(true);
+}
+
+void SynProber::drain(bool v6) {
     std::array<mmsghdr, kBatch> messages{};
     std::array<iovec, kBatch> vectors{};
     std::array<sockaddr_in6, kBatch> sources{};
     std::array<std::array<std::uint8_t, kReadSize>, kBatch> buffers;
+    std::array<std::array<char, CMSG_SPACE(sizeof(timespec))>, kBatch> controls;
     for (;;) {
         for (std::size_t i = 0; i < kBatch; ++i) {
             vectors[i] = {buffers[i].data(), buffers[i].size()};
@@ -555,9 +588,11 @@ void SynProber::drain(boost::asio::posix::stream_descriptor& socket) {
             messages[i].msg_hdr.msg_iovlen = 1;
             messages[i].msg_hdr.msg_name = &sources[i];
             messages[i].msg_hdr.msg_namelen = sizeof sources[i];
+            messages[i].msg_hdr.msg_control = controls[i].data();
+            messages[i].msg_hdr.msg_controllen = controls[i].size();
         }
         const int count =
-            ::recvmmsg(socket.native_handle(), messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+            ::recvmmsg(v6 ? raw6_ : raw4_, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
         if (count < 0 && errno == EINTR) continue;
         if (count <= 0) return;
         for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
@@ -572,15 +607,24 @@ void SynProber::drain(boost::asio::posix::stream_descriptor& socket) {
             } else {
                 segment = tcp::parse_ipv4(bytes);
             }
-            if (segment) answer(*segment, v6);
+            if (!segment) continue;
+            std::int64_t arrived_ns = 0;
+            for (cmsghdr* control = CMSG_FIRSTHDR(&messages[i].msg_hdr); control != nullptr;
+                 control = CMSG_NXTHDR(&messages[i].msg_hdr, control)) {
+                if (control->cmsg_level != SOL_SOCKET || control->cmsg_type != SCM_TIMESTAMPNS)
+                    continue;
+                timespec stamp;
+                std::memcpy(&stamp, CMSG_DATA(control), sizeof stamp);
+                arrived_ns = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
+            }
+            answer(*segment, v6, arrived_ns);
         }
-        // Fewer than asked: the queue was empty, and the next answer is a
-        // new edge (epoll, edge-triggered under Asio) — no call to see EAGAIN.
+        // Fewer than asked: the queue is empty for now.
         if (static_cast<std::size_t>(count) < kBatch) return;
     }
 }
 
-void SynProber::answer(const tcp::Segment& segment, bool v6) {
+void SynProber::answer(const tcp::Segment& segment, bool v6, std::int64_t arrived_realtime_ns) {
     Key probe;
     probe.address = segment.source.bytes;
     probe.remote_port = segment.source_port;
@@ -599,7 +643,11 @@ void SynProber::answer(const tcp::Segment& segment, bool v6) {
         result = 0;
     else
         return;
-    finish(found, result);
+    // Zero (unknown) when the stamp is missing or the wall clock was set
+    // back in between: the session then times the probe itself.
+    const Duration latency = std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(
+        std::max<std::int64_t>(0, arrived_realtime_ns - found->second.started_realtime_ns)));
+    finish(found, result, arrived_realtime_ns > 0 ? latency : Duration{});
 }
 
 }  // namespace ipvsctl::healthcheck::detail

@@ -5,12 +5,12 @@
 
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory_resource>
 #include <optional>
 #include <queue>
 #include <string>
@@ -26,7 +26,8 @@ namespace ipvsctl::healthcheck::detail {
 ///
 /// A probe is a SYN sent from a raw socket (batched with the other SYNs of
 /// the same loop turn into one sendmmsg) and the answer read back from it
-/// (recvmmsg, many answers per call): SYN-ACK means up, exactly when
+/// (recvmmsg, many answers per call) on the next step of the wake-up grid
+/// (kWakeGrid), when the checks' own wake-up comes: SYN-ACK means up, exactly when
 /// connect() would have succeeded; RST means refused. The source ports are
 /// a small range held by bound, never listening TCP sockets: no local socket
 /// can take them, so the kernel itself answers the SYN-ACK with RST (RFC
@@ -41,10 +42,12 @@ class SynProber final : public boost::asio::execution_context::service {
   public:
     /// Told the answer to a probe, from the loop: 0 (SYN-ACK), ECONNREFUSED
     /// (RST), ETIMEDOUT (none within the deadline) or the error that kept
-    /// the SYN from being sent.
+    /// the SYN from being sent; `latency`, when above zero, is the time
+    /// from the SYN to the answer's arrival (the kernel's receive time
+    /// stamp), which the answer's later reading does not count.
     class Waiter {
       public:
-        virtual void on_answer(int error) = 0;
+        virtual void on_answer(int error, Duration latency) = 0;
 
       protected:
         ~Waiter() = default;
@@ -78,7 +81,7 @@ class SynProber final : public boost::asio::execution_context::service {
     /// How TCP_CHECK probes, for the log: the SYN probe and its ports, or
     /// connect() and why.
     [[nodiscard]] const std::string& mode() const { return mode_; }
-    [[nodiscard]] bool enabled() const { return raw4_.is_open(); }
+    [[nodiscard]] bool enabled() const { return raw4_ >= 0; }
 
     /// Starts a probe of `spec`'s target: 0 when the SYN is on its way (the
     /// answer goes to `waiter`, ETIMEDOUT after `deadline` without one,
@@ -105,8 +108,10 @@ class SynProber final : public boost::asio::execution_context::service {
         Waiter* waiter = nullptr;
         Ticket* ticket = nullptr;
         std::uint32_t isn = 0;
-        Outgoing syn;  ///< sent again when no answer comes (see sweep)
+        std::int64_t started_realtime_ns = 0;  ///< the answers' time stamps are wall-clock
+        Outgoing syn;                          ///< sent again when no answer comes (see sweep)
     };
+    using PendingMap = std::pmr::unordered_map<Key, Pending, KeyHash>;
     /// The source address of IPv4 SYNs to one destination (routing's choice).
     struct Route {
         std::array<std::uint8_t, 4> source{};
@@ -136,35 +141,46 @@ class SynProber final : public boost::asio::execution_context::service {
     std::uint32_t next_isn();
     void queue(Outgoing outgoing);
     void flush();
-    void send(boost::asio::posix::stream_descriptor& socket, std::vector<Outgoing>& batch);
+    void send(bool v6, std::vector<Outgoing>& batch);
     void fail(const Key& probe, int error);
-    void arm(boost::asio::posix::stream_descriptor& socket, bool& reading);
-    void drain(boost::asio::posix::stream_descriptor& socket);
-    void answer(const tcp::Segment& segment, bool v6);
-    void finish(std::unordered_map<Key, Pending, KeyHash>::iterator probe, int result);
+    void arm_read();
+    void read_answers();
+    void drain(bool v6);
+    void answer(const tcp::Segment& segment, bool v6, std::int64_t arrived_realtime_ns);
+    void finish(PendingMap::iterator probe, int result, Duration latency = {});
     void arm_sweep();
     void sweep();
 
     boost::asio::io_context& io_;
     std::string mode_;
-    boost::asio::posix::stream_descriptor raw4_;
-    boost::asio::posix::stream_descriptor raw6_;
+    /// Plain descriptors, not in the loop's epoll set: answers are read on
+    /// the grid (arm_read), and a registered socket woke the loop for each
+    /// arrival all the same (Asio registers edge-triggered reads).
+    int raw4_ = -1;
+    int raw6_ = -1;
     int udp4_ = -1;  ///< connected to a destination to learn routing's source address
     std::vector<int> port_holders_;
     std::uint16_t first_port_ = 0;
     std::uint16_t port_count_ = 0;
     std::uint32_t port_cursor_ = 0;
     std::uint64_t rng_state_ = 0;
-    std::unordered_map<Key, Pending, KeyHash> pending_;
+    /// Recycles the nodes of pending_ (a probe's insert and erase allocated
+    /// and freed one each).
+    std::pmr::unsynchronized_pool_resource node_pool_;
+    PendingMap pending_{&node_pool_};
+    std::size_t pending_v6_ = 0;
     std::unordered_map<std::uint32_t, Route> routes_;
     std::unordered_map<Key, Local, KeyHash> locals_;
     std::vector<Outgoing> out4_, out6_;
+    std::vector<Outgoing> sending_;  ///< keeps its capacity between flushes
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     boost::asio::steady_timer sweep_timer_;
     std::optional<std::chrono::steady_clock::time_point> sweep_at_;  ///< when armed
+    boost::asio::steady_timer read_timer_;
+    bool read_armed_ = false;
     bool flush_posted_ = false;
-    bool reading4_ = false, reading6_ = false;
-    bool writing4_ = false, writing6_ = false;
+    boost::asio::steady_timer send_retry_;
+    bool send_blocked_ = false;  ///< the send queue was full: flush waits for send_retry_
 };
 
 }  // namespace ipvsctl::healthcheck::detail

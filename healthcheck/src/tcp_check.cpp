@@ -57,13 +57,13 @@ class TcpCheck final : public ProbeSession,
         finish((events & (EPOLLERR | EPOLLHUP)) != 0 ? detail::socket_error(fd_) : 0);
     }
 
-    void on_answer(int error) override {
+    void on_answer(int error, Duration latency) override {
         const auto self = shared_from_this();  // `done` may drop the last owner
         if (error == ETIMEDOUT) {
             probe_finished(probe_, timeout_outcome());
             return;
         }
-        finish(error);
+        finish(error, latency);
     }
 
     void finish_later(int error) {
@@ -72,15 +72,16 @@ class TcpCheck final : public ProbeSession,
         });
     }
 
-    void finish(int error) {
+    /// `latency`: the prober's measure when above zero, else the session's.
+    void finish(int error, Duration latency = {}) {
         // Up once connected (TCP_CHECK); the connection is then aborted.
         close_socket();
         if (error == 0) {
-            probe_finished(probe_, {true, FailureReason::none, "connected", {}, {}, {}});
+            probe_finished(probe_, {true, FailureReason::none, "connected", {}, latency, {}});
             return;
         }
         const boost::system::error_code ec(error, boost::system::system_category());
-        probe_finished(probe_, {false, detail::classify(ec), ec.message(), {}, {}, {}});
+        probe_finished(probe_, {false, detail::classify(ec), ec.message(), {}, latency, {}});
     }
 
     void close_socket() {

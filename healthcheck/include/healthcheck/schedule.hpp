@@ -29,6 +29,18 @@ Duration hashed_offset(std::string_view identity, Duration interval);
 /// probe, from a random number the caller draws.
 Duration warmup_delay(Duration warmup, std::uint64_t random);
 
+/// Probe wake-ups fall on a grid of this step: the probes due within one
+/// step start together, and the answers to SYN probes are read on the same
+/// steps, so that one timer wake-up serves both.
+inline constexpr Duration kWakeGrid = std::chrono::milliseconds(5);
+
+/// The first point of the wake-up grid at or after `t`.
+[[nodiscard]] inline TimePoint wake_grid_ceiling(TimePoint t) {
+    const auto step = std::chrono::duration_cast<TimePoint::duration>(kWakeGrid);
+    const auto steps = (t.time_since_epoch() + step - TimePoint::duration{1}) / step;
+    return TimePoint{steps * step};
+}
+
 /// How late probes start against their schedule: a fixed-bucket histogram,
 /// 0.1 ms wide up to 100 ms, 10 ms wide up to 10 s, then one overflow bucket.
 class LatenessHistogram {
