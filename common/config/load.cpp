@@ -42,11 +42,27 @@ std::uint32_t pooled(std::vector<Checker>& pool, Checker checker) {
     checker.where.line = 0;
     if (auto* http = std::get_if<HttpCheck>(&checker.details))
         for (auto& url : http->urls) url.where.line -= line;
+    // Locations compare equal: equal settings written at another column
+    // (or with their urls elsewhere) are another entry, or a reused block
+    // would report the first one's columns.
+    const auto same_place = [](const Checker& a, const Checker& b) {
+        if (a.where.column != b.where.column) return false;
+        const auto* a_http = std::get_if<HttpCheck>(&a.details);
+        const auto* b_http = std::get_if<HttpCheck>(&b.details);
+        if (a_http == nullptr || b_http == nullptr) return true;
+        for (std::size_t u = 0; u < a_http->urls.size() && u < b_http->urls.size(); ++u)
+            if (a_http->urls[u].where.line != b_http->urls[u].where.line ||
+                a_http->urls[u].where.column != b_http->urls[u].where.column)
+                return false;
+        return true;
+    };
     // Equal settings are usually neighbours: look at the last few only.
     const std::size_t look = std::min<std::size_t>(pool.size(), 8);
-    for (std::size_t k = 0; k < look; ++k)
-        if (pool[pool.size() - 1 - k] == checker)
+    for (std::size_t k = 0; k < look; ++k) {
+        const Checker& entry = pool[pool.size() - 1 - k];
+        if (entry == checker && same_place(entry, checker))
             return static_cast<std::uint32_t>(pool.size() - 1 - k);
+    }
     pool.push_back(std::move(checker));
     return static_cast<std::uint32_t>(pool.size() - 1);
 }

@@ -329,6 +329,27 @@ TEST_CASE("blocks that depend on parameters, conditionals or groups are parsed a
     require_same(config::parse_config(changed, "t.conf", options), third);
 }
 
+TEST_CASE("a reused block keeps each checker's column, equal settings or not") {
+    // Two equal TCP_CHECKs at different columns (found by fuzz_config): the
+    // cache's pool of settings gave the second the first one's column.
+    const std::string text =
+        "virtual_server 10.0.0.1 80 {\n    real_server 10.0.1.1 80 {\n        TCP_CHECK {\n"
+        "        }\n    }\n    real_server 10.0.1.2 80 {\n               TCP_CHECK {\n"
+        "        }\n    }\n}\n";
+    config::ReloadCache cache;
+    config::LoadOptions options;
+    const auto first = config::parse_config(text, "t.conf", options, cache);
+    REQUIRE(first.ok());
+    const auto second = config::parse_config(text, "t.conf", options, cache);
+    REQUIRE(second.ok());
+    CHECK(second.reused_servers == 1);
+    const auto& servers = second.config->virtual_servers.at(0).real_servers;
+    REQUIRE(servers.size() == 2);
+    CHECK(servers[0].checkers.at(0).where.column == 9);
+    CHECK(servers[1].checkers.at(0).where.column == 16);
+    CHECK(locations(*second.config) == locations(*first.config));
+}
+
 TEST_CASE("a rejected reload names file and line as a full load does and keeps the cache") {
     std::string good;
     for (int i = 1; i <= 20; ++i)
