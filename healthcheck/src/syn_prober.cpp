@@ -337,11 +337,12 @@ int SynProber::start(const ProbeSpec& spec, Duration deadline, Waiter& waiter, T
     out.key.remote_port = spec.port;
     out.key.v6 = v6;
     const std::uint32_t isn = next_isn();
+    const std::int64_t started_ns = realtime_ns();
     Pending* placed = nullptr;
     for (std::uint16_t i = 0; i < port_count_ && placed == nullptr; ++i) {
         out.key.local_port = static_cast<std::uint16_t>(first_port_ + port_cursor_++ % port_count_);
         const auto [at, inserted] =
-            pending_.try_emplace(out.key, Pending{&waiter, &ticket, isn, realtime_ns(), {}});
+            pending_.try_emplace(out.key, Pending{&waiter, &ticket, isn, started_ns, {}});
         if (inserted) placed = &at->second;
     }
     if (placed == nullptr) return -1;
