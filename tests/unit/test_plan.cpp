@@ -177,9 +177,11 @@ TEST_CASE("random tables: applying the plan yields the desired table") {
                 svc("10.0.0.1", static_cast<std::uint16_t>(80 + rng() % 10), scheds[rng() % 4]);
             if (t.find(s.key) != nullptr) continue;
             ServiceEntry e{s, {}};
-            const int dests = static_cast<int>(rng() % 5);
+            // Now and then more than a handful, planned through the hashed index.
+            const int dests = static_cast<int>(rng() % 4 == 0 ? rng() % 40 : rng() % 5);
             for (int j = 0; j < dests; ++j) {
-                Destination d = dst("10.1.0.1", static_cast<std::uint16_t>(80 + rng() % 6),
+                const std::string address = "10.1.0." + std::to_string(1 + rng() % 8);
+                Destination d = dst(address.c_str(), static_cast<std::uint16_t>(80 + rng() % 6),
                                     static_cast<std::int32_t>(rng() % 4));
                 bool dup = false;
                 for (const auto& x : e.destinations) dup = dup || x.same_endpoint(d);
