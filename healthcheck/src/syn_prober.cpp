@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <boost/asio/defer.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -30,14 +31,11 @@ constexpr int kSendBuffer = 2 << 20;
 /// that times out forgets it at once (the route may have changed).
 constexpr auto kRouteLifetime = std::chrono::minutes(5);
 constexpr auto kLocalLifetime = std::chrono::seconds(30);
-constexpr std::size_t kBatch = 64;
 /// When a SYN without an answer is first sent again: TCP's initial
 /// retransmission timeout (RFC 6298 section 2.1), as for connect().
 constexpr auto kFirstRetransmit = std::chrono::seconds(1);
 /// When SYNs that found the send queue full are tried again.
 constexpr auto kSendRetry = std::chrono::milliseconds(1);
-/// Room for an IPv4 header with options and a TCP header with options.
-constexpr std::size_t kReadSize = 128;
 
 std::string errno_text(int error) {
     return std::strerror(error);
@@ -121,7 +119,18 @@ SynProber::SynProber(boost::asio::execution_context& context)
       io_(static_cast<boost::asio::io_context&>(context)),
       sweep_timer_(io_),
       read_timer_(io_),
-      send_retry_(io_) {
+      send_retry_(io_),
+      receiving_(std::make_unique<Receiving>()) {
+    Receiving& in = *receiving_;
+    for (std::size_t i = 0; i < kBatch; ++i) {
+        in.vectors[i] = {in.buffers[i].data(), in.buffers[i].size()};
+        msghdr& header = in.messages[i].msg_hdr;
+        header = {};
+        header.msg_iov = &in.vectors[i];
+        header.msg_iovlen = 1;
+        header.msg_name = &in.sources[i];
+        header.msg_control = in.controls[i].data();
+    }
     if (::getrandom(&rng_state_, sizeof rng_state_, 0) != sizeof rng_state_)
         rng_state_ = std::random_device{}();
     std::string why;
@@ -418,12 +427,15 @@ void SynProber::send(bool v6, std::vector<Outgoing>& batch) {
     std::size_t done = 0;
     while (done < batch.size()) {
         const std::size_t count = std::min(kBatch, batch.size() - done);
-        std::array<mmsghdr, kBatch> messages{};
-        std::array<iovec, kBatch> vectors{};
+        // Left uninitialised: each message used is set up below (zeroing all
+        // 64, about 8 KiB, cost more than the two or three SYNs of a step).
+        std::array<mmsghdr, kBatch> messages;
+        std::array<iovec, kBatch> vectors;
         std::array<sockaddr_storage, kBatch> addresses;
-        std::array<std::array<char, CMSG_SPACE(sizeof(in6_pktinfo))>, kBatch> controls{};
+        std::array<std::array<char, CMSG_SPACE(sizeof(in6_pktinfo))>, kBatch> controls;
         for (std::size_t i = 0; i < count; ++i) {
             Outgoing& out = batch[done + i];
+            messages[i] = {};
             config::IpAddress destination;
             destination.family = v6 ? config::AddressFamily::inet6 : config::AddressFamily::inet;
             destination.bytes = out.key.address;
@@ -439,6 +451,7 @@ void SynProber::send(bool v6, std::vector<Outgoing>& batch) {
                 // bindto for IPv6: the source address of this SYN (RFC 3542 section 6).
                 header.msg_control = controls[i].data();
                 header.msg_controllen = controls[i].size();
+                controls[i] = {};
                 cmsghdr* control = CMSG_FIRSTHDR(&header);
                 control->cmsg_level = IPPROTO_IPV6;
                 control->cmsg_type = IPV6_PKTINFO;
@@ -576,42 +589,39 @@ void SynProber::read_answers() {
 }
 
 void SynProber::drain(bool v6) {
-    std::array<mmsghdr, kBatch> messages{};
-    std::array<iovec, kBatch> vectors{};
-    std::array<sockaddr_in6, kBatch> sources{};
-    std::array<std::array<std::uint8_t, kReadSize>, kBatch> buffers;
-    std::array<std::array<char, CMSG_SPACE(sizeof(timespec))>, kBatch> controls;
+    Receiving& in = *receiving_;
+    // As many messages as answers are expected (a few per step): the
+    // kernel fills the ones asked for, and each asked for is set up here.
+    // After a full read, all: more than expected were waiting.
+    const std::size_t expected = v6 ? pending_v6_ : pending_.size() - pending_v6_;
+    std::size_t asked = std::clamp<std::size_t>(expected, 8, kBatch);
     for (;;) {
-        for (std::size_t i = 0; i < kBatch; ++i) {
-            vectors[i] = {buffers[i].data(), buffers[i].size()};
-            messages[i].msg_hdr = {};
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
-            messages[i].msg_hdr.msg_name = &sources[i];
-            messages[i].msg_hdr.msg_namelen = sizeof sources[i];
-            messages[i].msg_hdr.msg_control = controls[i].data();
-            messages[i].msg_hdr.msg_controllen = controls[i].size();
+        for (std::size_t i = 0; i < asked; ++i) {
+            msghdr& header = in.messages[i].msg_hdr;
+            header.msg_namelen = sizeof in.sources[i];
+            header.msg_controllen = in.controls[i].size();
+            header.msg_flags = 0;
         }
-        const int count =
-            ::recvmmsg(v6 ? raw6_ : raw4_, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
+        const int count = ::recvmmsg(v6 ? raw6_ : raw4_, in.messages.data(),
+                                     static_cast<unsigned>(asked), MSG_DONTWAIT, nullptr);
         if (count < 0 && errno == EINTR) continue;
         if (count <= 0) return;
         for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
             const std::span<const std::uint8_t> bytes(
-                buffers[i].data(), std::min<std::size_t>(messages[i].msg_len, kReadSize));
+                in.buffers[i].data(), std::min<std::size_t>(in.messages[i].msg_len, kReadSize));
             std::optional<tcp::Segment> segment;
             if (v6) {
                 config::IpAddress source;
                 source.family = config::AddressFamily::inet6;
-                std::memcpy(source.bytes.data(), &sources[i].sin6_addr, 16);
+                std::memcpy(source.bytes.data(), &in.sources[i].sin6_addr, 16);
                 segment = tcp::parse_tcp(bytes, source);
             } else {
                 segment = tcp::parse_ipv4(bytes);
             }
             if (!segment) continue;
             std::int64_t arrived_ns = 0;
-            for (cmsghdr* control = CMSG_FIRSTHDR(&messages[i].msg_hdr); control != nullptr;
-                 control = CMSG_NXTHDR(&messages[i].msg_hdr, control)) {
+            for (cmsghdr* control = CMSG_FIRSTHDR(&in.messages[i].msg_hdr); control != nullptr;
+                 control = CMSG_NXTHDR(&in.messages[i].msg_hdr, control)) {
                 if (control->cmsg_level != SOL_SOCKET || control->cmsg_type != SCM_TIMESTAMPNS)
                     continue;
                 timespec stamp;
@@ -621,7 +631,8 @@ void SynProber::drain(bool v6) {
             answer(*segment, v6, arrived_ns);
         }
         // Fewer than asked: the queue is empty for now.
-        if (static_cast<std::size_t>(count) < kBatch) return;
+        if (static_cast<std::size_t>(count) < asked) return;
+        asked = kBatch;
     }
 }
 

@@ -3,6 +3,8 @@
 // socket, and the answer read from it, with no socket per probe.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <memory_resource>
 #include <optional>
 #include <queue>
@@ -127,6 +130,17 @@ class SynProber final : public boost::asio::execution_context::service {
         Duration retransmit_after{};  ///< the wait that ends at `at`
         bool operator>(const Deadline& other) const { return at > other.at; }
     };
+    static constexpr std::size_t kBatch = 64;
+    /// Room for an IPv4 header with options and a TCP header with options.
+    static constexpr std::size_t kReadSize = 128;
+    /// recvmmsg's messages, set up once (see drain).
+    struct Receiving {
+        std::array<mmsghdr, kBatch> messages{};
+        std::array<iovec, kBatch> vectors{};
+        std::array<sockaddr_in6, kBatch> sources{};
+        std::array<std::array<std::uint8_t, kReadSize>, kBatch> buffers{};
+        std::array<std::array<char, CMSG_SPACE(sizeof(timespec))>, kBatch> controls{};
+    };
     struct Local {
         int error = 0;  ///< of binding to the address: 0 when it is ours
         std::chrono::steady_clock::time_point expires;
@@ -181,6 +195,7 @@ class SynProber final : public boost::asio::execution_context::service {
     bool flush_posted_ = false;
     boost::asio::steady_timer send_retry_;
     bool send_blocked_ = false;  ///< the send queue was full: flush waits for send_retry_
+    std::unique_ptr<Receiving> receiving_;
 };
 
 }  // namespace ipvsctl::healthcheck::detail
