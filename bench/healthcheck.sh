@@ -125,6 +125,11 @@ cpu_ticks() {  # "USER SYSTEM" ticks summed over PIDS
     done
     echo "$user $system"
 }
+# User plus system ticks of the main thread of PID alone (its event loop;
+# healthcheckd reads the kernel's table on another thread).
+main_thread_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/task/$1/stat"
+}
 rss_kib() {
     local total=0 pid
     for pid in "$@"; do
@@ -173,7 +178,7 @@ window_lateness() {
 
 declare -A result
 run_checks() {  # run_checks DAEMON CHECK
-    local name=$1 check=$2 extra="" t0 t1 c0 c1 m0 m1 pids stats late rss
+    local name=$1 check=$2 extra="" t0 t1 c0 c1 m0 m1 pids stats late rss main0 main1
     [ "$name" = healthcheckd ] && extra="    metrics_listen healthcheckd 127.0.0.1:9464"
     gen_config "$check" "$servers" "$delay_loop" "$extra" > "$work/$name-$check.conf"
     t0=$(now)
@@ -194,10 +199,10 @@ run_checks() {  # run_checks DAEMON CHECK
     [ "$name" = healthcheckd ] && within0=$(lateness_within) && stalls0=$(loop_stalls)
     # The responder's window (between two SIGUSR1) and the CPU window coincide.
     kill -USR1 "$responder_pid"
-    c0=$(cpu_ticks $pids); m0=$(machine_ticks); t0=$(now)
+    c0=$(cpu_ticks $pids); m0=$(machine_ticks); t0=$(now); main0=$(main_thread_ticks "$daemon_pid")
     sleep "$window"
     kill -USR1 "$responder_pid"
-    c1=$(cpu_ticks $pids); m1=$(machine_ticks); t1=$(now)
+    c1=$(cpu_ticks $pids); m1=$(machine_ticks); t1=$(now); main1=$(main_thread_ticks "$daemon_pid")
     # Before the scrape below: rendering the metrics of 10,000 servers leaves
     # healthcheckd's heap larger until its next trim (at most 30 s).
     rss=$(rss_kib $pids)
@@ -231,6 +236,12 @@ run_checks() {  # run_checks DAEMON CHECK
         "$(echo "$probes / ($t1 - $t0)" | bc -l)" "$rss" "$p99" "$late" "$ready"
     printf '    whole machine in the window: busy %.1f s/min (of it softirq %.1f), split %s\n' "$machine_min" "$softirq_min" "$split"
     echo "    responder: $stats"
+    if [ "$name" = healthcheckd ]; then
+        local main_min
+        main_min=$(echo "($main1 - $main0) / $ticks / ($t1 - $t0) * 60" | bc -l)
+        printf '    threads: main (the event loop) %.1f s/min, the others (table reads) and scripts %.1f\n' \
+            "$main_min" "$(echo "$cpu_min - $main_min" | bc -l)"
+    fi
     [ "$name" = healthcheckd ] && [ "$check" = tcp ] &&
         { grep -m1 '^<6>TCP_CHECK' "$work/$name.log" | sed 's/^<6>/    /' || true; }
     if [ "$name" = healthcheckd ]; then
