@@ -53,6 +53,13 @@ class DestinationIndex {
     std::unordered_set<const Destination*, EndpointHash, SameEndpoint> hashed_;
 };
 
+bool same_endpoints_in_order(const std::vector<Destination>& a, const std::vector<Destination>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!a[i].same_endpoint(b[i])) return false;
+    return true;
+}
+
 }  // namespace
 
 Plan make_plan(const Table& current, const Table& desired, const PlanOptions& options) {
@@ -81,6 +88,14 @@ Plan make_plan(const Table& current, const Table& desired, const PlanOptions& op
         const ServiceEntry& have = *found->second;
         if (!have.service.same_settings(entry.service))
             changes.push_back(Operation::edit_service(entry.service));
+        if (same_endpoints_in_order(have.destinations, entry.destinations)) {
+            // The usual case when nothing changed (a table read back against
+            // the one it was planned from): no index to build.
+            for (std::size_t i = 0; i < entry.destinations.size(); ++i)
+                if (!have.destinations[i].same_settings(entry.destinations[i]))
+                    changes.push_back(Operation::edit_destination(key, entry.destinations[i]));
+            continue;
+        }
         const DestinationIndex had(have.destinations);
         for (const auto& dest : entry.destinations) {
             const Destination* old = had.find(dest);
