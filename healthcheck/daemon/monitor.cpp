@@ -131,7 +131,7 @@ Monitor::Monitor(boost::asio::io_context& io, const Clock& clock, Kernel& kernel
       clock_(clock),
       kernel_(kernel),
       session_options_(std::move(session_options)),
-      scheduler_(clock),
+      scheduler_(clock, kWakeGrid),
       wake_(io),
       repair_(io),
       drain_timer_(io),
@@ -648,11 +648,12 @@ void Monitor::arm() {
     if (stopped_) return;
     auto due = scheduler_.next_due();
     if (!due) return;
-    // Wake-ups on a 5 ms grid: the probes due within one step start
-    // together (at 500 probes a second, 2 or 3), so their SYNs leave in one
-    // sendmmsg, and the SYN prober reads the answers to the step before on
-    // the same wake-up (one timer and one epoll round for all of them). A
-    // probe starts at most 5 ms late.
+    // Wake-ups on a grid (kWakeGrid): the probes due at one step start
+    // together (at 500 probes a second and 5 ms, 2 or 3), so their SYNs
+    // leave in one sendmmsg, and the SYN prober reads the answers to the
+    // step before on the same wake-up (one timer and one epoll round for
+    // all of them). The scheduler puts due times on the grid, so a probe
+    // starts on time; the ceiling is for any that is not.
     due = wake_grid_ceiling(*due);
     // An earlier wake-up already armed finds this target due then or later.
     if (wake_at_ && *wake_at_ <= *due) return;

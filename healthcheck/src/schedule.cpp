@@ -102,7 +102,7 @@ void Scheduler::purge() {
 
 void Scheduler::add(TargetId id, Duration offset) {
     remove(id);
-    push(id, slots_[id], clock_.now() + std::max(offset, Duration{0}));
+    push(id, slots_[id], grid_ceiling(clock_.now() + std::max(offset, Duration{0}), grid_));
 }
 
 void Scheduler::remove(TargetId id) {
@@ -156,7 +156,7 @@ void Scheduler::completed(TargetId id, Duration delay) {
         const auto missed = (slot.started - slot.due) / delay;  // whole intervals late
         next = slot.due + delay * (missed + 1);
     }
-    push(id, found->second, std::max(next, clock_.now()));
+    push(id, found->second, grid_ceiling(std::max(next, clock_.now()), grid_));
 }
 
 std::optional<TimePoint> Scheduler::next_due() const {

@@ -231,3 +231,50 @@ TEST_CASE("lateness counts below a bound can be differenced over a window", "[sc
     histogram.record(1ms);
     CHECK(histogram.count_at_most(20ms) == 3);  // cumulative: only ever grows
 }
+
+TEST_CASE("with a grid, every due time falls on it", "[schedule][grid]") {
+    FakeClock clock;
+    clock.advance(1234us);  // not on the grid
+    const Duration grid = 5ms;
+    Scheduler scheduler(clock, grid);
+    const auto on_grid = [&](TimePoint t) {
+        return t.time_since_epoch() % std::chrono::duration_cast<TimePoint::duration>(grid) ==
+               TimePoint::duration{0};
+    };
+    constexpr std::size_t kTargets = 1'000;
+    for (std::size_t i = 0; i < kTargets; ++i) scheduler.add(i, spread_offset(i, kTargets, 2s));
+    std::map<TargetId, int> runs;
+    std::size_t busiest = 0;
+    for (int ms = 0; ms < 4000; ++ms) {
+        if (const auto next = scheduler.next_due()) CHECK(on_grid(*next));
+        const auto due = scheduler.take_due();
+        busiest = std::max(busiest, due.size());
+        for (const TargetId id : due) {
+            ++runs[id];
+            // An odd delay (not whole steps) is rounded up to the grid.
+            scheduler.completed(id, id % 10 == 0 ? 2001ms : 2s);
+        }
+        clock.advance(1ms);
+    }
+    CHECK(runs.size() == kTargets);
+    // Still spread: 1,000 targets over 2 s are 2 or 3 per 5 ms step.
+    CHECK(busiest <= 4);
+    // Taken when due, whatever the clock's offset from the grid.
+    CHECK(scheduler.lateness().max() < 1ms);
+}
+
+TEST_CASE("with a grid, a late probe's next turn is on the grid", "[schedule][grid]") {
+    FakeClock clock;
+    Scheduler scheduler(clock, 10ms);
+    scheduler.add(1, 3ms);  // due at the next 10 ms step
+    const auto due = *scheduler.next_due();
+    CHECK(due.time_since_epoch() % 10ms == TimePoint::duration{0});
+    CHECK(due - clock.now() < 10ms + 3ms);
+    clock.advance(5s);  // long past its turn
+    REQUIRE(scheduler.take_due().size() == 1);
+    clock.advance(2ms);
+    scheduler.completed(1, 300ms);
+    const auto next = *scheduler.next_due();
+    CHECK(next.time_since_epoch() % 10ms == TimePoint::duration{0});
+    CHECK(next >= clock.now());
+}

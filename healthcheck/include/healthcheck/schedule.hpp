@@ -34,11 +34,18 @@ Duration warmup_delay(Duration warmup, std::uint64_t random);
 /// steps, so that one timer wake-up serves both.
 inline constexpr Duration kWakeGrid = std::chrono::milliseconds(5);
 
-/// The first point of the wake-up grid at or after `t`.
-[[nodiscard]] inline TimePoint wake_grid_ceiling(TimePoint t) {
-    const auto step = std::chrono::duration_cast<TimePoint::duration>(kWakeGrid);
+/// The first multiple of `grid` (counted from the clock's epoch) at or
+/// after `t`; `t` itself when the grid is zero.
+[[nodiscard]] inline TimePoint grid_ceiling(TimePoint t, Duration grid) {
+    const auto step = std::chrono::duration_cast<TimePoint::duration>(grid);
+    if (step.count() <= 0) return t;
     const auto steps = (t.time_since_epoch() + step - TimePoint::duration{1}) / step;
     return TimePoint{steps * step};
+}
+
+/// The first point of the wake-up grid at or after `t`.
+[[nodiscard]] inline TimePoint wake_grid_ceiling(TimePoint t) {
+    return grid_ceiling(t, kWakeGrid);
 }
 
 /// How late probes start against their schedule: a fixed-bucket histogram,
@@ -65,9 +72,14 @@ class LatenessHistogram {
 
 class Scheduler {
   public:
-    explicit Scheduler(const Clock& clock) : clock_(clock) {}
+    /// With a non-zero `grid`, every due time falls on it (see add and
+    /// completed): a loop that wakes on that grid starts probes on time
+    /// rather than up to a step late.
+    explicit Scheduler(const Clock& clock, Duration grid = Duration{0})
+        : clock_(clock), grid_(grid) {}
 
-    /// Adds (or re-times) a target whose first probe is due at now + offset.
+    /// Adds (or re-times) a target whose first probe is due at now + offset
+    /// (rounded up to the grid).
     void add(TargetId id, Duration offset);
     void remove(TargetId id);
     [[nodiscard]] bool contains(TargetId id) const {
@@ -85,6 +97,8 @@ class Scheduler {
     /// this one was due (not after it started: a late start does not move
     /// the target's place in its interval); one started `delay` or more late
     /// is next due at its first such turn after its start. Never in the past.
+    /// A delay that is a whole number of grid steps keeps the target on the
+    /// grid; any other is rounded up to the grid.
     void completed(TargetId id, Duration delay);
 
     /// When the earliest scheduled target is due; nullopt when none is.
@@ -122,6 +136,7 @@ class Scheduler {
     void purge();
 
     const Clock& clock_;
+    Duration grid_;
     std::vector<Entry> heap_;
     std::unordered_map<TargetId, Slot> slots_;
     std::uint64_t sequence_ = 0;
