@@ -674,7 +674,8 @@ void Monitor::on_wake() {
     // for tens of milliseconds. The rest start from the next wake-up, due
     // at once, after the handlers ready meanwhile.
     constexpr std::size_t kBatch = 64;
-    for (const TargetId id : scheduler_.take_due(kBatch)) {
+    scheduler_.take_due(due_now_, kBatch);
+    for (const TargetId id : due_now_) {
         if ((id & kAgentBit) != 0) {
             const auto index = id & ~kAgentBit;
             if (index >= agents_.size()) continue;

@@ -251,6 +251,7 @@ class Monitor {
     SessionOptions session_options_;
     std::shared_ptr<const config::Config> config_;
     Scheduler scheduler_;
+    std::vector<TargetId> due_now_;  ///< on_wake's batch (keeps its capacity)
     boost::asio::steady_timer wake_;
     // When wake_ is armed for; re-arming it for every finished probe cost a
     // timerfd_settime() system call each (a fifth of the daemon's CPU).

@@ -116,6 +116,12 @@ void Scheduler::remove(TargetId id) {
 
 std::vector<TargetId> Scheduler::take_due(std::size_t limit) {
     std::vector<TargetId> due;
+    take_due(due, limit);
+    return due;
+}
+
+void Scheduler::take_due(std::vector<TargetId>& due, std::size_t limit) {
+    due.clear();
     const TimePoint now = clock_.now();
     purge();
     while (!heap_.empty() && heap_.front().due <= now && due.size() < limit) {
@@ -135,7 +141,6 @@ std::vector<TargetId> Scheduler::take_due(std::size_t limit) {
         }
         purge();
     }
-    return due;
 }
 
 void Scheduler::completed(TargetId id, Duration delay) {

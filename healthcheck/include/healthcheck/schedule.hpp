@@ -90,6 +90,9 @@ class Scheduler {
     /// Targets due at the current time, earliest first, at most `limit` of
     /// them; they stay in flight (not scheduled) until completed().
     std::vector<TargetId> take_due(std::size_t limit = SIZE_MAX);
+    /// The same into `due` (cleared first), which keeps its capacity from
+    /// one wake-up to the next.
+    void take_due(std::vector<TargetId>& due, std::size_t limit);
     /// Lateness of every probe take_due() handed out: now minus its due time.
     [[nodiscard]] const LatenessHistogram& lateness() const { return lateness_; }
 
