@@ -23,6 +23,9 @@ namespace ipvsctl::healthcheck::detail {
 namespace {
 
 constexpr std::uint16_t kPortCount = 32;
+/// Enough for the probes of one target in flight together (a target runs
+/// one probe at a time; a port is rotated away from the last answer).
+constexpr std::size_t kFewestPorts = 4;
 /// A burst of 10,000 answers must not overflow the receive queue (each
 /// queued segment costs about 1 KiB of it): dropped answers are false downs.
 constexpr int kReceiveBuffer = 8 << 20;
@@ -228,38 +231,80 @@ bool SynProber::reserve_ports(std::string& why) {
         ::close(fd);
         return true;
     }();
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        const auto first = static_cast<std::uint16_t>(
-            low + next_isn() % static_cast<std::uint32_t>(high - low - kPortCount + 1));
-        bool taken = false;
-        for (std::uint16_t i = 0; i < kPortCount && !taken; ++i) {
-            const int fd = ::socket(dual ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const auto close_all = [](std::vector<int>& fds) {
+        for (const int fd : fds) ::close(fd);
+        fds.clear();
+    };
+    // Every port of the range is tried once, from a random one on, for a
+    // run of kPortCount free ports in a row; failing that the longest run
+    // found, if it has at least kFewestPorts. A host that makes many
+    // connections (another checker, say) can leave a TIME_WAIT on most
+    // ports: twenty random tries of one fixed-size run then all failed
+    // and every TCP_CHECK fell back to connect().
+    const std::uint32_t span = std::uint32_t{high} - low + 1;
+    const std::uint32_t start = next_isn() % span;
+    std::vector<int> run, best;
+    std::uint16_t run_first = 0, best_first = 0;
+    int fd = -1;
+    for (std::uint32_t i = 0; i < span && run.size() < kPortCount; ++i) {
+        const auto port = static_cast<std::uint16_t>(low + (start + i) % span);
+        // A run does not wrap from the top of the range to its bottom.
+        if (!run.empty() && port != run_first + run.size()) {
+            if (run.size() > best.size()) {
+                close_all(best);
+                best.swap(run);
+                best_first = run_first;
+            }
+            close_all(run);
+        }
+        if (fd < 0) {
+            fd = ::socket(dual ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
             if (fd < 0) {
                 why = "TCP socket: " + errno_text(errno);
+                close_all(run);
+                close_all(best);
                 return false;
             }
-            port_holders_.push_back(fd);
-            config::IpAddress any;
-            any.family = dual ? config::AddressFamily::inet6 : config::AddressFamily::inet;
             if (dual) {
                 const int off = 0;
                 ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
             }
-            sockaddr_storage address;
-            const socklen_t length =
-                to_sockaddr(any, static_cast<std::uint16_t>(first + i), address);
-            if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) taken = true;
         }
-        if (!taken) {
-            first_port_ = first;
-            port_count_ = kPortCount;
-            return true;
+        config::IpAddress any;
+        any.family = dual ? config::AddressFamily::inet6 : config::AddressFamily::inet;
+        sockaddr_storage address;
+        const socklen_t length = to_sockaddr(any, port, address);
+        if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) == 0) {
+            if (run.empty()) run_first = port;
+            run.push_back(fd);
+            fd = -1;
+            continue;
         }
-        for (const int fd : port_holders_) ::close(fd);
-        port_holders_.clear();
+        // Taken: this socket tries the next port (a failed bind leaves it unbound).
+        if (run.size() > best.size()) {
+            close_all(best);
+            best.swap(run);
+            best_first = run_first;
+        }
+        close_all(run);
     }
-    why = "no free range of " + std::to_string(kPortCount) + " source ports";
-    return false;
+    if (fd >= 0) ::close(fd);
+    if (run.size() > best.size()) {
+        close_all(best);
+        best.swap(run);
+        best_first = run_first;
+    }
+    close_all(run);
+    if (best.size() < kFewestPorts) {
+        close_all(best);
+        why = "no free run of " + std::to_string(kFewestPorts) + " source ports in " +
+              std::to_string(low) + "-" + std::to_string(high);
+        return false;
+    }
+    port_holders_ = std::move(best);
+    first_port_ = best_first;
+    port_count_ = static_cast<std::uint16_t>(port_holders_.size());
+    return true;
 }
 
 std::uint32_t SynProber::next_isn() {

@@ -262,3 +262,83 @@ TEST_CASE("SYN probe: a server on this host, over loopback", "[netns][syn]") {
     const auto closed = probe(tcp_spec(loopback, ntohs(local.sin_port)));
     CHECK(closed.outcome.reason == FailureReason::refused);
 }
+
+namespace {
+
+/// Sets this namespace's ephemeral port range for the life of the object.
+class PortRange {
+  public:
+    PortRange(unsigned first, unsigned last) {
+        std::FILE* file = std::fopen(kPath, "r");
+        REQUIRE(file != nullptr);
+        REQUIRE(std::fscanf(file, "%u %u", &old_first_, &old_last_) == 2);
+        std::fclose(file);
+        write(first, last);
+    }
+    ~PortRange() { write(old_first_, old_last_); }
+    PortRange(const PortRange&) = delete;
+    PortRange& operator=(const PortRange&) = delete;
+
+  private:
+    static void write(unsigned first, unsigned last) {
+        std::FILE* file = std::fopen(kPath, "w");
+        REQUIRE(file != nullptr);
+        std::fprintf(file, "%u %u\n", first, last);
+        REQUIRE(std::fclose(file) == 0);
+    }
+    static constexpr const char* kPath = "/proc/sys/net/ipv4/ip_local_port_range";
+    unsigned old_first_ = 0, old_last_ = 0;
+};
+
+/// Holds TCP ports of [first, last] except those of [free_first, free_last].
+std::vector<int> hold_ports_except(unsigned first, unsigned last, unsigned free_first,
+                                   unsigned free_last) {
+    std::vector<int> held;
+    for (unsigned port = first; port <= last; ++port) {
+        if (port >= free_first && port <= free_last) continue;
+        const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        const int off = 0;
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+        sockaddr_in6 any{};
+        any.sin6_family = AF_INET6;
+        any.sin6_port = htons(static_cast<std::uint16_t>(port));
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
+        held.push_back(fd);
+    }
+    return held;
+}
+
+}  // namespace
+
+TEST_CASE("SYN probe: with most source ports taken, a shorter free run serves",
+          "[netns][syn][ports]") {
+    // 1,000 ports, all taken but 6 in a row and a few lone ones: no run of
+    // 32 anywhere, where the probes used to fall back to connect().
+    const PortRange range(41000, 41999);
+    std::vector<int> held = hold_ports_except(41000, 41999, 41500, 41505);
+    for (const unsigned lone : {41100u, 41200u, 41300u}) {
+        // Freed again: single free ports that must not be chosen.
+        for (auto it = held.begin(); it != held.end(); ++it) {
+            sockaddr_in6 bound{};
+            socklen_t length = sizeof bound;
+            ::getsockname(*it, reinterpret_cast<sockaddr*>(&bound), &length);
+            if (ntohs(bound.sin6_port) == lone) {
+                ::close(*it);
+                held.erase(it);
+                break;
+            }
+        }
+    }
+    std::string mode;
+    const auto open = probe(tcp_spec(address("HC_SERVER"), 20003), &mode);
+    CHECK(mode == "half-open SYN probes from a raw socket, source ports 41500-41505");
+    CHECK(open.outcome.success);
+    // Fewer than 4 free in a row: connect(), said so.
+    for (const int fd : held) ::close(fd);
+    held = hold_ports_except(41000, 41999, 41700, 41702);
+    const auto connected = probe(tcp_spec(address("HC_SERVER"), 20003), &mode);
+    CHECK(mode.starts_with("connect() (no half-open SYN probes: no free run of 4 source ports"));
+    CHECK(connected.outcome.success);
+    for (const int fd : held) ::close(fd);
+}
