@@ -649,7 +649,7 @@ void Monitor::arm() {
     auto due = scheduler_.next_due();
     if (!due) return;
     // Wake-ups on a grid (kWakeGrid): the probes due at one step start
-    // together (at 500 probes a second and 5 ms, 2 or 3), so their SYNs
+    // together (at 500 probes a second and 20 ms, about 10), so their SYNs
     // leave in one sendmmsg, and the SYN prober reads the answers to the
     // step before on the same wake-up (one timer and one epoll round for
     // all of them). The scheduler puts due times on the grid, so a probe

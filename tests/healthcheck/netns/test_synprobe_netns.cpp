@@ -162,9 +162,9 @@ TEST_CASE("SYN probe: a lost SYN is sent again after 1 s, within connect_timeout
 }
 
 TEST_CASE("SYN probe: latency is the answer's arrival, not its reading", "[netns][syn][latency]") {
-    // Answers are read on the next step of the 5 ms wake-up grid; the
+    // Answers are read on the next step of the 20 ms wake-up grid; the
     // latency reported comes from the kernel's receive time stamp. Timed at
-    // the reading, most of these probes would show 1 to 5 ms.
+    // the reading, most of these probes would show 1 to 20 ms.
     int quick = 0;
     for (int i = 0; i < 20; ++i) {
         const auto result = probe(tcp_spec(address("HC_SERVER"), 20002));
