@@ -245,17 +245,21 @@ bool SynProber::reserve_ports(std::string& why) {
     const std::uint32_t start = next_isn() % span;
     std::vector<int> run, best;
     std::uint16_t run_first = 0, best_first = 0;
+    // The run in progress has ended: it becomes the best if longer.
+    const auto end_run = [&] {
+        if (run.size() > best.size()) {
+            close_all(best);
+            best.swap(run);
+            best_first = run_first;
+        }
+        close_all(run);
+    };
     int fd = -1;
     for (std::uint32_t i = 0; i < span && run.size() < kPortCount; ++i) {
         const auto port = static_cast<std::uint16_t>(low + (start + i) % span);
         // A run does not wrap from the top of the range to its bottom.
         if (!run.empty() && port != run_first + run.size()) {
-            if (run.size() > best.size()) {
-                close_all(best);
-                best.swap(run);
-                best_first = run_first;
-            }
-            close_all(run);
+            end_run();
         }
         if (fd < 0) {
             fd = ::socket(dual ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -281,20 +285,10 @@ bool SynProber::reserve_ports(std::string& why) {
             continue;
         }
         // Taken: this socket tries the next port (a failed bind leaves it unbound).
-        if (run.size() > best.size()) {
-            close_all(best);
-            best.swap(run);
-            best_first = run_first;
-        }
-        close_all(run);
+        end_run();
     }
     if (fd >= 0) ::close(fd);
-    if (run.size() > best.size()) {
-        close_all(best);
-        best.swap(run);
-        best_first = run_first;
-    }
-    close_all(run);
+    end_run();
     if (best.size() < kFewestPorts) {
         close_all(best);
         why = "no free run of " + std::to_string(kFewestPorts) + " source ports in " +
