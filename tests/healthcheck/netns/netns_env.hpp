@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -34,6 +35,22 @@ inline ProbeSpec tcp_probe_spec(const config::IpAddress& target, std::uint16_t p
     spec.delay_before_retry = std::chrono::seconds(1);
     spec.set_details(config::TcpCheck{});
     return spec;
+}
+
+/// Packets counted by the named counter of the server's nft table hc_counters.
+inline std::uint64_t server_counter(const char* name) {
+    const std::string command =
+        "ip netns exec " + env("HC_SERVER_NETNS") + " nft list counter inet hc_counters " + name;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string text;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
+    ::pclose(pipe);
+    // "packets N" inside the counter's braces (its name may hold "packets").
+    const auto at = text.find("packets ", text.find('{', text.find(name)));
+    REQUIRE(at != std::string::npos);
+    return std::stoull(text.substr(at + 8));
 }
 
 }  // namespace ipvsctl::healthcheck::netns_test

@@ -27,6 +27,7 @@ using namespace ipvsctl;
 using namespace ipvsctl::healthcheck;
 using namespace std::chrono_literals;
 using netns_test::env;
+using netns_test::server_counter;
 
 namespace {
 
@@ -70,21 +71,6 @@ Probed probe(const ProbeSpec& spec, std::string* mode = nullptr) {
     auto result = probe_all({spec}, mode).front();
     INFO(to_string(result.outcome.reason) << ": " << result.outcome.detail);
     return result;
-}
-
-/// Packets counted by the named counter of the server's nft table hc_counters.
-std::uint64_t server_counter(const char* name) {
-    const std::string command =
-        "ip netns exec " + env("HC_SERVER_NETNS") + " nft list counter inet hc_counters " + name;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::string text;
-    char buffer[512];
-    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) text += buffer;
-    ::pclose(pipe);
-    const auto at = text.find("packets ");
-    REQUIRE(at != std::string::npos);
-    return std::stoull(text.substr(at + 8));
 }
 
 /// Drops CAP_NET_RAW from the effective set for its lifetime (the thread's
