@@ -157,8 +157,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         begin_url(url_index);
         sent_ = 0;
         connected_ = false;
-        acked_partial_reply_ = false;
-        int error = detail::open_and_connect(spec(), fd_, detail::RequestFollows::yes);
+        int error = detail::open_and_connect(spec(), fd_);
         if (error == 0 || error == EINPROGRESS) {
             // epoll reports the socket writable once it is connected (at
             // once when it already is), readable when the reply arrives.
@@ -219,24 +218,12 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
             if (n < 0) {
                 received_.resize(kept);
                 if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) return acknowledge_partial_reply();
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // the next edge brings more
                 return fail(probe_, system_error(errno), "read");
             }
             received_.resize(kept + static_cast<std::size_t>(n));
             if (!on_received(probe_, n == 0)) return;
         }
-    }
-
-    /// Part of the reply is read and more must come: acknowledge it now.
-    /// The socket delays acknowledgements (see open_and_connect), and a
-    /// server that wrote its headers and its body apart would otherwise
-    /// hold the body back (Nagle, RFC 896) until our delayed ACK: 40 ms or
-    /// more. TCP_QUICKACK on sends the pending ACK and keeps quick ACKs.
-    void acknowledge_partial_reply() {
-        if (acked_partial_reply_) return;  // the next edge brings more
-        acked_partial_reply_ = true;
-        const int quick_acks = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &quick_acks, sizeof quick_acks);
     }
 
     static error_code system_error(int error) { return {error, boost::system::system_category()}; }
@@ -246,7 +233,6 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
     std::uint64_t probe_ = 0;
     std::size_t sent_ = 0;
     bool connected_ = false;
-    bool acked_partial_reply_ = false;
 };
 
 /// SSL_GET: HTTP over TLS through Asio's OpenSSL stream.

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -87,20 +86,11 @@ inline socklen_t to_sockaddr(const config::IpAddress& address, std::uint16_t por
     return sizeof sin;
 }
 
-/// Whether the checker sends a request as soon as the connection is up.
-enum class RequestFollows : bool { no, yes };
-
 /// Opens a non-blocking TCP socket for `spec` into `fd`, set to abort with
 /// RST at close (see close_with_reset), bound to bindto/bind_port, and
 /// starts connecting: 0 when connected, EINPROGRESS when connecting, else
 /// the error (`fd` may then be open: the caller closes it).
-/// With RequestFollows::yes the socket starts with delayed acknowledgements
-/// (TCP_QUICKACK off): the kernel then acknowledges the SYN-ACK with the
-/// request instead of a bare ACK, and a one-segment reply not at all before
-/// the reset. A probe sends three packets (SYN, request, RST) instead of
-/// five; the server sees the same exchange.
-inline int open_and_connect(const ProbeSpec& spec, int& fd,
-                            RequestFollows request_follows = RequestFollows::no) {
+inline int open_and_connect(const ProbeSpec& spec, int& fd) {
     const int family = spec.address.is_v6() ? AF_INET6 : AF_INET;
     fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) return errno;
@@ -108,11 +98,6 @@ inline int open_and_connect(const ProbeSpec& spec, int& fd,
     const linger abort_on_close{1, 0};
     if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0)
         return errno;
-    if (request_follows == RequestFollows::yes) {
-        const int delay_acks = 0;
-        if (::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &delay_acks, sizeof delay_acks) != 0)
-            return errno;
-    }
     sockaddr_storage address;
     if (spec.bindto || spec.bind_port) {
         const int on = 1;

@@ -47,15 +47,12 @@ table inet hc_blackhole {
     }
 }
 # What a probe of ports 20000-20249 looks like on the wire: SYNs seen, and
-# pure ACKs (the last step of a completed handshake: a half-open probe has none);
-# and every packet the HTTP server on 8080 gets.
+# pure ACKs (the last step of a completed handshake: a half-open probe has none).
 table inet hc_counters {
     counter syns { }
     counter handshake_acks { }
-    counter http_packets { }
     chain input {
         type filter hook input priority 0;
-        tcp dport 8080 counter name "http_packets"
         tcp dport 20000-20249 tcp flags & (fin | syn | rst | ack) == syn counter name "syns"
         tcp dport 20000-20249 tcp flags & (fin | syn | rst | ack) == ack counter name "handshake_acks"
     }

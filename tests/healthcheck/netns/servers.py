@@ -6,8 +6,6 @@
 #   /chunked  200 chunked "ok\n"   /sni    200, body = TLS server name seen
 #   /slow     answers after 5 s    /pause  200 "ok\n" after 20 ms
 #   /big      200, 100,000 bytes of "x" (a reply that takes many reads)
-#   /whole    200 "ok\n", status, headers and body in one write (one
-#             segment; the others write the headers and the body apart)
 #   other     404
 # Plain TCP listeners that accept and close, for TCP_CHECK: ports
 # 20000-20250 of ADDRESS, and PORT and 20000-20250 of ADDRESS6.
@@ -47,10 +45,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/pause":
             time.sleep(0.02)
             self.send_body(200, "ok\n")
-        elif self.path == "/whole":
-            self.close_connection = True
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
-                             b"Connection: close\r\n\r\nok\n")
         elif self.path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")

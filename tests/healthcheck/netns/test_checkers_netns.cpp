@@ -2,11 +2,7 @@
 // Every checker against real servers in a network namespace (see
 // run_netns_tests.sh, which sets the HC_* variables and runs this inside
 // the client namespace).
-#include <arpa/inet.h>
 #include <malloc.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
@@ -16,7 +12,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "healthcheck/http_response.hpp"
@@ -150,92 +145,6 @@ TEST_CASE("a finished probe is closed with RST: no TIME_WAIT on either end", "[n
     REQUIRE(probe(http).outcome.success);
     CHECK(time_waits(kSourcePort + 1, false) == 0);
     CHECK(time_waits(kSourcePort + 1, true) == 0);
-}
-
-TEST_CASE("HTTP_GET sends SYN, the request, RST: no bare ACKs", "[netns][http][packets]") {
-    // The request acknowledges the SYN-ACK; a reply in one segment is not
-    // acknowledged before the reset, one in two segments once. A plain
-    // connect() and the same exchange send five and six packets.
-    const auto packets_for = [](const char* path) {
-        const auto before = netns_test::server_counter("http_packets");
-        REQUIRE(probe(http_spec(false, path, http::body_digest("ok\n"))).outcome.success);
-        return netns_test::server_counter("http_packets") - before;
-    };
-    CHECK(packets_for("/whole") == 3);
-    CHECK(packets_for("/healthz") == 4);
-}
-
-namespace {
-
-/// An HTTP server on 127.0.0.1 that writes its headers, then 5 ms later its
-/// body, with Nagle's algorithm on (the default): the body is held back
-/// until the headers are acknowledged. Serves `connections` and stops.
-class SplitReplyServer {
-  public:
-    explicit SplitReplyServer(int connections) {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        REQUIRE(listener_ >= 0);
-        sockaddr_in local{};
-        local.sin_family = AF_INET;
-        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
-        REQUIRE(::listen(listener_, 16) == 0);
-        socklen_t length = sizeof local;
-        REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&local), &length) == 0);
-        port_ = ntohs(local.sin_port);
-        thread_ = std::thread([this, connections] {
-            for (int i = 0; i < connections; ++i) serve(::accept(listener_, nullptr, nullptr));
-        });
-    }
-    ~SplitReplyServer() {
-        ::shutdown(listener_, SHUT_RDWR);  // ends a pending accept()
-        thread_.join();
-        ::close(listener_);
-    }
-    SplitReplyServer(const SplitReplyServer&) = delete;
-    SplitReplyServer& operator=(const SplitReplyServer&) = delete;
-
-    [[nodiscard]] std::uint16_t port() const { return port_; }
-
-  private:
-    static void serve(int connection) {
-        if (connection < 0) return;
-        std::string request;
-        char buffer[1024];
-        while (request.find("\r\n\r\n") == std::string::npos) {
-            const ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
-            if (n <= 0) break;
-            request.append(buffer, static_cast<std::size_t>(n));
-        }
-        const std::string headers = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n";
-        ::send(connection, headers.data(), headers.size(), MSG_NOSIGNAL);
-        std::this_thread::sleep_for(5ms);
-        ::send(connection, "ok\n", 3, MSG_NOSIGNAL);
-        while (::recv(connection, buffer, sizeof buffer, 0) > 0) {
-        }
-        ::close(connection);
-    }
-
-    int listener_ = -1;
-    std::uint16_t port_ = 0;
-    std::thread thread_;
-};
-
-}  // namespace
-
-TEST_CASE("HTTP_GET: a reply's body held back by Nagle comes at once", "[netns][http][packets]") {
-    // The probe delays ACKs; the headers must still be acknowledged when
-    // they are read, not by a delayed ACK 40 ms or more later.
-    constexpr int kProbes = 5;
-    SplitReplyServer server(kProbes);
-    auto spec = http_spec(false, "/", http::body_digest("ok\n"));
-    spec.address = *config::IpAddress::parse("127.0.0.1");
-    spec.port = server.port();
-    for (int i = 0; i < kProbes; ++i) {
-        const auto held = probe(spec);
-        REQUIRE(held.outcome.success);
-        CHECK(held.outcome.latency < 30ms);
-    }
 }
 
 TEST_CASE("idle HTTP sessions keep no read or request buffers", "[netns][http][memory]") {
