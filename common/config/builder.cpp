@@ -1026,6 +1026,11 @@ const Keyword<CheckerDraft> kCheckerKeywords[] = {
          if (auto b = v.boolean(s)) d.http.fast_recovery = *b;
      },
      kHttpCheckers},
+    {"reuse_connection", 0, 1, BlockUse::none,
+     [](Values& v, const Statement& s, CheckerDraft& d) {
+         if (auto b = v.boolean(s)) d.http.reuse_connection = *b;
+     },
+     kHttpBit},
     {"enable_sni", 0, 0, BlockUse::none,
      [](Values&, const Statement&, CheckerDraft& d) { d.http.enable_sni = true; }, kSslBit},
     {"sni_name", 1, 1, BlockUse::none,
@@ -1838,6 +1843,12 @@ class Finisher {
             details.virtualhost = first_of(details.virtualhost, r.virtualhost, s.virtualhost);
             if (details.urls.empty()) {
                 v_.error(checker.where, type_name + " needs at least one url { path ... }");
+            }
+            // A kept connection needs HTTP/1.1 keep-alive: 1.0 or "Connection: close" ends it.
+            if (details.reuse_connection && draft.seen.has("http_protocol") &&
+                details.http_protocol != "1.1") {
+                v_.error(checker.where, "reuse_connection needs http_protocol 1.1, not " +
+                                            quote(details.http_protocol));
             }
             checker.details = details;
         } else if (misc) {

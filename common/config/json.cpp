@@ -116,6 +116,7 @@ json checker(const Checker& value) {
         out["http_protocol"] = http->http_protocol;
         out["virtualhost"] = optional(http->virtualhost);
         out["fast_recovery"] = http->fast_recovery;
+        if (!http->tls) out["reuse_connection"] = http->reuse_connection;
         if (http->tls) {
             out["enable_sni"] = http->enable_sni;
             out["sni_name"] = optional(http->sni_name);

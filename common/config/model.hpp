@@ -297,6 +297,9 @@ struct HttpCheck {
     bool enable_sni = false;
     std::optional<std::string> sni_name;
     bool tls_compliant = false;
+    /// HTTP_GET only, our extension: keep the connection open between
+    /// probes (HTTP/1.1 keep-alive) instead of one connection per probe.
+    bool reuse_connection = false;
     friend bool operator==(const HttpCheck&, const HttpCheck&) = default;
 };
 

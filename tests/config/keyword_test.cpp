@@ -444,6 +444,8 @@ const std::vector<Row>& rows() {
          "/virtual_servers/0/real_servers/0/checkers/0/virtualhost", R"("www.example.org")"},
         {"checker", "fast_recovery", http("fast_recovery"),
          "/virtual_servers/0/real_servers/0/checkers/0/fast_recovery", "true"},
+        {"checker", "reuse_connection", http("reuse_connection"),
+         "/virtual_servers/0/real_servers/0/checkers/0/reuse_connection", "true"},
         {"checker", "enable_sni", ssl("enable_sni"),
          "/virtual_servers/0/real_servers/0/checkers/0/enable_sni", "true"},
         {"checker", "sni_name", ssl("sni_name api.example.org"),

@@ -261,6 +261,12 @@ const std::vector<Rule>& rules() {
          "test.conf:7:13: status_code 700 is out of range 100-599"},
         {"bad http_protocol", checker("HTTP_GET", "url {\npath /\n}\nhttp_protocol 2"),
          "test.conf:8:15: http_protocol must be 1.0, 1.0C or 1.1, not '2'"},
+        {"reuse_connection with HTTP/1.0",
+         checker("HTTP_GET", "url {\npath /\n}\nhttp_protocol 1.0C\nreuse_connection"),
+         "test.conf:4:9: reuse_connection needs http_protocol 1.1, not '1.0C'"},
+        {"reuse_connection in SSL_GET", checker("SSL_GET", "url {\npath /\n}\nreuse_connection"),
+         "test.conf:8:1: 'reuse_connection' does not apply to SSL_GET; it is a keyword of "
+         "HTTP_GET"},
         {"checker without a port",
          "virtual_server fwmark 1 {\nreal_server 10.0.1.1 {\nTCP_CHECK {\n}\n}\n}\n",
          "test.conf:3:1: TCP_CHECK needs a port to connect to: set connect_port or give the "
