@@ -19,6 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             // What the checker does with a whole reply.
             (void)status_accepted(result.response.status, {});
             (void)body_digest(result.response.body);
+            // A body framed by the close never leaves the connection reusable.
+            if (at_eof && connection_reusable(result.response) &&
+                !result.response.header("Content-Length") &&
+                !result.response.header("Transfer-Encoding"))
+                __builtin_trap();
             if (result.response.body.size() > limits.max_body_bytes) __builtin_trap();
         }
         if (result.status == ParseStatus::invalid && result.error.empty()) __builtin_trap();

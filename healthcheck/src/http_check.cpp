@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// HTTP_GET and SSL_GET: fetch each url over its own connection; healthy when
-// every reply has an accepted status and, where configured, the digest.
+// HTTP_GET and SSL_GET: fetch each url over its own connection (or, with
+// reuse_connection, over one kept between probes); healthy when every reply
+// has an accepted status and, where configured, the digest.
 // HTTP_GET drives its socket by hand; SSL_GET goes through Asio's TLS stream.
 #include <openssl/ssl.h>
 #include <boost/asio/connect.hpp>
@@ -35,10 +36,11 @@ ProbeSpec with_default_url(ProbeSpec spec) {
     return spec;
 }
 
-/// What HTTP_GET and SSL_GET share: the urls fetched in turn, each over its
-/// own connection, the request, and the verdict on each reply. A checker
-/// supplies the transport: fetch() connects and sends request_, appends the
-/// reply to received_ and calls on_received(); close_connection() aborts.
+/// What HTTP_GET and SSL_GET share: the urls fetched in turn, the request,
+/// and the verdict on each reply. A checker supplies the transport: fetch()
+/// connects and sends request_, appends the reply to received_ and calls
+/// on_received(); finish_connection() ends a connection whose reply is
+/// judged; close_connection() aborts.
 class HttpCheckBase : public ProbeSession {
   public:
     HttpCheckBase(asio::io_context& io, const ProbeSpec& spec)
@@ -64,13 +66,19 @@ class HttpCheckBase : public ProbeSession {
     /// Closes the connection (with RST: by then the reply is read, or the
     /// probe has failed, and neither end keeps a TIME_WAIT per probe).
     virtual void close_connection() = 0;
+    /// Done with the connection that carried `response`, a good reply.
+    virtual void finish_connection(const http::Response& /*response*/) { close_connection(); }
+
+    /// reuse_connection: one connection kept for the next url and probe.
+    [[nodiscard]] bool keep_open() const { return http_.reuse_connection && !http_.tls; }
 
     /// Starts url `url_index`: remembers it and builds its request.
     void begin_url(std::size_t url_index) {
         url_index_ = url_index;
         received_.clear();
         const auto& url = http_.urls[url_index_];
-        request_ = http::build_get_request(url.path, host_for(url), http_.http_protocol);
+        request_ = http::build_get_request(url.path, host_for(url),
+                                           keep_open() ? "1.1" : http_.http_protocol, keep_open());
     }
 
     std::string host_for(const config::HttpUrl& url) const {
@@ -131,7 +139,7 @@ class HttpCheckBase : public ProbeSession {
             if (!http::digest_matches(*url.digest, digest))
                 return fail(probe, FailureReason::http_digest, url.path + ": digest " + digest);
         }
-        close_connection();
+        finish_connection(response);
         if (url_index_ + 1 < http_.urls.size()) return fetch(probe, url_index_ + 1);
         release_buffers();
         probe_finished(
@@ -143,7 +151,9 @@ class HttpCheckBase : public ProbeSession {
 /// HTTP_GET over a socket driven by hand, as TCP_CHECK's (see ProbePoller):
 /// socket, setsockopt(SO_LINGER), connect, one edge-triggered epoll_ctl for
 /// the whole exchange, send, recv and close, where the same exchange
-/// through an Asio socket took 11 system calls.
+/// through an Asio socket took 11 system calls. With reuse_connection a
+/// good reply keeps the connection, still registered, for the next probe:
+/// then a probe is a peek that it is still open, send and recv.
 class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::Waiter {
   public:
     PlainHttpCheck(asio::io_context& io, const ProbeSpec& spec)
@@ -152,10 +162,18 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
   private:
     void fetch(std::uint64_t probe, std::size_t url_index) override {
-        close_connection();
         probe_ = probe;
         begin_url(url_index);
         sent_ = 0;
+        if (fd_ >= 0 && kept_open()) {
+            reused_ = true;
+            connected_ = true;
+            poller_.rewatch(fd_, *this);
+            send_request();  // the reply comes as an EPOLLIN edge
+            return;
+        }
+        close_connection();
+        reused_ = false;
         connected_ = false;
         int error = detail::open_and_connect(spec(), fd_);
         if (error == 0 || error == EINPROGRESS) {
@@ -169,6 +187,31 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         asio::post(io(), [self = shared_from_this(), this, probe, error] {
             if (probe == generation()) fail(probe, system_error(error), "connect");
         });
+    }
+
+    void finish_connection(const http::Response& response) override {
+        if (!keep_open() || !http::connection_reusable(response)) return close_connection();
+        poller_.unwatch(fd_);  // kept open, and in the epoll set, for the next fetch()
+    }
+
+    /// Whether the kept connection is still open with nothing unread: the
+    /// server may have closed it while it was idle.
+    [[nodiscard]] bool kept_open() const {
+        char byte;
+        return ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+               (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
+    /// The connection broke. A kept one may have been closed by the server
+    /// just as the request went out; before any reply the request is sent
+    /// again over a new connection (RFC 9112 section 9.3.1: GET is
+    /// idempotent). Otherwise the probe fails.
+    void broken(int error, std::string_view step) {
+        if (reused_ && received_.empty()) {
+            close_connection();
+            return fetch(probe_, url_index_);  // connects: fd_ is closed
+        }
+        fail(probe_, system_error(error), step);
     }
 
     void close_connection() override {
@@ -202,7 +245,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
             }
             if (errno == EINTR) continue;
             // A full send buffer: the next EPOLLOUT edge resumes.
-            if (errno != EAGAIN && errno != EWOULDBLOCK) fail(probe_, system_error(errno), "send");
+            if (errno != EAGAIN && errno != EWOULDBLOCK) broken(errno, "send");
             return false;
         }
         return true;
@@ -219,9 +262,11 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
                 received_.resize(kept);
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // the next edge brings more
-                return fail(probe_, system_error(errno), "read");
+                return broken(errno, "read");
             }
             received_.resize(kept + static_cast<std::size_t>(n));
+            // A kept connection the server closed before any reply.
+            if (n == 0 && kept == 0 && reused_) return broken(ECONNRESET, "read");
             if (!on_received(probe_, n == 0)) return;
         }
     }
@@ -233,6 +278,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
     std::uint64_t probe_ = 0;
     std::size_t sent_ = 0;
     bool connected_ = false;
+    bool reused_ = false;  ///< this fetch went over a kept connection
 };
 
 /// SSL_GET: HTTP over TLS through Asio's OpenSSL stream.

@@ -27,6 +27,17 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
+/// Whether the comma-separated header value `list` holds `token`.
+bool contains_token(std::string_view list, std::string_view token) {
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        if (iequals(trim(list.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 /// Finds the end of the line starting at `from`; returns the position of
 /// '\n' or npos. Lines may end with CRLF or bare LF.
 std::size_t line_end(std::string_view text, std::size_t from) {
@@ -222,7 +233,7 @@ bool status_accepted(int status, const std::vector<std::pair<int, int>>& ranges)
 }
 
 std::string build_get_request(std::string_view path, std::string_view host,
-                              std::string_view protocol) {
+                              std::string_view protocol, bool keep_open) {
     const bool v11 = protocol == "1.1";
     std::string request = "GET ";
     request += path.empty() ? std::string_view("/") : path;
@@ -233,9 +244,19 @@ std::string build_get_request(std::string_view path, std::string_view host,
         request += host;
         request += "\r\n";
     }
-    if (v11 || protocol == "1.0C") request += "Connection: close\r\n";
+    if ((v11 && !keep_open) || protocol == "1.0C") request += "Connection: close\r\n";
     request += "\r\n";
     return request;
+}
+
+bool connection_reusable(const Response& response) {
+    if (response.version_major != 1 || response.version_minor < 1) return false;
+    if (const auto connection = response.header("Connection")) {
+        if (contains_token(*connection, "close")) return false;
+    }
+    const auto transfer_encoding = response.header("Transfer-Encoding");
+    if (transfer_encoding) return iequals(trim(*transfer_encoding), "chunked");
+    return response.header("Content-Length").has_value();
 }
 
 std::string body_digest(std::string_view body) {

@@ -173,7 +173,18 @@ class ProbePoller final : public boost::asio::execution_context::service {
         return add(fd, events | EPOLLET, waiter, true);
     }
 
-    /// Forgets the watch of `fd`, if any (call before closing it).
+    /// Reports the edges of `fd` to `waiter` again: `fd` was registered by
+    /// watch_edges(), then unwatch()ed but kept open (edges in between are
+    /// dropped).
+    void rewatch(int fd, Waiter& waiter) {
+        Slot& slot = slots_[static_cast<std::size_t>(fd)];
+        slot.waiter = &waiter;
+        ++active_;
+        if (!waiting_) wait();
+    }
+
+    /// Forgets the watch of `fd`, if any (call before closing it; an fd
+    /// kept open stays in the epoll set, its events dropped until rewatch()).
     void unwatch(int fd) {
         const auto index = static_cast<std::size_t>(fd);
         if (fd < 0 || index >= slots_.size() || slots_[index].waiter == nullptr) return;

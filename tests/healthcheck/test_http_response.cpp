@@ -109,6 +109,26 @@ TEST_CASE("GET requests per protocol", "[http]") {
     const auto v11 = build_get_request("", "h", "1.1");
     CHECK(v11.rfind("GET / HTTP/1.1\r\n", 0) == 0);
     CHECK(v11.find("Connection: close\r\n") != std::string::npos);
+    const auto kept = build_get_request("/", "h", "1.1", true);
+    CHECK(kept.rfind("GET / HTTP/1.1\r\n", 0) == 0);
+    CHECK(kept.find("Connection") == std::string::npos);
+}
+
+TEST_CASE("a connection is reusable after a framed HTTP/1.1 reply", "[http][reuse]") {
+    const auto reusable = [](const std::string& head, bool at_eof = false) {
+        const auto result = parse_response(head, at_eof);
+        REQUIRE(result.status == ParseStatus::complete);
+        return connection_reusable(result.response);
+    };
+    CHECK(reusable("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    CHECK(reusable("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"));
+    CHECK(reusable("HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n"));
+    // The server says it closes, or the close is the body's end, or HTTP/1.0.
+    CHECK_FALSE(reusable("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"));
+    CHECK_FALSE(
+        reusable("HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n"));
+    CHECK_FALSE(reusable("HTTP/1.1 200 OK\r\n\r\nok", true));
+    CHECK_FALSE(reusable("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"));
 }
 
 TEST_CASE("genhash-compatible digest: MD5 of the body in lowercase hex", "[http][digest]") {

@@ -55,9 +55,15 @@ ParseResult parse_response(std::string_view bytes, bool at_eof, const ParseLimit
 /// are none, as keepalived defaults.
 bool status_accepted(int status, const std::vector<std::pair<int, int>>& ranges);
 
-/// "1.0", "1.0C" (1.0 with Connection: close) or "1.1".
+/// "1.0", "1.0C" (1.0 with Connection: close) or "1.1" (with Connection:
+/// close unless `keep_open`: then the server may keep the connection).
 std::string build_get_request(std::string_view path, std::string_view host,
-                              std::string_view protocol);
+                              std::string_view protocol, bool keep_open = false);
+
+/// Whether the connection that carried `response` can carry another
+/// request (RFC 9112 section 9.3): HTTP/1.1 without "Connection: close",
+/// and a body framed by Content-Length or chunked, not by the close.
+bool connection_reusable(const Response& response);
 
 /// The body digest as keepalived's genhash computes it: MD5 of the body,
 /// lowercase hex.

@@ -47,12 +47,15 @@ table inet hc_blackhole {
     }
 }
 # What a probe of ports 20000-20249 looks like on the wire: SYNs seen, and
-# pure ACKs (the last step of a completed handshake: a half-open probe has none).
+# pure ACKs (the last step of a completed handshake: a half-open probe has none);
+# and the connections opened to the HTTP server (its SYNs).
 table inet hc_counters {
     counter syns { }
     counter handshake_acks { }
+    counter http_syns { }
     chain input {
         type filter hook input priority 0;
+        tcp dport 8080 tcp flags & (fin | syn | rst | ack) == syn counter name "http_syns"
         tcp dport 20000-20249 tcp flags & (fin | syn | rst | ack) == syn counter name "syns"
         tcp dport 20000-20249 tcp flags & (fin | syn | rst | ack) == ack counter name "handshake_acks"
     }

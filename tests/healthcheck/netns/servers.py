@@ -6,6 +6,9 @@
 #   /chunked  200 chunked "ok\n"   /sni    200, body = TLS server name seen
 #   /slow     answers after 5 s    /pause  200 "ok\n" after 20 ms
 #   /big      200, 100,000 bytes of "x" (a reply that takes many reads)
+#   /keep     200 "ok\n", keeping the connection (HTTP/1.1 keep-alive)
+#   /keep-briefly  as /keep, but closes the connection after 0.3 s idle
+#   /once     as /keep for a connection's first request; closes on a later one
 #   other     404
 # Plain TCP listeners that accept and close, for TCP_CHECK: ports
 # 20000-20250 of ADDRESS, and PORT and 20000-20250 of ADDRESS6.
@@ -30,8 +33,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def send_kept(self, body):
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_GET(self):
-        if self.path == "/healthz":
+        self.served = getattr(self, "served", 0) + 1  # requests on this connection
+        if self.path == "/keep":
+            self.send_kept("ok\n")
+        elif self.path == "/keep-briefly":
+            self.connection.settimeout(0.3)  # idle longer: the server closes
+            self.send_kept("ok\n")
+        elif self.path == "/once":
+            if self.served > 1:
+                self.close_connection = True  # closes without a reply
+                return
+            self.send_kept("ok\n")
+        elif self.path == "/healthz":
             self.send_body(200, "ok\n")
         elif self.path == "/host":
             self.send_body(200, self.headers.get("Host", ""))

@@ -6,12 +6,14 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "healthcheck/http_response.hpp"
@@ -191,6 +193,90 @@ TEST_CASE("HTTP_GET: status, digest, chunked body, virtual host", "[netns][http]
         vhost_http.http_protocol = protocol;
         vhost.set_details(vhost_http);
         CHECK(probe(vhost).outcome.success);
+    }
+}
+
+namespace {
+
+/// Runs `probes` probes of `spec` one after another on one session; returns
+/// their outcomes and how many connections they opened to the server.
+std::pair<std::vector<ProbeOutcome>, std::uint64_t> probe_in_turn(
+    const ProbeSpec& spec, int probes, Duration pause = Duration::zero()) {
+    boost::asio::io_context io;
+    auto session = make_session(io, spec);
+    const auto syns_before = netns_test::server_counter("http_syns");
+    std::vector<ProbeOutcome> outcomes;
+    for (int i = 0; i < probes; ++i) {
+        if (i > 0) std::this_thread::sleep_for(pause);
+        std::optional<ProbeOutcome> result;
+        session->run([&](const ProbeOutcome& outcome) { result = outcome; });
+        io.restart();
+        io.run_for(5s);  // returns once the probe is done: a kept connection is not watched
+        REQUIRE(result.has_value());
+        INFO(to_string(result->reason) << ": " << result->detail);
+        outcomes.push_back(*result);
+    }
+    return {outcomes, netns_test::server_counter("http_syns") - syns_before};
+}
+
+ProbeSpec reusing(ProbeSpec spec, bool reuse = true) {
+    auto http = std::get<config::HttpCheck>(*spec.details);
+    http.reuse_connection = reuse;
+    spec.set_details(http);
+    return spec;
+}
+
+/// Whether every probe succeeded; the failures are logged.
+bool all_succeeded(const std::vector<ProbeOutcome>& outcomes) {
+    bool all = true;
+    for (const auto& outcome : outcomes) {
+        if (outcome.success) continue;
+        UNSCOPED_INFO("failed: " << to_string(outcome.reason) << ": " << outcome.detail);
+        all = false;
+    }
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("HTTP_GET with reuse_connection keeps one connection", "[netns][http][reuse]") {
+    const auto keep = http_spec(false, "/keep", http::body_digest("ok\n"));
+    SECTION("kept across probes and urls, where a connection per probe is the default") {
+        auto [kept, kept_syns] = probe_in_turn(reusing(keep), 4);
+        CHECK(all_succeeded(kept));
+        CHECK(kept_syns == 1);
+        auto [fresh, fresh_syns] = probe_in_turn(reusing(keep, false), 4);
+        CHECK(all_succeeded(fresh));
+        CHECK(fresh_syns == 4);
+
+        auto two_urls = reusing(keep);
+        auto http = std::get<config::HttpCheck>(*two_urls.details);
+        http.urls.push_back(http.urls.front());
+        two_urls.set_details(http);
+        auto [both, both_syns] = probe_in_turn(two_urls, 2);
+        CHECK(all_succeeded(both));
+        CHECK(both_syns == 1);
+    }
+    SECTION("a reply with Connection: close is not kept") {
+        auto [outcomes, syns] = probe_in_turn(reusing(http_spec(false, "/healthz")), 3);
+        CHECK(all_succeeded(outcomes));
+        CHECK(syns == 3);
+    }
+    SECTION("the server closed it while idle: a new one, no failure") {
+        auto [outcomes, syns] = probe_in_turn(reusing(http_spec(false, "/keep-briefly")), 3, 600ms);
+        CHECK(all_succeeded(outcomes));
+        CHECK(syns == 3);
+    }
+    SECTION("the server closed it instead of replying: asked again on a new one") {
+        auto [outcomes, syns] = probe_in_turn(reusing(http_spec(false, "/once")), 3);
+        CHECK(all_succeeded(outcomes));
+        CHECK(syns == 3);
+    }
+    SECTION("a server that is down still fails") {
+        auto down = reusing(keep);
+        down.port = 9;
+        auto [outcomes, syns] = probe_in_turn(down, 2);
+        for (const auto& outcome : outcomes) CHECK(outcome.reason == FailureReason::refused);
     }
 }
 
