@@ -2,6 +2,7 @@
 // healthcheckd: health checks that keep IPVS real servers in step with
 // reality. Thin main: options, wiring, signals.
 #include <malloc.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -9,7 +10,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -344,6 +347,18 @@ int run(const Options& options) {
     return 0;
 }
 
+/// Raises the soft limit on open files to the hard one: a probe in flight
+/// holds a socket, and with reuse_connection every HTTP_GET target keeps
+/// one; 10,000 targets need more than the usual soft limit of 1,024.
+void raise_open_file_limit() {
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= files.rlim_max) return;
+    files.rlim_cur = files.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &files) != 0)
+        log(Priority::warning,
+            std::string("cannot raise the open file limit: ") + std::strerror(errno));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -363,6 +378,7 @@ int main(int argc, char** argv) {
         if (options->prepare) return prepare_ipvs_conntrack(*loaded.config);
         return 0;
     }
+    raise_open_file_limit();
     try {
         return run(*options);
     } catch (const std::exception& e) {

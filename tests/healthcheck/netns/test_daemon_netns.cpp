@@ -24,6 +24,7 @@
 
 using namespace std::chrono_literals;
 using ipvsctl::healthcheck::netns_test::env;
+using ipvsctl::healthcheck::netns_test::server_counter;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -638,4 +639,41 @@ TEST_CASE("healthcheckd: backup servers, then the sorry server", "[netns][daemon
     CHECK(primary_in < backup_in);
     CHECK(backup_in < sorry_in);
     CHECK(text.find("<6>delete destination TCP 192.0.2.70:80 -> " + server + ":8095") > backup_in);
+}
+
+TEST_CASE("healthcheckd: reuse_connection keeps one connection; the file limit is raised",
+          "[netns][daemon][reuse]") {
+    const std::string work = env("HC_WORK");
+    const std::string server = env("HC_SERVER");
+    const std::string conf = work + "/reuse.conf";
+    const std::string socket = work + "/reuse.sock";
+    std::ofstream(conf) << "virtual_server 192.0.2.12 80 {\n"
+                           "    delay_loop 0.2\n    lb_algo rr\n    lb_kind NAT\n"
+                           "    protocol TCP\n    real_server "
+                        << server
+                        << " 8080 {\n"
+                           "        HTTP_GET {\n            url {\n                path /keep\n"
+                           "            }\n            reuse_connection\n        }\n    }\n}\n";
+    const auto syns_before = server_counter("http_syns");
+    // A soft limit of 256 open files, which the daemon raises to the hard 4096.
+    const pid_t daemon = spawn({"prlimit", "--nofile=256:4096", env("HC_HEALTHCHECKD"), "-f", conf,
+                                "--dry-run", "--control-socket", socket},
+                               work + "/reuse.log");
+    REQUIRE(wait_for(socket, server + ":8080", "up", 10s).has_value());
+    const auto probes = ask(socket, R"({"command":"status"})")["counters"]["probes"].get<int>();
+    std::this_thread::sleep_for(2s);  // about 10 probes, every 0.2 s
+    const auto status = ask(socket, R"({"command":"status"})");
+    CHECK(server_state(status, server + ":8080") == "up");
+    CHECK(status["counters"]["probes"].get<int>() - probes >= 5);
+    CHECK(server_counter("http_syns") - syns_before == 1);  // one connection for all
+
+    std::ifstream limits("/proc/" + std::to_string(daemon) + "/limits");
+    std::string line;
+    std::string open_files;
+    while (std::getline(limits, line))
+        if (line.starts_with("Max open files")) open_files = line;
+    INFO(open_files);
+    CHECK(open_files.find(" 4096 ") != std::string::npos);
+    CHECK(open_files.find(" 256 ") == std::string::npos);
+    stop(daemon);
 }
