@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // One fast local real server for bench/healthcheck.sh: listens on
 // 0.0.0.0:PORT (a local route in its namespace makes it answer for a whole
-// prefix), answers every request with "HTTP/1.0 200 OK" and closes; a TCP
-// check that only connects is accepted and closed. It also measures how
-// regularly each address is probed: the gap between two probes of one
-// address minus INTERVAL_MS is its lateness. A probe is the arrival of a
-// SYN to PORT (seen on a raw socket), so a half-open probe (SYN, SYN-ACK,
-// RST: never accepted) counts as much as a connection. SIGUSR1 prints the
-// lateness quantiles of the probes since the last SIGUSR1, the SYNs and the
-// accepted connections, and starts a new window.
+// prefix), answers every request with "HTTP/1.0 200 OK" and closes, or,
+// when the request is HTTP/1.1 without "Connection: close", with "HTTP/1.1
+// 200 OK" and keeps the connection; a TCP check that only connects is
+// accepted and closed. It also measures how regularly each address is
+// probed: the gap between two probes of one address minus INTERVAL_MS is
+// its lateness. A probe is the arrival of a SYN to PORT (seen on a raw
+// socket), so a half-open probe (SYN, SYN-ACK, RST: never accepted) counts
+// as much as a connection, or of a request on a kept connection after its
+// first. SIGUSR1 prints the lateness quantiles of the probes since the last
+// SIGUSR1, the SYNs, the requests on kept connections and the accepted
+// connections, and starts a new window.
 //   bench_responder PORT INTERVAL_MS
 #include <arpa/inet.h>
 #include <linux/filter.h>
@@ -26,12 +29,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace {
 
 constexpr char kReply[] = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+constexpr char kKeptReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/// Whether the request asks to keep the connection (HTTP/1.1's default).
+bool keeps_connection(std::string_view request) {
+    return request.find(" HTTP/1.1\r\n") != std::string_view::npos &&
+           request.find("Connection: close") == std::string_view::npos;
+}
 
 std::int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -108,6 +119,20 @@ int main(int argc, char** argv) {
     std::vector<std::int64_t> lateness;                          // this window
     std::uint64_t accepted = 0;
     std::uint64_t syns = 0;
+    std::uint64_t reused = 0;  // requests on a kept connection after its first
+    struct Connection {
+        std::uint32_t address = 0;  // the local address: the one probed
+        std::uint64_t requests = 0;
+    };
+    std::vector<Connection> connections;  // by descriptor
+    const auto probed = [&](std::uint32_t probed_address) {
+        const std::int64_t now = now_us();
+        auto [slot, fresh] = last_probe.try_emplace(probed_address, now);
+        if (!fresh) {
+            lateness.push_back(std::max<std::int64_t>(0, now - slot->second - interval_us));
+            slot->second = now;
+        }
+    };
     std::uint8_t packet[64];
     std::vector<epoll_event> events(256);
     char buffer[4096];
@@ -122,6 +147,12 @@ int main(int argc, char** argv) {
                         ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (conn < 0) break;
                     ++accepted;
+                    sockaddr_in local{};
+                    socklen_t length = sizeof local;
+                    ::getsockname(conn, reinterpret_cast<sockaddr*>(&local), &length);
+                    if (static_cast<std::size_t>(conn) >= connections.size())
+                        connections.resize(static_cast<std::size_t>(conn) + 1);
+                    connections[static_cast<std::size_t>(conn)] = {local.sin_addr.s_addr, 0};
                     epoll_event conn_event{};
                     conn_event.events = EPOLLIN | EPOLLRDHUP;
                     conn_event.data.fd = conn;
@@ -133,15 +164,9 @@ int main(int argc, char** argv) {
                     if (got < 0) break;
                     if (got < 20) continue;
                     ++syns;
-                    std::uint32_t probed;  // the destination: the address probed
-                    std::memcpy(&probed, packet + 16, 4);
-                    const std::int64_t now = now_us();
-                    auto [slot, fresh] = last_probe.try_emplace(probed, now);
-                    if (!fresh) {
-                        lateness.push_back(
-                            std::max<std::int64_t>(0, now - slot->second - interval_us));
-                        slot->second = now;
-                    }
+                    std::uint32_t destination;  // the address probed
+                    std::memcpy(&destination, packet + 16, 4);
+                    probed(destination);
                 }
             } else if (fd == signal_fd) {
                 signalfd_siginfo info{};
@@ -155,18 +180,28 @@ int main(int argc, char** argv) {
                     return static_cast<double>(lateness[index]) / 1000.0;
                 };
                 std::printf(
-                    "probes %zu addresses %zu accepted %llu syns %llu lateness_ms p50 %.2f "
-                    "p99 %.2f p999 %.2f max %.2f\n",
+                    "probes %zu addresses %zu accepted %llu syns %llu reused %llu lateness_ms "
+                    "p50 %.2f p99 %.2f p999 %.2f max %.2f\n",
                     lateness.size(), last_probe.size(), static_cast<unsigned long long>(accepted),
-                    static_cast<unsigned long long>(syns), at(0.5), at(0.99), at(0.999), at(1.0));
+                    static_cast<unsigned long long>(syns), static_cast<unsigned long long>(reused),
+                    at(0.5), at(0.99), at(0.999), at(1.0));
                 std::fflush(stdout);
                 lateness.clear();
                 accepted = 0;
                 syns = 0;
+                reused = 0;
             } else {
                 // A request (answer it) or the peer closing (just close).
                 const ssize_t got = ::read(fd, buffer, sizeof buffer);
-                if (got > 0) {
+                if (got > 0 && keeps_connection({buffer, static_cast<std::size_t>(got)})) {
+                    auto& connection = connections[static_cast<std::size_t>(fd)];
+                    if (connection.requests++ > 0) {  // the first came with a SYN
+                        ++reused;
+                        probed(connection.address);
+                    }
+                    const ssize_t sent = ::write(fd, kKeptReply, sizeof kKeptReply - 1);
+                    if (sent == static_cast<ssize_t>(sizeof kKeptReply - 1)) continue;
+                } else if (got > 0) {
                     const ssize_t sent = ::write(fd, kReply, sizeof kReply - 1);
                     (void)sent;
                 }

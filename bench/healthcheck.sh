@@ -20,6 +20,9 @@
 # for its own work (user time and system calls) and not for the softirq
 # work of the server's end, which a real director never does; the whole
 # machine's busy time in the window is reported beside it.
+# HC_CHECKS (default "tcp http") may add http-reuse: HTTP_GET with
+# reuse_connection (our extension; healthcheckd only, compared with
+# keepalived's plain HTTP_GET).
 # RELOAD_SERVERS 0 skips the reload part. With HC_DRY_RUN=1 (on a host
 # without IPVS) only healthcheckd runs, as `healthcheckd --dry-run` (an
 # in-memory kernel model) in a namespace of its own; HC_PREFIX (default hv)
@@ -44,6 +47,8 @@ ns=${prefix}bench client_ns=${prefix}client
 in_client=()  # how the daemon side runs: the root namespace, or its own with --dry-run
 [ "$dry_run" = 1 ] && in_client=(ip netns exec "$client_ns")
 work=$(mktemp -d /tmp/bench-healthcheck.XXXXXX)
+# http-reuse: a kept connection per server, at both ends.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 responder_pid= daemon_pid=
 ticks=$(getconf CLK_TCK)
 
@@ -98,8 +103,9 @@ out = ["global_defs {", "    router_id bench", extra, "}"]
 if check == "tcp":
     body = "        TCP_CHECK {\n            connect_timeout 2\n        }"
 else:
+    reuse = "            reuse_connection\n" if check == "http-reuse" else ""
     body = ("        HTTP_GET {\n            url {\n                path /\n                status_code 200\n"
-            "            }\n            connect_timeout 2\n        }")
+            f"            }}\n            connect_timeout 2\n{reuse}        }}")
 for vs in range((count + 99) // 100):
     out.append(f"virtual_server 10.100.{vs // 250}.{vs % 250 + 1} 80 {{")
     out.append(f"    delay_loop {delay}\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP")
@@ -192,7 +198,9 @@ run_checks() {  # run_checks DAEMON CHECK
     t1=$(now)
     local ready
     ready=$(echo "$t1 - $t0" | bc -l)
-    sleep $((delay_loop + 10))  # first round of checks done
+    # First round of checks done (first checks fall within warmup, default
+    # one delay_loop); with kept connections, every one of them opened.
+    if [ "$check" = http-reuse ]; then sleep $((2 * delay_loop + 10)); else sleep $((delay_loop + 10)); fi
     pids=$(pids_of "$daemon_pid")
     local within0="" within1=""
     local stalls0=""
@@ -220,8 +228,9 @@ run_checks() {  # run_checks DAEMON CHECK
     machine_min=$(echo "($mb1 - $mb0) / $ticks / ($t1 - $t0) * 60" | bc -l)
     softirq_min=$(echo "($ms1 - $ms0) / $ticks / ($t1 - $t0) * 60" | bc -l)
     p99=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1)}')
-    # Probes are SYNs: a half-open TCP_CHECK is never accepted.
-    probes=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "syns") print $(i + 1)}')
+    # Probes are SYNs (a half-open TCP_CHECK is never accepted) and requests
+    # on kept connections after their first.
+    probes=$(echo "$stats" | awk '{for (i = 1; i < NF; i++) if ($i == "syns" || $i == "reused") n += $(i + 1)} END {print n + 0}')
     per_probe_us=$(echo "(($u1 - $u0) + ($s1 - $s0)) / $ticks * 1000000 / ($probes + 1)" | bc -l)
     late=""
     if [ "$name" = healthcheckd ]; then
@@ -362,6 +371,7 @@ want() { [[ " $parts " == *" $1 "* ]] && [[ " $daemons " == *" $2 "* ]]; }
 [ "$reload_servers" -gt 0 ] || parts=${parts//reload/}
 for check in ${HC_CHECKS:-tcp http}; do
     for name in healthcheckd keepalived; do
+        [ "$name-$check" = keepalived-http-reuse ] && continue  # not a keepalived keyword
         if want checks "$name"; then run_checks "$name" "$check"; fi
     done
 done
@@ -371,6 +381,14 @@ for name in healthcheckd keepalived; do
 done
 
 echo "--- summary (healthcheckd / keepalived)"
+# http-reuse is compared with keepalived's HTTP_GET, which opens a connection per check.
+for check in ${HC_CHECKS:-tcp http}; do
+    if [ "$check" = http-reuse ]; then
+        for kind in cpu user probe rss p99 machine; do
+            [ -z "${result[keepalived-http-$kind]:-}" ] || result[keepalived-http-reuse-$kind]=${result[keepalived-http-$kind]}
+        done
+    fi
+done
 for check in ${HC_CHECKS:-tcp http}; do
     [ -n "${result[healthcheckd-$check-cpu]:-}" ] && [ -n "${result[keepalived-$check-cpu]:-}" ] || continue
     printf '%-4s cpu %.1f / %.1f s/min (ratio %.2f, goal <= 0.33); user %.1f / %.1f s/min (ratio %.2f); per probe %.0f / %.0f us (ratio %.2f); rss %d / %d KiB; gap p99 %s / %s ms\n' "$check" \
