@@ -147,12 +147,9 @@ int main(int argc, char** argv) {
                         ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (conn < 0) break;
                     ++accepted;
-                    sockaddr_in local{};
-                    socklen_t length = sizeof local;
-                    ::getsockname(conn, reinterpret_cast<sockaddr*>(&local), &length);
                     if (static_cast<std::size_t>(conn) >= connections.size())
                         connections.resize(static_cast<std::size_t>(conn) + 1);
-                    connections[static_cast<std::size_t>(conn)] = {local.sin_addr.s_addr, 0};
+                    connections[static_cast<std::size_t>(conn)] = {};
                     epoll_event conn_event{};
                     conn_event.events = EPOLLIN | EPOLLRDHUP;
                     conn_event.data.fd = conn;
@@ -195,7 +192,14 @@ int main(int argc, char** argv) {
                 const ssize_t got = ::read(fd, buffer, sizeof buffer);
                 if (got > 0 && keeps_connection({buffer, static_cast<std::size_t>(got)})) {
                     auto& connection = connections[static_cast<std::size_t>(fd)];
-                    if (connection.requests++ > 0) {  // the first came with a SYN
+                    if (connection.requests++ == 0) {
+                        // The first came with a SYN; the address is needed
+                        // only for the requests after it.
+                        sockaddr_in local{};
+                        socklen_t length = sizeof local;
+                        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length);
+                        connection.address = local.sin_addr.s_addr;
+                    } else {
                         ++reused;
                         probed(connection.address);
                     }
