@@ -328,16 +328,23 @@ traffic_start() {
     wait_for 60 bash -c "[ \$(wc -l < '$WORK/$name.jsonl') -ge 10 ]"
 }
 
-# traffic_stop NAME: ends the loop after the requests in flight; waits for its summary.
+# traffic_stop NAME: ends the loop after the requests in flight; waits for its
+# summary. Keeps both directors' connection tables, where drill_report looks
+# up the real server a failed request was sent to.
 traffic_stop() {
+    local i
     touch "$WORK/$1.stop"
     wait "${PID[loadgen_$1]}"
     unset "PID[loadgen_$1]"
+    for i in 1 2; do
+        ip netns exec "e2lb$i" "$IPVSCTL" -L -n -c > "$WORK/$1.conns$i" 2>&1 || true
+    done
 }
 
 # drill_report NAME EVENT_EPOCH BOUND_S: prints requests sent, failed and the
 # failure window; checks that failures happened only from the event to
-# BOUND_S after it (BOUND_S 0: no failure at all).
+# BOUND_S after it (BOUND_S 0: no failure at all). Each failed request is
+# listed with its times, client port and the directors' entries for that port.
 drill_report() {
     local name=$1 event=$2 bound=$3 verdict
     verdict=$(python3 - "$WORK/$name.json" "$event" "$bound" <<'PY'
@@ -358,8 +365,22 @@ else:
     ok = sent > 0
 line += f"; allowed: {'failures within ' + format(bound, '.1f') + ' s of the event' if bound > 0 else 'none'}"
 print(("PASS " if ok else "FAIL ") + line)
+for r in map(json.loads, open(sys.argv[1] + "l")):
+    if r["ok"]:
+        continue
+    print(f"    failed: started +{r['start'] - event:.2f} s, took {r['end'] - r['start']:.2f} s,"
+          f" client port {r.get('port')}: {r['what']}")
+    for lb in (1, 2):
+        try:
+            conns = open(f"{sys.argv[1][:-len('.json')]}.conns{lb}").read().splitlines()
+        except OSError:
+            continue
+        for c in conns:
+            if r.get("port") and f":{r['port']} " in c + " ":
+                print(f"      lb{lb}: {' '.join(c.split())}")
 PY
 )
-    log "  $name: ${verdict#* }"
+    log "  $name: $(head -n 1 <<< "${verdict#* }")"
+    [ "$(wc -l <<< "$verdict")" -le 1 ] || log "$(tail -n +2 <<< "$verdict")"
     check "$name: failures only within the bound" [ "${verdict%% *}" = PASS ]
 }

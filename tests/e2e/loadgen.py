@@ -13,26 +13,42 @@ and last failure times (epoch seconds) and the failure window (last failure
 end minus first failure start, 0 when nothing failed). --log writes one JSON
 line per request. --stop-file ends the loop early once that file exists.
 --source-port P binds request k (from 0) to client port P + k, so that a later
-run with the same P reuses exactly those ports."""
+run with the same P reuses exactly those ports. Each logged request carries its
+client port, so that a failure can be found in the director's connection table."""
 import argparse
+import errno
 import http.client
 import json
 import os
+import select
 import socket
 import sys
 import time
 import urllib.parse
 
 
-def bound_socket(host, port, timeout, source, source_port):
-    """A connected socket from (source, source_port); SO_REUSEADDR lets a port
-    be taken again right after its last connection closed."""
+def connected_socket(host, port, timeout, source, source_port, used):
+    """A connected socket from source (if given) and source_port (if given;
+    SO_REUSEADDR lets a port be taken again right after its last connection
+    closed). The client port goes into used["port"] as soon as connect() has
+    chosen it, so that it is known even when the connection fails."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((source or "", source_port))
+        if source_port is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if source or source_port is not None:
+            sock.bind((source or "", source_port or 0))
+        sock.setblocking(False)
+        error = sock.connect_ex((host, port))
+        used["port"] = sock.getsockname()[1]
+        if error not in (0, errno.EINPROGRESS):
+            raise OSError(error, os.strerror(error))
+        if not select.select([], [sock], [], timeout)[1]:
+            raise TimeoutError("connect timed out")
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, os.strerror(error))  # the errno's own subclass
         sock.settimeout(timeout)
-        sock.connect((host, port))
     except OSError:
         sock.close()
         raise
@@ -40,20 +56,19 @@ def bound_socket(host, port, timeout, source, source_port):
 
 
 def one_request(host, port, path, timeout, source, source_port=None):
-    conn = http.client.HTTPConnection(
-        host, port, timeout=timeout, source_address=(source, 0) if source else None
-    )
+    """(ok, server name or error, client port or None)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    used = {"port": None}
     try:
-        if source_port is not None:
-            conn.sock = bound_socket(host, port, timeout, source, source_port)
+        conn.sock = connected_socket(host, port, timeout, source, source_port, used)
         conn.request("GET", path, headers={"Connection": "close"})
         reply = conn.getresponse()
         body = reply.read().decode(errors="replace").strip()
         if reply.status != 200:
-            return False, f"status {reply.status}"
-        return True, body
+            return False, f"status {reply.status}", used["port"]
+        return True, body, used["port"]
     except (OSError, http.client.HTTPException) as e:
-        return False, type(e).__name__ + ": " + str(e)
+        return False, type(e).__name__ + ": " + str(e), used["port"]
     finally:
         conn.close()
 
@@ -86,7 +101,7 @@ def main():
         source = sources[sent % len(sources)]
         start = time.time()
         source_port = a.source_port + sent if a.source_port else None
-        good, what = one_request(host, port, path, a.timeout, source, source_port)
+        good, what, client_port = one_request(host, port, path, a.timeout, source, source_port)
         end = time.time()
         sent += 1
         if good:
@@ -97,11 +112,14 @@ def main():
         else:
             errors[what.split(":")[0]] = errors.get(what.split(":")[0], 0) + 1
             if len(messages) < 5:
-                messages.append(f"request {sent} at +{start - began:.2f} s: {what}")
+                messages.append(
+                    f"request {sent} at +{start - began:.2f} s from port {client_port}: {what}"
+                )
             first_fail = start if first_fail is None else first_fail
             last_fail = end
         if log:
-            log.write(json.dumps({"start": start, "end": end, "ok": good, "what": what}) + "\n")
+            entry = {"start": start, "end": end, "ok": good, "what": what, "port": client_port}
+            log.write(json.dumps(entry) + "\n")
             log.flush()
         if a.interval > 0:
             time.sleep(a.interval)

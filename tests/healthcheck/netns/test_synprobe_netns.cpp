@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -289,7 +290,10 @@ std::vector<int> hold_ports_except(unsigned first, unsigned last, unsigned free_
         sockaddr_in6 any{};
         any.sin6_family = AF_INET6;
         any.sin6_port = htons(static_cast<std::uint16_t>(port));
-        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0);
+        const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any);
+        const int error = errno;
+        INFO("binding port " << port << ": " << std::strerror(error));
+        REQUIRE(bound == 0);
         held.push_back(fd);
     }
     return held;
@@ -300,10 +304,12 @@ std::vector<int> hold_ports_except(unsigned first, unsigned last, unsigned free_
 TEST_CASE("SYN probe: with most source ports taken, a shorter free run serves",
           "[netns][syn][ports]") {
     // 1,000 ports, all taken but 6 in a row and a few lone ones: no run of
-    // 32 anywhere, where the probes used to fall back to connect().
-    const PortRange range(41000, 41999);
-    std::vector<int> held = hold_ports_except(41000, 41999, 41500, 41505);
-    for (const unsigned lone : {41100u, 41200u, 41300u}) {
+    // 32 anywhere, where the probes used to fall back to connect(). The range
+    // lies above the default ephemeral one (32768-60999), so no connection
+    // an earlier test made can have left a TIME_WAIT on one of its ports.
+    const PortRange range(61000, 61999);
+    std::vector<int> held = hold_ports_except(61000, 61999, 61500, 61505);
+    for (const unsigned lone : {61100u, 61200u, 61300u}) {
         // Freed again: single free ports that must not be chosen.
         for (auto it = held.begin(); it != held.end(); ++it) {
             sockaddr_in6 bound{};
@@ -318,11 +324,11 @@ TEST_CASE("SYN probe: with most source ports taken, a shorter free run serves",
     }
     std::string mode;
     const auto open = probe(tcp_spec(address("HC_SERVER"), 20003), &mode);
-    CHECK(mode == "half-open SYN probes from a raw socket, source ports 41500-41505");
+    CHECK(mode == "half-open SYN probes from a raw socket, source ports 61500-61505");
     CHECK(open.outcome.success);
     // Fewer than 4 free in a row: connect(), said so.
     for (const int fd : held) ::close(fd);
-    held = hold_ports_except(41000, 41999, 41700, 41702);
+    held = hold_ports_except(61000, 61999, 61700, 61702);
     const auto connected = probe(tcp_spec(address("HC_SERVER"), 20003), &mode);
     CHECK(mode.starts_with("connect() (no half-open SYN probes: no free run of 4 source ports"));
     CHECK(connected.outcome.success);
