@@ -26,8 +26,9 @@ vip_on_lb1_only() { has_vip 1 && lacks_vip 2; }
 
 # server_death HOW: rs2 dies (HOW = kill | linkdown) under traffic, then comes back.
 server_death() {
-    local how=$1 t0 t1
+    local how=$1 t0 t1 takeovers
     log "== drill: a real server dies ($how)"
+    takeovers=$(grep -c 'BACKUP -> MASTER' "$WORK/vrrpd2.log")
     traffic_start "rs-$how"
     t0=$(now)
     if [ "$how" = kill ]; then
@@ -40,6 +41,8 @@ server_death() {
     check "rs-$how: lb2 takes rs2 out" wait_for $((DETECT_BOUND * 3)) out_of_table 2 10.92.2.102
     sleep 4  # traffic goes on: no failure once the server is out
     traffic_stop "rs-$how"
+    # A VIP that moved to lb2 and back would explain a failure on rs1 or rs3.
+    log "  lb2 took over $(($(grep -c 'BACKUP -> MASTER' "$WORK/vrrpd2.log") - takeovers)) times during the drill"
     drill_report "rs-$how" "$t0" "$DETECT_BOUND"
     if [ "$how" = kill ]; then
         start_server 2
