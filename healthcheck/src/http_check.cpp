@@ -151,7 +151,10 @@ class HttpCheckBase : public ProbeSession {
 /// HTTP_GET over a socket driven by hand, as TCP_CHECK's (see ProbePoller):
 /// socket, setsockopt(SO_LINGER), connect, one edge-triggered epoll_ctl for
 /// the whole exchange, send, recv and close, where the same exchange
-/// through an Asio socket took 11 system calls. With reuse_connection a
+/// through an Asio socket took 11 system calls. A socket without bindto is
+/// not closed but disconnected and kept for a later probe (see
+/// ProbePoller::retire): then a probe is connect, epoll_ctl, send, recv and
+/// connect(AF_UNSPEC). With reuse_connection a
 /// good reply keeps the connection, still registered, for the next probe:
 /// then a probe is a peek that it is still open, send and recv.
 class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::Waiter {
@@ -175,7 +178,9 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         close_connection();
         reused_ = false;
         connected_ = false;
-        int error = detail::open_and_connect(spec(), fd_);
+        fd_ = poolable() ? poller_.take_idle(family()) : -1;
+        int error = fd_ >= 0 ? detail::connect_to_target(spec(), fd_)
+                             : detail::open_and_connect(spec(), fd_);
         if (error == 0 || error == EINPROGRESS) {
             // epoll reports the socket writable once it is connected (at
             // once when it already is), readable when the reply arrives.
@@ -216,10 +221,18 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
     void close_connection() override {
         if (fd_ < 0) return;
-        poller_.unwatch(fd_);
-        ::close(fd_);  // SO_LINGER {on, 0} since open_and_connect: a reset
+        // Either way a reset (SO_LINGER {on, 0} since open_and_connect).
+        if (poolable())
+            poller_.retire(fd_, family());
+        else
+            poller_.close(fd_);
         fd_ = -1;
     }
+
+    /// A socket bound to nothing in particular can serve any target of its
+    /// family after it: it goes back to the poller's idle sockets.
+    [[nodiscard]] bool poolable() const { return !spec().bindto && !spec().bind_port; }
+    [[nodiscard]] int family() const { return spec().address.is_v6() ? AF_INET6 : AF_INET; }
 
     void on_ready(std::uint32_t events) override {
         const auto self = shared_from_this();  // `done` may drop the last owner

@@ -86,6 +86,15 @@ inline socklen_t to_sockaddr(const config::IpAddress& address, std::uint16_t por
     return sizeof sin;
 }
 
+/// Starts connecting `fd` to the target: 0 when connected, EINPROGRESS
+/// when connecting, else the error.
+inline int connect_to_target(const ProbeSpec& spec, int fd) {
+    sockaddr_storage address;
+    const socklen_t length = to_sockaddr(spec.address, spec.port, address);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), length) == 0) return 0;
+    return errno;
+}
+
 /// Opens a non-blocking TCP socket for `spec` into `fd`, set to abort with
 /// RST at close (see close_with_reset), bound to bindto/bind_port, and
 /// starts connecting: 0 when connected, EINPROGRESS when connecting, else
@@ -110,9 +119,7 @@ inline int open_and_connect(const ProbeSpec& spec, int& fd) {
         const socklen_t length = to_sockaddr(local, spec.bind_port.value_or(0), address);
         if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) return errno;
     }
-    const socklen_t length = to_sockaddr(spec.address, spec.port, address);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), length) == 0) return 0;
-    return errno;
+    return connect_to_target(spec, fd);
 }
 
 /// The pending error of a socket that epoll reported with EPOLLERR or
@@ -183,6 +190,47 @@ class ProbePoller final : public boost::asio::execution_context::service {
         if (!waiting_) wait();
     }
 
+    /// Forgets the watch of `fd` and closes it.
+    void close(int fd) {
+        if (fd < 0) return;
+        unwatch(fd);
+        if (static_cast<std::size_t>(fd) < slots_.size())
+            slots_[static_cast<std::size_t>(fd)].registered = false;
+        ::close(fd);
+    }
+
+    /// A socket of `family` (AF_INET or AF_INET6) that retire() kept, or -1:
+    /// TCP, non-blocking, set to abort with RST, unbound, unconnected, and
+    /// still in the epoll set (watch_edges() modifies its registration).
+    int take_idle(int family) {
+        auto& idle = family == AF_INET6 ? idle_v6_ : idle_v4_;
+        if (idle.empty()) return -1;
+        const int fd = idle.back();
+        idle.pop_back();
+        return fd;
+    }
+
+    /// Ends the connection of `fd`, a socket that take_idle() may hand out
+    /// again (opened by open_and_connect() without bindto or bind_port),
+    /// and keeps the socket. connect(AF_UNSPEC) aborts the connection as
+    /// close() does with SO_LINGER {on, 0} (a reset when it was
+    /// established; the ephemeral port is released), and the next probe
+    /// saves socket(), setsockopt(), the epoll registration and the
+    /// kernel's socket allocation and release.
+    void retire(int fd, int family) {
+        if (fd < 0) return;
+        auto& idle = family == AF_INET6 ? idle_v6_ : idle_v4_;
+        sockaddr unspecified{};
+        unspecified.sa_family = AF_UNSPEC;
+        if (shut_ || idle.size() >= kIdleSockets) return close(fd);
+        unwatch(fd);  // the disconnection's events are no one's
+        if (::connect(fd, &unspecified, sizeof unspecified) != 0) return close(fd);
+        idle.push_back(fd);
+    }
+
+    /// Sockets kept by retire(), of both families.
+    [[nodiscard]] std::size_t idle_sockets() const { return idle_v4_.size() + idle_v6_.size(); }
+
     /// Forgets the watch of `fd`, if any (call before closing it; an fd
     /// kept open stays in the epoll set, its events dropped until rewatch()).
     void unwatch(int fd) {
@@ -200,8 +248,12 @@ class ProbePoller final : public boost::asio::execution_context::service {
     struct Slot {
         Waiter* waiter = nullptr;
         std::uint32_t generation = 0;
-        bool edges = false;  ///< reports every event until unwatch()
+        bool edges = false;       ///< reports every event until unwatch()
+        bool registered = false;  ///< in the epoll set (an idle socket stays there)
     };
+
+    // Enough for the probes of a few wake-ups at once; more are closed.
+    static constexpr std::size_t kIdleSockets = 256;
 
     boost::system::error_code add(int fd, std::uint32_t events, Waiter& waiter, bool edges) {
         if (fd < 0) return boost::asio::error::bad_descriptor;
@@ -210,20 +262,35 @@ class ProbePoller final : public boost::asio::execution_context::service {
         Slot& slot = slots_[index];
         slot.waiter = &waiter;
         slot.edges = edges;
+        // A new generation: events of the socket's previous use, already
+        // read from epoll, are not this waiter's.
         ++slot.generation;
         epoll_event event{};
         event.events = events;
         event.data.u64 = (std::uint64_t{slot.generation} << 32) | static_cast<std::uint32_t>(fd);
-        if (::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
+        const int epoll = descriptor_.native_handle();
+        // Registered: a socket from take_idle(). Not: a new socket, or a
+        // number closed behind the poller's back and reopened.
+        int result = -1;
+        if (slot.registered) result = ::epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event);
+        if (result != 0) result = ::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+        if (result != 0) {
             slot.waiter = nullptr;
+            slot.registered = false;
             return {errno, boost::system::system_category()};
         }
+        slot.registered = true;
         ++active_;
         if (!waiting_) wait();
         return {};
     }
 
     void shutdown() override {
+        shut_ = true;
+        for (const int fd : idle_v4_) ::close(fd);
+        for (const int fd : idle_v6_) ::close(fd);
+        idle_v4_.clear();
+        idle_v6_.clear();
         boost::system::error_code ignored;
         descriptor_.close(ignored);
         slots_.clear();
@@ -266,8 +333,10 @@ class ProbePoller final : public boost::asio::execution_context::service {
 
     boost::asio::posix::stream_descriptor descriptor_;
     std::vector<Slot> slots_;
-    std::size_t active_ = 0;  ///< watches not yet reported or forgotten
+    std::vector<int> idle_v4_, idle_v6_;  ///< kept by retire()
+    std::size_t active_ = 0;              ///< watches not yet reported or forgotten
     bool waiting_ = false;
+    bool shut_ = false;
 };
 
 /// A socket error as a failure reason.

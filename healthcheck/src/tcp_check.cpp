@@ -87,8 +87,7 @@ class TcpCheck final : public ProbeSession,
     void close_socket() {
         prober_.cancel(ticket_);
         if (fd_ < 0) return;
-        poller_.unwatch(fd_);
-        ::close(fd_);
+        poller_.close(fd_);
         fd_ = -1;
     }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -327,6 +328,64 @@ TEST_CASE("HTTP_GET: reset and black-holed ports, a large reply, several urls", 
     const auto third = probe(several);
     CHECK(third.outcome.reason == FailureReason::http_status);
     CHECK(third.outcome.detail == "/missing: status 404");
+}
+
+namespace {
+
+/// The sockets this process holds, as their "socket:[inode]" names.
+std::vector<std::string> open_sockets() {
+    std::vector<std::string> sockets;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+        if (!ec && target.starts_with("socket:")) sockets.push_back(target);
+    }
+    std::sort(sockets.begin(), sockets.end());
+    return sockets;
+}
+
+}  // namespace
+
+TEST_CASE("HTTP_GET: one socket serves probe after probe, however each ended", "[netns][http][pool]") {
+    // A finished probe's socket is disconnected (connect(AF_UNSPEC)), not
+    // closed, and the next probe on the same loop connects it again: after
+    // a reply, a refusal, a timeout in SYN_SENT, a reply over many reads.
+    boost::asio::io_context io;
+    const auto run = [&io](const ProbeSpec& spec) {
+        auto session = make_session(io, spec);
+        std::optional<ProbeOutcome> result;
+        session->run([&](const ProbeOutcome& outcome) { result = outcome; });
+        io.restart();
+        io.run_for(15s);
+        REQUIRE(result.has_value());
+        return *result;
+    };
+    const auto before = open_sockets();
+    const auto good = http_spec(false, "/healthz", http::body_digest("ok\n"));
+    REQUIRE(run(good).success);
+    auto kept = open_sockets();
+    REQUIRE(kept.size() == before.size() + 1);  // the one idle socket
+
+    auto refused = good;
+    refused.port = 9;
+    auto hole = good;
+    hole.port = 9999;
+    hole.connect_timeout = 700ms;
+    const auto big = http_spec(false, "/big", http::body_digest(std::string(100000, 'x')));
+    const std::vector<std::pair<const ProbeSpec*, FailureReason>> steps{
+        {&refused, FailureReason::refused}, {&good, FailureReason::none},
+        {&hole, FailureReason::timeout},    {&good, FailureReason::none},
+        {&big, FailureReason::none},        {&good, FailureReason::none}};
+    for (const auto& [spec, expected] : steps) {
+        const auto outcome = run(*spec);
+        INFO("port " << spec->port << ": " << to_string(outcome.reason) << ": " << outcome.detail);
+        CHECK(outcome.reason == expected);
+        CHECK(outcome.success == (expected == FailureReason::none));
+        CHECK(open_sockets() == kept);  // the same socket, no other
+    }
+    // Every connection ended with a reset: none in TIME_WAIT on either end.
+    CHECK(time_waits(8080, false) == 0);
+    CHECK(time_waits(8080, true) == 0);
 }
 
 TEST_CASE("SSL_GET: TLS with SNI and optional verification", "[netns][tls]") {
