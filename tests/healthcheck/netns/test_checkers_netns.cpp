@@ -346,7 +346,8 @@ std::vector<std::string> open_sockets() {
 
 }  // namespace
 
-TEST_CASE("HTTP_GET: one socket serves probe after probe, however each ended", "[netns][http][pool]") {
+TEST_CASE("HTTP_GET: one socket serves probe after probe, however each ended",
+          "[netns][http][pool]") {
     // A finished probe's socket is disconnected (connect(AF_UNSPEC)), not
     // closed, and the next probe on the same loop connects it again: after
     // a reply, a refusal, a timeout in SYN_SENT, a reply over many reads.
