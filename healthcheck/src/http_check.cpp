@@ -153,7 +153,7 @@ class HttpCheckBase : public ProbeSession {
 /// the whole exchange, send, recv and close, where the same exchange
 /// through an Asio socket took 11 system calls. A socket without bindto is
 /// not closed but disconnected and kept for a later probe (see
-/// ProbePoller::retire): then a probe is connect, epoll_ctl, send, recv and
+/// ProbePoller::retire): then a probe is connect, send, recv and
 /// connect(AF_UNSPEC). With reuse_connection a
 /// good reply keeps the connection, still registered, for the next probe:
 /// then a probe is a peek that it is still open, send and recv.
@@ -179,12 +179,15 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         reused_ = false;
         connected_ = false;
         fd_ = poolable() ? poller_.take_idle(family()) : -1;
-        int error = fd_ >= 0 ? detail::connect_to_target(spec(), fd_)
-                             : detail::open_and_connect(spec(), fd_);
+        const bool idle = fd_ >= 0;
+        int error =
+            idle ? detail::connect_to_target(spec(), fd_) : detail::open_and_connect(spec(), fd_);
         if (error == 0 || error == EINPROGRESS) {
             // epoll reports the socket writable once it is connected (at
             // once when it already is), readable when the reply arrives.
-            const auto ec = poller_.watch_edges(fd_, EPOLLIN | EPOLLOUT, *this);
+            const auto ec = idle && error == EINPROGRESS
+                                ? poller_.watch_idle_edges(fd_, EPOLLIN | EPOLLOUT, *this)
+                                : poller_.watch_edges(fd_, EPOLLIN | EPOLLOUT, *this);
             if (!ec) return;
             error = ec.value();
         }

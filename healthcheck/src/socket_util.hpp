@@ -180,6 +180,26 @@ class ProbePoller final : public boost::asio::execution_context::service {
         return add(fd, events | EPOLLET, waiter, true);
     }
 
+    /// watch_edges() for a socket from take_idle() whose connect() is in
+    /// progress, without a system call when its registration already asks
+    /// for `events` edge-triggered: epoll polls a socket again before it
+    /// reports it, so what comes later is the new connection's; events read
+    /// before this call, in the same dispatch round, are its previous
+    /// connection's and are dropped. (A connect() that completed at once
+    /// needs watch_edges(), which makes epoll look at the socket now.)
+    boost::system::error_code watch_idle_edges(int fd, std::uint32_t events, Waiter& waiter) {
+        const auto index = static_cast<std::size_t>(fd);
+        if (fd < 0 || index >= slots_.size() || !slots_[index].registered || !slots_[index].edges ||
+            slots_[index].events != (events | EPOLLET))
+            return watch_edges(fd, events, waiter);
+        Slot& slot = slots_[index];
+        slot.waiter = &waiter;
+        slot.quiet_round = dispatching_ ? round_ : 0;
+        ++active_;
+        if (!waiting_) wait();
+        return {};
+    }
+
     /// Reports the edges of `fd` to `waiter` again: `fd` was registered by
     /// watch_edges(), then unwatch()ed but kept open (edges in between are
     /// dropped).
@@ -201,7 +221,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
 
     /// A socket of `family` (AF_INET or AF_INET6) that retire() kept, or -1:
     /// TCP, non-blocking, set to abort with RST, unbound, unconnected, and
-    /// still in the epoll set (watch_edges() modifies its registration).
+    /// still in the epoll set (see watch_idle_edges()).
     int take_idle(int family) {
         auto& idle = family == AF_INET6 ? idle_v6_ : idle_v4_;
         if (idle.empty()) return -1;
@@ -250,6 +270,8 @@ class ProbePoller final : public boost::asio::execution_context::service {
         std::uint32_t generation = 0;
         bool edges = false;       ///< reports every event until unwatch()
         bool registered = false;  ///< in the epoll set (an idle socket stays there)
+        std::uint32_t events = 0;       ///< as registered
+        std::uint64_t quiet_round = 0;  ///< dispatch round whose events are stale
     };
 
     // Enough for the probes of a few wake-ups at once; more are closed.
@@ -280,6 +302,8 @@ class ProbePoller final : public boost::asio::execution_context::service {
             return {errno, boost::system::system_category()};
         }
         slot.registered = true;
+        slot.events = events;
+        slot.quiet_round = 0;
         ++active_;
         if (!waiting_) wait();
         return {};
@@ -310,17 +334,22 @@ class ProbePoller final : public boost::asio::execution_context::service {
     void dispatch() {
         std::array<epoll_event, 256> events;
         int n;
+        dispatching_ = true;
         do {
             n = ::epoll_wait(descriptor_.native_handle(), events.data(),
                              static_cast<int>(events.size()), 0);
+            ++round_;
             for (std::size_t i = 0; i < static_cast<std::size_t>(std::max(n, 0)); ++i) {
                 const auto fd = static_cast<std::uint32_t>(events[i].data.u64);
                 const auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
                 if (fd >= slots_.size()) continue;
                 Slot& slot = slots_[fd];
                 // A socket closed and reopened under the same number since
-                // the event was read reports to its new owner only.
-                if (slot.waiter == nullptr || slot.generation != generation) continue;
+                // the event was read reports to its new owner only; so does
+                // an idle socket handed out since (watch_idle_edges).
+                if (slot.waiter == nullptr || slot.generation != generation ||
+                    slot.quiet_round == round_)
+                    continue;
                 Waiter* waiter = slot.waiter;
                 if (!slot.edges) {
                     slot.waiter = nullptr;
@@ -329,12 +358,15 @@ class ProbePoller final : public boost::asio::execution_context::service {
                 waiter->on_ready(events[i].events);
             }
         } while (n == static_cast<int>(events.size()));
+        dispatching_ = false;
     }
 
     boost::asio::posix::stream_descriptor descriptor_;
     std::vector<Slot> slots_;
     std::vector<int> idle_v4_, idle_v6_;  ///< kept by retire()
     std::size_t active_ = 0;              ///< watches not yet reported or forgotten
+    std::uint64_t round_ = 1;             ///< epoll_wait() calls of dispatch()
+    bool dispatching_ = false;
     bool waiting_ = false;
     bool shut_ = false;
 };
