@@ -10,8 +10,8 @@
 #   /keep-briefly  as /keep, but closes the connection after 0.3 s idle
 #   /once     as /keep for a connection's first request; closes on a later one
 #   other     404
-# Plain TCP listeners that accept and close, for TCP_CHECK: ports
-# 20000-20250 of ADDRESS, and PORT and 20000-20250 of ADDRESS6.
+# The same HTTP on PORT of ADDRESS6. Plain TCP listeners that accept and
+# close, for TCP_CHECK: ports 20000-20250 of ADDRESS and of ADDRESS6.
 #   servers.py ADDRESS PORT TLS_PORT CERT KEY ADDRESS6
 import http.server, selectors, socket, socketserver, ssl, sys, threading, time
 
@@ -79,7 +79,12 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
 plain = Server((address, port), Handler)
+plain6 = Server6((address6, port), Handler)
+threading.Thread(target=plain6.serve_forever, daemon=True).start()
 secure = Server((address, tls_port), Handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(cert, key)
@@ -102,7 +107,7 @@ def accept_and_close(listeners):
 
 listeners = []
 for family, host, ports in ((socket.AF_INET, address, range(20000, 20251)),
-                            (socket.AF_INET6, address6, [port, *range(20000, 20251)])):
+                            (socket.AF_INET6, address6, range(20000, 20251))):
     for p in ports:
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

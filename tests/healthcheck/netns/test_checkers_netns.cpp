@@ -387,6 +387,18 @@ TEST_CASE("HTTP_GET: one socket serves probe after probe, however each ended",
     // Every connection ended with a reset: none in TIME_WAIT on either end.
     CHECK(time_waits(8080, false) == 0);
     CHECK(time_waits(8080, true) == 0);
+
+    // An IPv6 target gets a socket of its own family, kept beside the IPv4 one.
+    auto good6 = good;
+    good6.address = *config::IpAddress::parse(env("HC_SERVER6"));
+    REQUIRE(run(good6).success);
+    const auto both = open_sockets();
+    CHECK(both.size() == kept.size() + 1);
+    const std::vector<const ProbeSpec*> turns{&good, &good6, &good6, &good};
+    for (const ProbeSpec* turn : turns) {
+        CHECK(run(*turn).success);
+        CHECK(open_sockets() == both);
+    }
 }
 
 TEST_CASE("SSL_GET: TLS with SNI and optional verification", "[netns][tls]") {
