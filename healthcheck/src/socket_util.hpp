@@ -248,9 +248,6 @@ class ProbePoller final : public boost::asio::execution_context::service {
         idle.push_back(fd);
     }
 
-    /// Sockets kept by retire(), of both families.
-    [[nodiscard]] std::size_t idle_sockets() const { return idle_v4_.size() + idle_v6_.size(); }
-
     /// Forgets the watch of `fd`, if any (call before closing it; an fd
     /// kept open stays in the epoll set, its events dropped until rewatch()).
     void unwatch(int fd) {
