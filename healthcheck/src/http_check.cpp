@@ -8,6 +8,10 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <memory>
 #include <optional>
 
@@ -68,6 +72,11 @@ class HttpCheckBase : public ProbeSession {
     virtual void close_connection() = 0;
     /// Done with the connection that carried `response`, a good reply.
     virtual void finish_connection(const http::Response& /*response*/) { close_connection(); }
+
+    /// The probe's latency when the transport knows it better than the
+    /// session's clock (replies read late, with their arrival time); zero
+    /// when it does not.
+    [[nodiscard]] virtual Duration reply_latency() const { return {}; }
 
     /// reuse_connection: one connection kept for the next url and probe.
     [[nodiscard]] bool keep_open() const { return http_.reuse_connection && !http_.tls; }
@@ -142,9 +151,12 @@ class HttpCheckBase : public ProbeSession {
         finish_connection(response);
         if (url_index_ + 1 < http_.urls.size()) return fetch(probe, url_index_ + 1);
         release_buffers();
-        probe_finished(
-            probe,
-            {true, FailureReason::none, "status " + std::to_string(response.status), {}, {}, {}});
+        probe_finished(probe, {true,
+                               FailureReason::none,
+                               "status " + std::to_string(response.status),
+                               {},
+                               reply_latency(),
+                               {}});
     }
 };
 
@@ -168,11 +180,14 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         probe_ = probe;
         begin_url(url_index);
         sent_ = 0;
+        if (probe_started_ns_ == 0 || url_index == 0) probe_started_ns_ = realtime_ns();
         if (fd_ >= 0 && kept_open()) {
             reused_ = true;
             connected_ = true;
-            poller_.rewatch(fd_, *this);
-            send_request();  // the reply comes as an EPOLLIN edge
+            // The reply is read on the wake-up grid, its arrival time from
+            // the kernel's receive time stamp: no wake-up per reply.
+            poller_.watch_on_grid(fd_, *this);
+            send_request();  // what does not fit now is sent on the grid
             return;
         }
         close_connection();
@@ -199,7 +214,24 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
     void finish_connection(const http::Response& response) override {
         if (!keep_open() || !http::connection_reusable(response)) return close_connection();
-        poller_.unwatch(fd_);  // kept open, and in the epoll set, for the next fetch()
+        // Kept open for the next fetch(), out of the epoll set.
+        poller_.unregister(fd_);
+        if (!stamped_) {
+            const int on = 1;
+            stamped_ = ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+        }
+    }
+
+    [[nodiscard]] Duration reply_latency() const override {
+        if (!reused_ || reply_arrived_ns_ <= probe_started_ns_) return {};
+        return std::chrono::duration_cast<Duration>(
+            std::chrono::nanoseconds(reply_arrived_ns_ - probe_started_ns_));
+    }
+
+    static std::int64_t realtime_ns() {
+        timespec now;
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
     }
 
     /// Whether the kept connection is still open with nothing unread: the
@@ -224,6 +256,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
     void close_connection() override {
         if (fd_ < 0) return;
+        stamped_ = false;
         // Either way a reset (SO_LINGER {on, 0} since open_and_connect).
         if (poolable())
             poller_.retire(fd_, family());
@@ -273,7 +306,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         for (;;) {
             const std::size_t kept = received_.size();
             received_.resize(std::max(received_.capacity(), kept + kReadChunk));
-            const ssize_t n = ::recv(fd_, received_.data() + kept, received_.size() - kept, 0);
+            const ssize_t n = receive(received_.data() + kept, received_.size() - kept);
             if (n < 0) {
                 received_.resize(kept);
                 if (errno == EINTR) continue;
@@ -287,6 +320,27 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         }
     }
 
+    /// recv(), and with time stamps on, the arrival time of what it read.
+    ssize_t receive(char* into, std::size_t room) {
+        if (!stamped_) return ::recv(fd_, into, room, 0);
+        iovec buffer{into, room};
+        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec))> control;
+        msghdr message{};
+        message.msg_iov = &buffer;
+        message.msg_iovlen = 1;
+        message.msg_control = control.data();
+        message.msg_controllen = control.size();
+        const ssize_t n = ::recvmsg(fd_, &message, 0);
+        for (cmsghdr* header = CMSG_FIRSTHDR(&message); n > 0 && header != nullptr;
+             header = CMSG_NXTHDR(&message, header)) {
+            if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_TIMESTAMPNS) continue;
+            timespec stamp;
+            std::memcpy(&stamp, CMSG_DATA(header), sizeof stamp);
+            reply_arrived_ns_ = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
+        }
+        return n;
+    }
+
     static error_code system_error(int error) { return {error, boost::system::system_category()}; }
 
     detail::ProbePoller& poller_;
@@ -295,6 +349,9 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
     std::size_t sent_ = 0;
     bool connected_ = false;
     bool reused_ = false;  ///< this fetch went over a kept connection
+    bool stamped_ = false;               ///< SO_TIMESTAMPNS is on for fd_
+    std::int64_t probe_started_ns_ = 0;  ///< CLOCK_REALTIME, as the kernel's stamps
+    std::int64_t reply_arrived_ns_ = 0;
 };
 
 /// SSL_GET: HTTP over TLS through Asio's OpenSSL stream.

@@ -10,14 +10,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "healthcheck/probe_spec.hpp"
+#include "healthcheck/schedule.hpp"
 #include "healthcheck/session.hpp"
 
 namespace ipvsctl::healthcheck::detail {
@@ -154,7 +157,9 @@ class ProbePoller final : public boost::asio::execution_context::service {
     static inline boost::asio::execution_context::id id;
 
     explicit ProbePoller(boost::asio::execution_context& context)
-        : service(context), descriptor_(static_cast<boost::asio::io_context&>(context)) {
+        : service(context),
+          descriptor_(static_cast<boost::asio::io_context&>(context)),
+          grid_timer_(static_cast<boost::asio::io_context&>(context)) {
         const int fd = ::epoll_create1(EPOLL_CLOEXEC);
         if (fd < 0)
             throw boost::system::system_error(errno, boost::system::system_category(),
@@ -200,14 +205,33 @@ class ProbePoller final : public boost::asio::execution_context::service {
         return {};
     }
 
-    /// Reports the edges of `fd` to `waiter` again: `fd` was registered by
-    /// watch_edges(), then unwatch()ed but kept open (edges in between are
-    /// dropped).
-    void rewatch(int fd, Waiter& waiter) {
-        Slot& slot = slots_[static_cast<std::size_t>(fd)];
+    /// Takes `fd` out of the epoll set, kept open (a kept HTTP connection
+    /// between probes): then nothing it receives wakes the loop, and
+    /// watch_on_grid() polls it. watch_edges() registers it again.
+    void unregister(int fd) {
+        unwatch(fd);
+        const auto index = static_cast<std::size_t>(fd);
+        if (fd < 0 || index >= slots_.size() || !slots_[index].registered) return;
+        ::epoll_ctl(descriptor_.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
+        slots_[index].registered = false;
+    }
+
+    /// Reports `fd`, an unregistered socket, to `waiter` as readable and
+    /// writable on every step of the wake-up grid (kWakeGrid) after this
+    /// one, until unwatch(): the waiter tries to read and write, and the
+    /// loop wakes for none of the socket's packets. Its wake-ups for the
+    /// checks due on the grid serve it too.
+    void watch_on_grid(int fd, Waiter& waiter) {
+        const auto index = static_cast<std::size_t>(fd);
+        if (index >= slots_.size()) slots_.resize(index + 1);
+        Slot& slot = slots_[index];
+        unwatch(fd);
         slot.waiter = &waiter;
-        ++active_;
-        if (!waiting_) wait();
+        slot.on_grid = true;
+        ++slot.ticket;
+        const TimePoint now = std::chrono::steady_clock::now();
+        on_grid_.push_back({fd, slot.ticket, wake_grid_ceiling(now + std::chrono::nanoseconds(1))});
+        if (!grid_armed_) arm_grid(on_grid_.back().from);
     }
 
     /// Forgets the watch of `fd` and closes it.
@@ -249,11 +273,12 @@ class ProbePoller final : public boost::asio::execution_context::service {
     }
 
     /// Forgets the watch of `fd`, if any (call before closing it; an fd
-    /// kept open stays in the epoll set, its events dropped until rewatch()).
+    /// kept open stays in the epoll set, its events dropped, unless unregister()ed).
     void unwatch(int fd) {
         const auto index = static_cast<std::size_t>(fd);
         if (fd < 0 || index >= slots_.size() || slots_[index].waiter == nullptr) return;
         slots_[index].waiter = nullptr;
+        if (std::exchange(slots_[index].on_grid, false)) return;  // not in active_
         // Nothing left to wait for: the loop must be able to run out of work.
         if (--active_ == 0 && waiting_) {
             boost::system::error_code ignored;
@@ -269,6 +294,15 @@ class ProbePoller final : public boost::asio::execution_context::service {
         bool registered = false;  ///< in the epoll set (an idle socket stays there)
         std::uint32_t events = 0;       ///< as registered
         std::uint64_t quiet_round = 0;  ///< dispatch round whose events are stale
+        bool on_grid = false;           ///< the waiter is polled on the grid
+        std::uint32_t ticket = 0;       ///< of the latest watch_on_grid()
+    };
+
+    /// A socket polled on the grid from step `from` on.
+    struct GridWatch {
+        int fd;
+        std::uint32_t ticket;
+        TimePoint from;
     };
 
     // Enough for the probes of a few wake-ups at once; more are closed.
@@ -279,6 +313,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
         const auto index = static_cast<std::size_t>(fd);
         if (index >= slots_.size()) slots_.resize(index + 1);
         Slot& slot = slots_[index];
+        if (slot.on_grid) unwatch(fd);
         slot.waiter = &waiter;
         slot.edges = edges;
         // A new generation: events of the socket's previous use, already
@@ -306,8 +341,38 @@ class ProbePoller final : public boost::asio::execution_context::service {
         return {};
     }
 
+    void arm_grid(TimePoint at) {
+        grid_armed_ = true;
+        grid_timer_.expires_at(at);
+        grid_timer_.async_wait([this](const boost::system::error_code& ec) {
+            grid_armed_ = false;
+            if (ec || shut_) return;
+            poll_grid(grid_timer_.expiry());
+        });
+    }
+
+    void poll_grid(TimePoint step) {
+        // Waiters may watch again (the next url) while this runs: those go
+        // to on_grid_ for a later step.
+        std::vector<GridWatch> watches;
+        watches.swap(on_grid_);
+        for (const GridWatch& watch : watches) {
+            const auto current = [&] {
+                const Slot& slot = slots_[static_cast<std::size_t>(watch.fd)];
+                return slot.waiter != nullptr && slot.on_grid && slot.ticket == watch.ticket;
+            };
+            if (!current()) continue;
+            if (watch.from <= step)
+                slots_[static_cast<std::size_t>(watch.fd)].waiter->on_ready(EPOLLIN | EPOLLOUT);
+            if (current()) on_grid_.push_back(watch);  // nothing complete yet
+        }
+        if (!on_grid_.empty()) arm_grid(step + kWakeGrid);
+    }
+
     void shutdown() override {
         shut_ = true;
+        grid_timer_.cancel();
+        on_grid_.clear();
         for (const int fd : idle_v4_) ::close(fd);
         for (const int fd : idle_v6_) ::close(fd);
         idle_v4_.clear();
@@ -345,7 +410,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
                 // the event was read reports to its new owner only; so does
                 // an idle socket handed out since (watch_idle_edges).
                 if (slot.waiter == nullptr || slot.generation != generation ||
-                    slot.quiet_round == round_)
+                    slot.quiet_round == round_ || slot.on_grid)
                     continue;
                 Waiter* waiter = slot.waiter;
                 if (!slot.edges) {
@@ -361,6 +426,9 @@ class ProbePoller final : public boost::asio::execution_context::service {
     boost::asio::posix::stream_descriptor descriptor_;
     std::vector<Slot> slots_;
     std::vector<int> idle_v4_, idle_v6_;  ///< kept by retire()
+    boost::asio::steady_timer grid_timer_;
+    std::vector<GridWatch> on_grid_;
+    bool grid_armed_ = false;
     std::size_t active_ = 0;              ///< watches not yet reported or forgotten
     std::uint64_t round_ = 1;             ///< epoll_wait() calls of dispatch()
     bool dispatching_ = false;

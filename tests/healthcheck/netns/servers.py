@@ -8,6 +8,7 @@
 #   /big      200, 100,000 bytes of "x" (a reply that takes many reads)
 #   /keep     200 "ok\n", keeping the connection (HTTP/1.1 keep-alive)
 #   /keep-briefly  as /keep, but closes the connection after 0.3 s idle
+#   /keep-pause    as /keep, after 50 ms   /keep-big  as /big, kept
 #   /once     as /keep for a connection's first request; closes on a later one
 #   other     404
 # The same HTTP on PORT of ADDRESS6. Plain TCP listeners that accept and
@@ -47,6 +48,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/keep-briefly":
             self.connection.settimeout(0.3)  # idle longer: the server closes
             self.send_kept("ok\n")
+        elif self.path == "/keep-pause":
+            time.sleep(0.05)
+            self.send_kept("ok\n")
+        elif self.path == "/keep-big":
+            self.send_kept("x" * 100000)
         elif self.path == "/once":
             if self.served > 1:
                 self.close_connection = True  # closes without a reply

@@ -2,7 +2,10 @@
 // Every checker against real servers in a network namespace (see
 // run_netns_tests.sh, which sets the HC_* variables and runs this inside
 // the client namespace).
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
@@ -11,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -278,6 +282,90 @@ TEST_CASE("HTTP_GET with reuse_connection keeps one connection", "[netns][http][
         down.port = 9;
         auto [outcomes, syns] = probe_in_turn(down, 2);
         for (const auto& outcome : outcomes) CHECK(outcome.reason == FailureReason::refused);
+    }
+}
+
+namespace {
+
+/// The descriptors that this process's epoll sets watch ("tfd:" in fdinfo).
+std::vector<int> epoll_watched_fds() {
+    std::vector<int> watched;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        if (std::filesystem::read_symlink(entry.path(), ec).string() != "anon_inode:[eventpoll]")
+            continue;
+        std::ifstream info("/proc/self/fdinfo/" + entry.path().filename().string());
+        for (std::string word; info >> word;) {
+            int fd;
+            if (word == "tfd:" && info >> fd) watched.push_back(fd);
+        }
+    }
+    return watched;
+}
+
+/// This process's TCP sockets connected to `port`.
+std::vector<int> sockets_connected_to(std::uint16_t port) {
+    std::vector<int> found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        const int fd = std::stoi(entry.path().filename().string());
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) continue;
+        const std::uint16_t peer_port = peer.ss_family == AF_INET6
+                                            ? ntohs(reinterpret_cast<sockaddr_in6&>(peer).sin6_port)
+                                            : ntohs(reinterpret_cast<sockaddr_in&>(peer).sin_port);
+        if (peer_port == port) found.push_back(fd);
+    }
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("HTTP_GET with reuse_connection reads replies on the wake-up grid",
+          "[netns][http][reuse]") {
+    // Between the first probe and the last, the kept connection is in no
+    // epoll set: its replies wake no one, they are read on the next step
+    // of the grid on which the checks wake up.
+    boost::asio::io_context io;
+    auto session = make_session(io, reusing(http_spec(false, "/keep", http::body_digest("ok\n"))));
+    std::vector<ProbeOutcome> outcomes;
+    for (int i = 0; i < 9; ++i) {
+        // Probes a delay_loop apart, not back to back: a request sent within
+        // the delayed-ACK timeout of the last reply puts the connection in
+        // interactive mode, and this server's reply in two writes would wait
+        // 40 ms for our delayed ACK (its Nagle holds the body).
+        std::this_thread::sleep_for(300ms);
+        std::optional<ProbeOutcome> result;
+        session->run([&](const ProbeOutcome& outcome) { result = outcome; });
+        io.restart();
+        io.run_for(5s);
+        REQUIRE(result.has_value());
+        outcomes.push_back(*result);
+        const auto kept = sockets_connected_to(8080);
+        REQUIRE(kept.size() == 1);
+        const auto watched = epoll_watched_fds();
+        CHECK(std::find(watched.begin(), watched.end(), kept.front()) == watched.end());
+    }
+    CHECK(all_succeeded(outcomes));
+    // A reply read up to a grid step (20 ms) after it came still reports
+    // when it came (the kernel's receive time stamp): the median of the
+    // kept connection's probes is well under the grid's 10 ms mean.
+    std::vector<Duration> latencies;
+    for (std::size_t i = 1; i < outcomes.size(); ++i) latencies.push_back(outcomes[i].latency);
+    std::sort(latencies.begin(), latencies.end());
+    INFO("median latency " << latencies[latencies.size() / 2].count() << " us");
+    CHECK(latencies[latencies.size() / 2] < 5ms);
+
+    SECTION("a reply that comes after a grid step, and a large one") {
+        auto [paused, paused_syns] =
+            probe_in_turn(reusing(http_spec(false, "/keep-pause", http::body_digest("ok\n"))), 3);
+        CHECK(all_succeeded(paused));
+        CHECK(paused_syns == 1);
+        for (const auto& outcome : paused) CHECK(outcome.latency >= 50ms);
+        auto [big, big_syns] = probe_in_turn(
+            reusing(http_spec(false, "/keep-big", http::body_digest(std::string(100000, 'x')))), 3);
+        CHECK(all_succeeded(big));
+        CHECK(big_syns == 1);
     }
 }
 
