@@ -365,16 +365,18 @@ else:
     ok = sent > 0
 line += f"; allowed: {'failures within ' + format(bound, '.1f') + ' s of the event' if bound > 0 else 'none'}"
 print(("PASS " if ok else "FAIL ") + line)
+tables = {}
+for lb in (1, 2):
+    try:
+        tables[lb] = open(f"{sys.argv[1][:-len('.json')]}.conns{lb}").read().splitlines()
+    except OSError:
+        tables[lb] = []
 for r in map(json.loads, open(sys.argv[1] + "l")):
     if r["ok"]:
         continue
     print(f"    failed: started +{r['start'] - event:.2f} s, took {r['end'] - r['start']:.2f} s,"
           f" client port {r.get('port')}: {r['what']}")
-    for lb in (1, 2):
-        try:
-            conns = open(f"{sys.argv[1][:-len('.json')]}.conns{lb}").read().splitlines()
-        except OSError:
-            continue
+    for lb, conns in tables.items():
         for c in conns:
             if r.get("port") and f":{r['port']} " in c + " ":
                 print(f"      lb{lb}: {' '.join(c.split())}")
