@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -160,15 +161,19 @@ class HttpCheckBase : public ProbeSession {
     }
 };
 
-/// HTTP_GET over a socket driven by hand, as TCP_CHECK's (see ProbePoller):
-/// socket, setsockopt(SO_LINGER), connect, one edge-triggered epoll_ctl for
-/// the whole exchange, send, recv and close, where the same exchange
-/// through an Asio socket took 11 system calls. A socket without bindto is
-/// not closed but disconnected and kept for a later probe (see
-/// ProbePoller::retire): then a probe is connect, send, recv and
-/// connect(AF_UNSPEC). With reuse_connection a
-/// good reply keeps the connection, still registered, for the next probe:
-/// then a probe is a peek that it is still open, send and recv.
+/// HTTP_GET over a socket driven by hand on the wake-up grid (kWakeGrid,
+/// see ProbePoller::watch_on_grid): connect() when the probe starts, the
+/// request on the next grid step, the reply read on a later one, when the
+/// loop wakes anyway for the checks due then. The socket is in no epoll
+/// set, so neither the handshake nor the reply wakes the loop; under
+/// emulation that halved the daemon's CPU for HTTP_GET. The latency
+/// comes from the kernel's receive time stamps (reply_latency). Only a
+/// connect still pending after a step is watched by epoll. A socket
+/// without bindto is not closed but disconnected and kept for a later
+/// probe (see ProbePoller::retire): then a probe is connect, send, recvmsg
+/// and connect(AF_UNSPEC). With reuse_connection a good reply keeps the
+/// connection for the next probe: then a probe is a peek that it is
+/// still open, send and recvmsg.
 class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::Waiter {
   public:
     PlainHttpCheck(asio::io_context& io, const ProbeSpec& spec)
@@ -180,52 +185,70 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         probe_ = probe;
         begin_url(url_index);
         sent_ = 0;
-        if (probe_started_ns_ == 0 || url_index == 0) probe_started_ns_ = realtime_ns();
+        if (url_index == 0) exchanges_ns_ = 0;
         if (fd_ >= 0 && kept_open()) {
             reused_ = true;
             connected_ = true;
-            // The reply is read on the wake-up grid, its arrival time from
-            // the kernel's receive time stamp: no wake-up per reply.
+            on_grid_ = true;
+            reply_arrived_ns_ = 0;
             poller_.watch_on_grid(fd_, *this);
+            request_sent_ns_ = realtime_ns();
             send_request();  // what does not fit now is sent on the grid
             return;
         }
         close_connection();
         reused_ = false;
         connected_ = false;
+        reply_arrived_ns_ = 0;
         fd_ = poolable() ? poller_.take_idle(family()) : -1;
-        const bool idle = fd_ >= 0;
-        int error =
-            idle ? detail::connect_to_target(spec(), fd_) : detail::open_and_connect(spec(), fd_);
-        if (error == 0 || error == EINPROGRESS) {
-            // epoll reports the socket writable once it is connected (at
-            // once when it already is), readable when the reply arrives.
-            const auto ec = idle && error == EINPROGRESS
-                                ? poller_.watch_idle_edges(fd_, EPOLLIN | EPOLLOUT, *this)
-                                : poller_.watch_edges(fd_, EPOLLIN | EPOLLOUT, *this);
-            if (!ec) return;
-            error = ec.value();
+        if (fd_ >= 0) {
+            poller_.unregister(fd_);  // only a connect that was slow left it registered
+        } else if (const int error = open_socket(); error != 0) {
+            return fail_soon(probe, error);
         }
-        // Failed at once: report from the loop, never from inside run().
+        const int error = detail::connect_to_target(spec(), fd_);
+        if (error != 0 && error != EINPROGRESS) return fail_soon(probe, error);
+        // The request goes out on the next step of the grid, by when the
+        // handshake is usually done; the reply is read on a later one.
+        on_grid_ = true;
+        poller_.watch_on_grid(fd_, *this);
+    }
+
+    /// A new socket for the target (see open_and_connect), with receive
+    /// time stamps on: 0, or the error.
+    int open_socket() {
+        const int family = this->family();
+        fd_ = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd_ < 0) return errno;
+        // Set now, used at close or disconnect: no system call left for it.
+        const linger abort_on_close{1, 0};
+        const int on = 1;
+        if (::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0 ||
+            ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+            return errno;
+        return detail::bind_for(spec(), fd_);
+    }
+
+    /// Reports a failure to start from the loop, never from inside run().
+    void fail_soon(std::uint64_t probe, int error) {
         asio::post(io(), [self = shared_from_this(), this, probe, error] {
             if (probe == generation()) fail(probe, system_error(error), "connect");
         });
     }
 
     void finish_connection(const http::Response& response) override {
+        if (reply_arrived_ns_ > request_sent_ns_)
+            exchanges_ns_ += reply_arrived_ns_ - request_sent_ns_;
         if (!keep_open() || !http::connection_reusable(response)) return close_connection();
-        // Kept open for the next fetch(), out of the epoll set.
-        poller_.unregister(fd_);
-        if (!stamped_) {
-            const int on = 1;
-            stamped_ = ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
-        }
+        poller_.unregister(fd_);  // kept open for the next fetch(), out of the epoll set
     }
 
+    /// From each request's send to its reply's arrival (the kernel's
+    /// receive time stamp: replies are read on a grid step after), summed
+    /// over the urls. The handshake is not in it: it completes between
+    /// grid steps.
     [[nodiscard]] Duration reply_latency() const override {
-        if (!reused_ || reply_arrived_ns_ <= probe_started_ns_) return {};
-        return std::chrono::duration_cast<Duration>(
-            std::chrono::nanoseconds(reply_arrived_ns_ - probe_started_ns_));
+        return std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(exchanges_ns_));
     }
 
     static std::int64_t realtime_ns() {
@@ -256,7 +279,6 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
     void close_connection() override {
         if (fd_ < 0) return;
-        stamped_ = false;
         // Either way a reset (SO_LINGER {on, 0} since open_and_connect).
         if (poolable())
             poller_.retire(fd_, family());
@@ -270,14 +292,43 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
     [[nodiscard]] bool poolable() const { return !spec().bindto && !spec().bind_port; }
     [[nodiscard]] int family() const { return spec().address.is_v6() ? AF_INET6 : AF_INET; }
 
+    /// One step of the grid: sends the request once connected, then reads.
+    void on_grid_step() {
+        if (sent_ < request_.size()) {
+            if (sent_ == 0) request_sent_ns_ = realtime_ns();
+            const ssize_t n =
+                ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+            if (n >= 0) {
+                connected_ = true;
+                sent_ += static_cast<std::size_t>(n);
+                return;  // the reply is read on a later step
+            }
+            if (errno == EINTR) return;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return connected_ ? broken(errno, "send")
+                                  : fail(probe_, system_error(errno), "connect");
+            if (connected_) return;  // a full send buffer: the next step resumes
+            // Still connecting after a whole step: a slow or silent target.
+            // Its connect's completion wakes the loop instead of a send per
+            // step until the deadline.
+            on_grid_ = false;
+            const auto ec = poller_.watch_edges(fd_, EPOLLIN | EPOLLOUT, *this);
+            if (ec) fail(probe_, ec, "connect");
+            return;
+        }
+        read_available();
+    }
+
     void on_ready(std::uint32_t events) override {
         const auto self = shared_from_this();  // `done` may drop the last owner
+        if (on_grid_) return on_grid_step();
         if (!connected_) {
             if ((events & (EPOLLERR | EPOLLHUP)) != 0)
                 return fail(probe_, system_error(detail::socket_error(fd_)), "connect");
             if ((events & EPOLLOUT) == 0) return;
             connected_ = true;
         }
+        if (sent_ == 0) request_sent_ns_ = realtime_ns();
         if (sent_ < request_.size() && !send_request()) return;
         // Edge-triggered: what is readable now is reported only once.
         if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) read_available();
@@ -320,9 +371,8 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         }
     }
 
-    /// recv(), and with time stamps on, the arrival time of what it read.
+    /// recv(), and the arrival time of what it read (SO_TIMESTAMPNS).
     ssize_t receive(char* into, std::size_t room) {
-        if (!stamped_) return ::recv(fd_, into, room, 0);
         iovec buffer{into, room};
         alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec))> control;
         msghdr message{};
@@ -349,8 +399,9 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
     std::size_t sent_ = 0;
     bool connected_ = false;
     bool reused_ = false;  ///< this fetch went over a kept connection
-    bool stamped_ = false;               ///< SO_TIMESTAMPNS is on for fd_
-    std::int64_t probe_started_ns_ = 0;  ///< CLOCK_REALTIME, as the kernel's stamps
+    bool on_grid_ = false;
+    std::int64_t request_sent_ns_ = 0;  ///< CLOCK_REALTIME, as the kernel's stamps
+    std::int64_t exchanges_ns_ = 0;     ///< see reply_latency()
     std::int64_t reply_arrived_ns_ = 0;
 };
 

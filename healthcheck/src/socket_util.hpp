@@ -98,6 +98,22 @@ inline int connect_to_target(const ProbeSpec& spec, int fd) {
     return errno;
 }
 
+/// Binds `fd` to the spec's bindto and bind_port, if it has them: 0, or the error.
+inline int bind_for(const ProbeSpec& spec, int fd) {
+    if (!spec.bindto && !spec.bind_port) return 0;
+    const int on = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return errno;
+    config::IpAddress local;
+    if (spec.bindto)
+        local = *spec.bindto;
+    else
+        local.family = spec.address.family;  // the any address
+    sockaddr_storage address;
+    const socklen_t length = to_sockaddr(local, spec.bind_port.value_or(0), address);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) return errno;
+    return 0;
+}
+
 /// Opens a non-blocking TCP socket for `spec` into `fd`, set to abort with
 /// RST at close (see close_with_reset), bound to bindto/bind_port, and
 /// starts connecting: 0 when connected, EINPROGRESS when connecting, else
@@ -110,18 +126,7 @@ inline int open_and_connect(const ProbeSpec& spec, int& fd) {
     const linger abort_on_close{1, 0};
     if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0)
         return errno;
-    sockaddr_storage address;
-    if (spec.bindto || spec.bind_port) {
-        const int on = 1;
-        if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return errno;
-        config::IpAddress local;
-        if (spec.bindto)
-            local = *spec.bindto;
-        else
-            local.family = spec.address.family;  // the any address
-        const socklen_t length = to_sockaddr(local, spec.bind_port.value_or(0), address);
-        if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) return errno;
-    }
+    if (const int error = bind_for(spec, fd); error != 0) return error;
     return connect_to_target(spec, fd);
 }
 
@@ -185,26 +190,6 @@ class ProbePoller final : public boost::asio::execution_context::service {
         return add(fd, events | EPOLLET, waiter, true);
     }
 
-    /// watch_edges() for a socket from take_idle() whose connect() is in
-    /// progress, without a system call when its registration already asks
-    /// for `events` edge-triggered: epoll polls a socket again before it
-    /// reports it, so what comes later is the new connection's; events read
-    /// before this call, in the same dispatch round, are its previous
-    /// connection's and are dropped. (A connect() that completed at once
-    /// needs watch_edges(), which makes epoll look at the socket now.)
-    boost::system::error_code watch_idle_edges(int fd, std::uint32_t events, Waiter& waiter) {
-        const auto index = static_cast<std::size_t>(fd);
-        if (fd < 0 || index >= slots_.size() || !slots_[index].registered || !slots_[index].edges ||
-            slots_[index].events != (events | EPOLLET))
-            return watch_edges(fd, events, waiter);
-        Slot& slot = slots_[index];
-        slot.waiter = &waiter;
-        slot.quiet_round = dispatching_ ? round_ : 0;
-        ++active_;
-        if (!waiting_) wait();
-        return {};
-    }
-
     /// Takes `fd` out of the epoll set, kept open (a kept HTTP connection
     /// between probes): then nothing it receives wakes the loop, and
     /// watch_on_grid() polls it. watch_edges() registers it again.
@@ -244,8 +229,8 @@ class ProbePoller final : public boost::asio::execution_context::service {
     }
 
     /// A socket of `family` (AF_INET or AF_INET6) that retire() kept, or -1:
-    /// TCP, non-blocking, set to abort with RST, unbound, unconnected, and
-    /// still in the epoll set (see watch_idle_edges()).
+    /// TCP, non-blocking, set to abort with RST, unbound and unconnected;
+    /// in the epoll set only if its last connection was watched there.
     int take_idle(int family) {
         auto& idle = family == AF_INET6 ? idle_v6_ : idle_v4_;
         if (idle.empty()) return -1;
@@ -255,12 +240,12 @@ class ProbePoller final : public boost::asio::execution_context::service {
     }
 
     /// Ends the connection of `fd`, a socket that take_idle() may hand out
-    /// again (opened by open_and_connect() without bindto or bind_port),
+    /// again (a socket like open_and_connect()'s, without bindto or bind_port),
     /// and keeps the socket. connect(AF_UNSPEC) aborts the connection as
     /// close() does with SO_LINGER {on, 0} (a reset when it was
     /// established; the ephemeral port is released), and the next probe
-    /// saves socket(), setsockopt(), the epoll registration and the
-    /// kernel's socket allocation and release.
+    /// saves socket(), setsockopt() and the kernel's socket allocation
+    /// and release.
     void retire(int fd, int family) {
         if (fd < 0) return;
         auto& idle = family == AF_INET6 ? idle_v6_ : idle_v4_;
@@ -273,7 +258,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
     }
 
     /// Forgets the watch of `fd`, if any (call before closing it; an fd
-    /// kept open stays in the epoll set, its events dropped, unless unregister()ed).
+    /// kept open stays in the epoll set, if it was, its events dropped).
     void unwatch(int fd) {
         const auto index = static_cast<std::size_t>(fd);
         if (fd < 0 || index >= slots_.size() || slots_[index].waiter == nullptr) return;
@@ -292,8 +277,6 @@ class ProbePoller final : public boost::asio::execution_context::service {
         std::uint32_t generation = 0;
         bool edges = false;       ///< reports every event until unwatch()
         bool registered = false;  ///< in the epoll set (an idle socket stays there)
-        std::uint32_t events = 0;       ///< as registered
-        std::uint64_t quiet_round = 0;  ///< dispatch round whose events are stale
         bool on_grid = false;           ///< the waiter is polled on the grid
         std::uint32_t ticket = 0;       ///< of the latest watch_on_grid()
     };
@@ -334,8 +317,6 @@ class ProbePoller final : public boost::asio::execution_context::service {
             return {errno, boost::system::system_category()};
         }
         slot.registered = true;
-        slot.events = events;
-        slot.quiet_round = 0;
         ++active_;
         if (!waiting_) wait();
         return {};
@@ -396,21 +377,19 @@ class ProbePoller final : public boost::asio::execution_context::service {
     void dispatch() {
         std::array<epoll_event, 256> events;
         int n;
-        dispatching_ = true;
         do {
             n = ::epoll_wait(descriptor_.native_handle(), events.data(),
                              static_cast<int>(events.size()), 0);
-            ++round_;
             for (std::size_t i = 0; i < static_cast<std::size_t>(std::max(n, 0)); ++i) {
                 const auto fd = static_cast<std::uint32_t>(events[i].data.u64);
                 const auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
                 if (fd >= slots_.size()) continue;
                 Slot& slot = slots_[fd];
                 // A socket closed and reopened under the same number since
-                // the event was read reports to its new owner only; so does
-                // an idle socket handed out since (watch_idle_edges).
-                if (slot.waiter == nullptr || slot.generation != generation ||
-                    slot.quiet_round == round_ || slot.on_grid)
+                // the event was read, or handed out again by take_idle(),
+                // reports to its new owner only; one polled on the grid, to
+                // no one.
+                if (slot.waiter == nullptr || slot.generation != generation || slot.on_grid)
                     continue;
                 Waiter* waiter = slot.waiter;
                 if (!slot.edges) {
@@ -420,7 +399,6 @@ class ProbePoller final : public boost::asio::execution_context::service {
                 waiter->on_ready(events[i].events);
             }
         } while (n == static_cast<int>(events.size()));
-        dispatching_ = false;
     }
 
     boost::asio::posix::stream_descriptor descriptor_;
@@ -429,9 +407,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
     boost::asio::steady_timer grid_timer_;
     std::vector<GridWatch> on_grid_;
     bool grid_armed_ = false;
-    std::size_t active_ = 0;              ///< watches not yet reported or forgotten
-    std::uint64_t round_ = 1;             ///< epoll_wait() calls of dispatch()
-    bool dispatching_ = false;
+    std::size_t active_ = 0;  ///< watches not yet reported or forgotten
     bool waiting_ = false;
     bool shut_ = false;
 };

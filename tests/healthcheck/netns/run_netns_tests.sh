@@ -46,6 +46,18 @@ table inet hc_blackhole {
         tcp dport 20250 tcp flags & (fin | syn | rst | ack) == syn numgen inc mod 2 == 0 drop
     }
 }
+# Port 8081 is the HTTP server of 8080 behind a SYN that is lost every other
+# time: a handshake that takes a SYN retransmission (about 1 s).
+table inet hc_slow_http {
+    chain lose {
+        type filter hook prerouting priority -200;
+        tcp dport 8081 tcp flags & (fin | syn | rst | ack) == syn numgen inc mod 2 == 0 drop
+    }
+    chain to_8080 {
+        type nat hook prerouting priority -100;
+        tcp dport 8081 redirect to :8080
+    }
+}
 # What a probe of ports 20000-20249 looks like on the wire: SYNs seen, and
 # pure ACKs (the last step of a completed handshake: a half-open probe has none);
 # and the connections opened to the HTTP server (its SYNs).

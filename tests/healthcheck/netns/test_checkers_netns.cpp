@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -320,6 +321,61 @@ std::vector<int> sockets_connected_to(std::uint16_t port) {
 }
 
 }  // namespace
+
+TEST_CASE("HTTP_GET: probes driven on the wake-up grid, outside epoll", "[netns][http][grid]") {
+    // The request goes out on the grid step after connect(), the reply is
+    // read on a later one: the socket is never in an epoll set, and the
+    // latency is still the reply's arrival after the request.
+    boost::asio::io_context io;
+    const auto socket_fds = [] {
+        std::vector<int> fds;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+            std::error_code ec;
+            if (std::filesystem::read_symlink(entry.path(), ec).string().starts_with("socket:"))
+                fds.push_back(std::stoi(entry.path().filename().string()));
+        }
+        std::sort(fds.begin(), fds.end());
+        return fds;
+    };
+    const auto before = socket_fds();
+    auto session = make_session(io, http_spec(false, "/healthz", http::body_digest("ok\n")));
+    std::vector<Duration> latencies;
+    for (int i = 0; i < 9; ++i) {
+        std::optional<ProbeOutcome> result;
+        const auto start = std::chrono::steady_clock::now();
+        session->run([&](const ProbeOutcome& outcome) { result = outcome; });
+        io.restart();
+        io.run_for(5s);
+        REQUIRE(result.has_value());
+        INFO(to_string(result->reason) << ": " << result->detail);
+        CHECK(result->success);
+        // Two grid steps at least: one to send, one to read.
+        CHECK(std::chrono::steady_clock::now() - start > 20ms);
+        latencies.push_back(result->latency);
+        const auto now = socket_fds();
+        std::vector<int> kept;
+        std::set_difference(now.begin(), now.end(), before.begin(), before.end(),
+                            std::back_inserter(kept));
+        REQUIRE(kept.size() == 1);  // the idle socket, kept for the next probe
+        const auto watched = epoll_watched_fds();
+        CHECK(std::find(watched.begin(), watched.end(), kept.front()) == watched.end());
+    }
+    std::sort(latencies.begin(), latencies.end());
+    INFO("median latency " << latencies[latencies.size() / 2].count() << " us");
+    CHECK(latencies[latencies.size() / 2] > Duration::zero());
+    CHECK(latencies[latencies.size() / 2] < 5ms);
+
+    SECTION("a handshake slower than a grid step is waited for by epoll") {
+        auto slow = http_spec(false, "/healthz", http::body_digest("ok\n"));
+        slow.port = 8081;  // the first SYN is lost: about 1 s to connect
+        slow.connect_timeout = 3s;
+        const auto late = probe(slow);
+        INFO(to_string(late.outcome.reason) << ": " << late.outcome.detail);
+        CHECK(late.outcome.success);
+        CHECK(late.took > 800ms);
+        CHECK(late.outcome.latency < 500ms);  // request to reply; the handshake is not in it
+    }
+}
 
 TEST_CASE("HTTP_GET with reuse_connection reads replies on the wake-up grid",
           "[netns][http][reuse]") {
