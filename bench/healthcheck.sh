@@ -182,11 +182,27 @@ window_lateness() {
         printf "p99 %s, %.2f%% under 20 ms (%d probes)", p99, share * 100, total }'
 }
 
+# settle_time_waits: waits (at most 75 s) until the daemons' namespace holds
+# fewer than 1,000 connections in TIME_WAIT. keepalived closes its checks'
+# connections with FIN, leaving tens of thousands of them for 60 s, and a
+# daemon run right after would pay for them in every connect()'s port search.
+settle_time_waits() {
+    local waited=0 count
+    while :; do
+        count=$(${in_client[@]+"${in_client[@]}"} ss -Htan state time-wait | wc -l)
+        [ "$count" -ge 1000 ] && [ "$waited" -lt 75 ] || break
+        sleep 1
+        waited=$((waited + 1))
+    done
+    [ "$waited" -eq 0 ] || echo "    waited ${waited} s for TIME_WAIT connections to expire ($count left)"
+}
+
 declare -A result
 run_checks() {  # run_checks DAEMON CHECK
     local name=$1 check=$2 extra="" t0 t1 c0 c1 m0 m1 pids stats late rss main0 main1
     [ "$name" = healthcheckd ] && extra="    metrics_listen healthcheckd 127.0.0.1:9464"
     gen_config "$check" "$servers" "$delay_loop" "$extra" > "$work/$name-$check.conf"
+    settle_time_waits
     t0=$(now)
     start_daemon "$name" "$work/$name-$check.conf"
     # A saturated daemon may never hold them all (failed probes): go on, say so.
