@@ -279,7 +279,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
     void close_connection() override {
         if (fd_ < 0) return;
-        // Either way a reset (SO_LINGER {on, 0} since open_and_connect).
+        // Either way a reset (SO_LINGER {on, 0} since open_socket).
         if (poolable())
             poller_.retire(fd_, family());
         else
@@ -361,7 +361,8 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
             if (n < 0) {
                 received_.resize(kept);
                 if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // the next edge brings more
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    return;  // more on a later step or edge
                 return broken(errno, "read");
             }
             received_.resize(kept + static_cast<std::size_t>(n));

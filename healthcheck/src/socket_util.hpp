@@ -326,6 +326,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
         grid_armed_ = true;
         grid_timer_.expires_at(at);
         grid_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec == boost::asio::error::operation_aborted) return;  // shut down
             grid_armed_ = false;
             if (ec || shut_) return;
             poll_grid(grid_timer_.expiry());
@@ -347,7 +348,8 @@ class ProbePoller final : public boost::asio::execution_context::service {
                 slots_[static_cast<std::size_t>(watch.fd)].waiter->on_ready(EPOLLIN | EPOLLOUT);
             if (current()) on_grid_.push_back(watch);  // nothing complete yet
         }
-        if (!on_grid_.empty()) arm_grid(step + kWakeGrid);
+        // (Armed already when a waiter watched again for the next step.)
+        if (!on_grid_.empty() && !grid_armed_) arm_grid(step + kWakeGrid);
     }
 
     void shutdown() override {
