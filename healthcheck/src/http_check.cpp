@@ -193,7 +193,8 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
             reply_arrived_ns_ = 0;
             poller_.watch_on_grid(fd_, *this);
             request_sent_ns_ = realtime_ns();
-            send_request();  // what does not fit now is sent on the grid
+            // What does not fit now is sent on the grid.
+            if (const int error = send_rest(); error != 0 && error != EAGAIN) broken(error, "send");
             return;
         }
         close_connection();
@@ -203,7 +204,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         fd_ = poolable() ? poller_.take_idle(family()) : -1;
         if (fd_ >= 0) {
             poller_.unregister(fd_);  // only a connect that was slow left it registered
-        } else if (const int error = open_socket(); error != 0) {
+        } else if (const int error = detail::open_probe_socket(spec(), fd_, true); error != 0) {
             return fail_soon(probe, error);
         }
         const int error = detail::connect_to_target(spec(), fd_);
@@ -212,21 +213,6 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         // handshake is usually done; the reply is read on a later one.
         on_grid_ = true;
         poller_.watch_on_grid(fd_, *this);
-    }
-
-    /// A new socket for the target (see open_and_connect), with receive
-    /// time stamps on: 0, or the error.
-    int open_socket() {
-        const int family = this->family();
-        fd_ = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-        if (fd_ < 0) return errno;
-        // Set now, used at close or disconnect: no system call left for it.
-        const linger abort_on_close{1, 0};
-        const int on = 1;
-        if (::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0 ||
-            ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
-            return errno;
-        return detail::bind_for(spec(), fd_);
     }
 
     /// Reports a failure to start from the loop, never from inside run().
@@ -279,7 +265,7 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
 
     void close_connection() override {
         if (fd_ < 0) return;
-        // Either way a reset (SO_LINGER {on, 0} since open_socket).
+        // Either way a reset (SO_LINGER {on, 0} since open_probe_socket).
         if (poolable())
             poller_.retire(fd_, family());
         else
@@ -296,18 +282,13 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
     void on_grid_step() {
         if (sent_ < request_.size()) {
             if (sent_ == 0) request_sent_ns_ = realtime_ns();
-            const ssize_t n =
-                ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
-            if (n >= 0) {
-                connected_ = true;
-                sent_ += static_cast<std::size_t>(n);
-                return;  // the reply is read on a later step
-            }
-            if (errno == EINTR) return;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return connected_ ? broken(errno, "send")
-                                  : fail(probe_, system_error(errno), "connect");
-            if (connected_) return;  // a full send buffer: the next step resumes
+            const int error = send_rest();
+            // Sent: the reply is read on a later step. A full send buffer:
+            // the next step resumes.
+            if (error == 0 || (error == EAGAIN && connected_)) return;
+            if (error != EAGAIN)
+                return connected_ ? broken(error, "send")
+                                  : fail(probe_, system_error(error), "connect");
             // Still connecting after a whole step: a slow or silent target.
             // Its connect's completion wakes the loop instead of a send per
             // step until the deadline.
@@ -329,26 +310,31 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
             connected_ = true;
         }
         if (sent_ == 0) request_sent_ns_ = realtime_ns();
-        if (sent_ < request_.size() && !send_request()) return;
+        if (sent_ < request_.size()) {
+            const int error = send_rest();
+            if (error == EAGAIN) return;  // a full send buffer: the next EPOLLOUT edge resumes
+            if (error != 0) return broken(error, "send");
+        }
         // Edge-triggered: what is readable now is reported only once.
         if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) read_available();
     }
 
-    /// Sends what is left of the request; true once all of it is sent.
-    bool send_request() {
+    /// Sends what is left of the request: 0 once all of it is sent, EAGAIN
+    /// when the socket takes no more for now (a full buffer, or a connect
+    /// still pending), else the error. Any byte sent shows the connection up.
+    int send_rest() {
         while (sent_ < request_.size()) {
             const ssize_t n =
                 ::send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
             if (n >= 0) {
+                connected_ = true;
                 sent_ += static_cast<std::size_t>(n);
                 continue;
             }
             if (errno == EINTR) continue;
-            // A full send buffer: the next EPOLLOUT edge resumes.
-            if (errno != EAGAIN && errno != EWOULDBLOCK) broken(errno, "send");
-            return false;
+            return errno == EWOULDBLOCK ? EAGAIN : errno;
         }
-        return true;
+        return 0;
     }
 
     // Reads straight into the tail of received_, until the reply is judged

@@ -115,10 +115,10 @@ inline int bind_for(const ProbeSpec& spec, int fd) {
 }
 
 /// Opens a non-blocking TCP socket for `spec` into `fd`, set to abort with
-/// RST at close (see close_with_reset), bound to bindto/bind_port, and
-/// starts connecting: 0 when connected, EINPROGRESS when connecting, else
-/// the error (`fd` may then be open: the caller closes it).
-inline int open_and_connect(const ProbeSpec& spec, int& fd) {
+/// RST at close (see close_with_reset), bound to bindto/bind_port, with the
+/// kernel's receive time stamps (SO_TIMESTAMPNS) if asked: 0, or the error
+/// (`fd` may then be open: the caller closes it).
+inline int open_probe_socket(const ProbeSpec& spec, int& fd, bool receive_timestamps) {
     const int family = spec.address.is_v6() ? AF_INET6 : AF_INET;
     fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) return errno;
@@ -126,7 +126,17 @@ inline int open_and_connect(const ProbeSpec& spec, int& fd) {
     const linger abort_on_close{1, 0};
     if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) != 0)
         return errno;
-    if (const int error = bind_for(spec, fd); error != 0) return error;
+    const int on = 1;
+    if (receive_timestamps && ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+        return errno;
+    return bind_for(spec, fd);
+}
+
+/// open_probe_socket() without time stamps, then starts connecting: 0 when
+/// connected, EINPROGRESS when connecting, else the error (`fd` may then
+/// be open: the caller closes it).
+inline int open_and_connect(const ProbeSpec& spec, int& fd) {
+    if (const int error = open_probe_socket(spec, fd, false); error != 0) return error;
     return connect_to_target(spec, fd);
 }
 
@@ -336,9 +346,9 @@ class ProbePoller final : public boost::asio::execution_context::service {
     void poll_grid(TimePoint step) {
         // Waiters may watch again (the next url) while this runs: those go
         // to on_grid_ for a later step.
-        std::vector<GridWatch> watches;
-        watches.swap(on_grid_);
-        for (const GridWatch& watch : watches) {
+        // The scratch list keeps its capacity: no allocation per step.
+        grid_scratch_.swap(on_grid_);
+        for (const GridWatch& watch : grid_scratch_) {
             const auto current = [&] {
                 const Slot& slot = slots_[static_cast<std::size_t>(watch.fd)];
                 return slot.waiter != nullptr && slot.on_grid && slot.ticket == watch.ticket;
@@ -348,6 +358,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
                 slots_[static_cast<std::size_t>(watch.fd)].waiter->on_ready(EPOLLIN | EPOLLOUT);
             if (current()) on_grid_.push_back(watch);  // nothing complete yet
         }
+        grid_scratch_.clear();
         // (Armed already when a waiter watched again for the next step.)
         if (!on_grid_.empty() && !grid_armed_) arm_grid(step + kWakeGrid);
     }
@@ -408,6 +419,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
     std::vector<int> idle_v4_, idle_v6_;  ///< kept by retire()
     boost::asio::steady_timer grid_timer_;
     std::vector<GridWatch> on_grid_;
+    std::vector<GridWatch> grid_scratch_;  // the step's watches, while poll_grid() runs
     bool grid_armed_ = false;
     std::size_t active_ = 0;  ///< watches not yet reported or forgotten
     bool waiting_ = false;
