@@ -23,6 +23,8 @@
 # HC_CHECKS (default "tcp http") may add http-reuse: HTTP_GET with
 # reuse_connection (our extension; healthcheckd only, compared with
 # keepalived's plain HTTP_GET).
+# HC_ROUNDS=N (default 1) repeats each check N times per daemon, taking
+# turns, and reports the median of the rounds' CPU ratios.
 # RELOAD_SERVERS 0 skips the reload part. With HC_DRY_RUN=1 (on a host
 # without IPVS) only healthcheckd runs, as `healthcheckd --dry-run` (an
 # in-memory kernel model) in a namespace of its own; HC_PREFIX (default hv)
@@ -385,10 +387,27 @@ echo "healthcheck bench: $servers servers every $delay_loop s, ${window} s windo
 want() { [[ " $parts " == *" $1 "* ]] && [[ " $daemons " == *" $2 "* ]]; }
 [ "$dry_run" = 1 ] && daemons=healthcheckd  # keepalived cannot run without IPVS
 [ "$reload_servers" -gt 0 ] || parts=${parts//reload/}
+# HC_ROUNDS=N runs each check N times per daemon, the daemons taking turns
+# (odd rounds healthcheckd first, even rounds keepalived first), and reports
+# every round's CPU ratio and their median: the emulated guest's speed
+# drifts by tens of percent between runs of the same binary.
+rounds=${HC_ROUNDS:-1}
+declare -A round_cpu=() round_ratios=()
 for check in ${HC_CHECKS:-tcp http}; do
-    for name in healthcheckd keepalived; do
-        [ "$name-$check" = keepalived-http-reuse ] && continue  # not a keepalived keyword
-        if want checks "$name"; then run_checks "$name" "$check"; fi
+    for ((round = 1; round <= rounds; round++)); do
+        [ "$rounds" = 1 ] || echo "--- $check: round $round of $rounds"
+        order="healthcheckd keepalived"
+        [ $((round % 2)) = 1 ] || order="keepalived healthcheckd"
+        for name in $order; do
+            [ "$name-$check" = keepalived-http-reuse ] && continue  # not a keepalived keyword
+            unset "result[$name-$check-cpu]"
+            if want checks "$name"; then
+                run_checks "$name" "$check"
+                round_cpu[$name-$check]+=" $(printf '%.1f' "${result[$name-$check-cpu]}")"
+            fi
+        done
+        [ -n "${result[healthcheckd-$check-cpu]:-}" ] && [ -n "${result[keepalived-$check-cpu]:-}" ] &&
+            round_ratios[$check]+=" $(printf '%.2f' "$(echo "${result[healthcheckd-$check-cpu]} / ${result[keepalived-$check-cpu]}" | bc -l)")"
     done
 done
 [ "$dry_run" = 1 ] && exit 0
@@ -420,6 +439,13 @@ for check in ${HC_CHECKS:-tcp http}; do
         "${result[healthcheckd-$check-machine]}" "${result[keepalived-$check-machine]}" \
         "$(echo "${result[healthcheckd-$check-machine]} / ${result[keepalived-$check-machine]}" | bc -l)" "$split"
 done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+if [ "$rounds" != 1 ]; then
+    for check in ${HC_CHECKS:-tcp http}; do
+        [ -n "${round_ratios[$check]:-}" ] || continue
+        echo "$check over $rounds rounds: cpu ratio median $(median <<< "${round_ratios[$check]}") (goal <= 0.33; rounds:${round_ratios[$check]}); healthcheckd s/min:${round_cpu[healthcheckd-$check]}, keepalived:${round_cpu[keepalived-$check]}"
+    done
+fi
 for check in ${HC_CHECKS:-tcp http}; do
     [ -z "${result[healthcheckd-$check-own]:-}" ] ||
         echo "$check healthcheckd own lateness in the window: ${result[healthcheckd-$check-own]}; longest loop stalls (ms): ${result[healthcheckd-$check-stalls]}"

@@ -50,7 +50,9 @@ class HttpCheckBase : public ProbeSession {
   public:
     HttpCheckBase(asio::io_context& io, const ProbeSpec& spec)
         : ProbeSession(io, with_default_url(spec)),
-          http_(std::get<config::HttpCheck>(*this->spec().details)) {}
+          http_(std::get<config::HttpCheck>(*this->spec().details)),
+          // Formatted once, not per probe (inet_ntop formats with sprintf).
+          address_host_(config::address_port_string(this->spec().address, this->spec().port)) {}
 
   protected:
     // A whole probe fetches every url; each gets the connect timeout.
@@ -91,10 +93,10 @@ class HttpCheckBase : public ProbeSession {
                                            keep_open() ? "1.1" : http_.http_protocol, keep_open());
     }
 
-    std::string host_for(const config::HttpUrl& url) const {
+    [[nodiscard]] std::string_view host_for(const config::HttpUrl& url) const {
         if (url.virtualhost) return *url.virtualhost;
         if (http_.virtualhost) return *http_.virtualhost;
-        return config::address_port_string(spec().address, spec().port);
+        return address_host_;
     }
 
     /// Judges what received_ holds (`at_eof`: the peer closed); true when
@@ -125,6 +127,7 @@ class HttpCheckBase : public ProbeSession {
     }
 
     const config::HttpCheck& http_;  ///< in spec()
+    const std::string address_host_;  ///< the Host header without a virtualhost
     std::size_t url_index_ = 0;
     std::string request_;
     std::string received_;
@@ -337,23 +340,21 @@ class PlainHttpCheck final : public HttpCheckBase, private detail::ProbePoller::
         return 0;
     }
 
-    // Reads straight into the tail of received_, until the reply is judged
-    // or the socket has nothing more for now.
+    // Reads into the poller's scratch buffer and appends to received_,
+    // until the reply is judged or the socket has nothing more for now.
     void read_available() {
         for (;;) {
-            const std::size_t kept = received_.size();
-            received_.resize(std::max(received_.capacity(), kept + kReadChunk));
-            const ssize_t n = receive(received_.data() + kept, received_.size() - kept);
+            const auto [scratch, room] = poller_.read_scratch();
+            const ssize_t n = receive(scratch, room);
             if (n < 0) {
-                received_.resize(kept);
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                     return;  // more on a later step or edge
                 return broken(errno, "read");
             }
-            received_.resize(kept + static_cast<std::size_t>(n));
             // A kept connection the server closed before any reply.
-            if (n == 0 && kept == 0 && reused_) return broken(ECONNRESET, "read");
+            if (n == 0 && received_.empty() && reused_) return broken(ECONNRESET, "read");
+            received_.append(scratch, static_cast<std::size_t>(n));
             if (!on_received(probe_, n == 0)) return;
         }
     }
@@ -439,7 +440,8 @@ class TlsHttpCheck final : public HttpCheckBase {
         SSL* ssl = tls_->native_handle();
         std::optional<std::string> server_name;
         if (http_.enable_sni) {
-            server_name = http_.sni_name ? *http_.sni_name : host_for(http_.urls[url_index_]);
+            server_name =
+                http_.sni_name ? *http_.sni_name : std::string(host_for(http_.urls[url_index_]));
             // SSL_set_tlsext_host_name is a macro with a C cast; this is what it expands to.
             SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                      server_name->data());

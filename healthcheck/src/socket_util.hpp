@@ -16,6 +16,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -281,7 +282,16 @@ class ProbePoller final : public boost::asio::execution_context::service {
         }
     }
 
+    /// One read's buffer, for the loop's thread: a reader appends what it
+    /// got to its own buffer, which then holds the reply's bytes only (no
+    /// chunk allocated and zero-filled per read).
+    [[nodiscard]] std::pair<char*, std::size_t> read_scratch() {
+        if (!read_scratch_) read_scratch_ = std::make_unique<char[]>(kReadScratch);
+        return {read_scratch_.get(), kReadScratch};
+    }
+
   private:
+    static constexpr std::size_t kReadScratch = 64 * 1024;  // a loopback segment
     struct Slot {
         Waiter* waiter = nullptr;
         std::uint32_t generation = 0;
@@ -420,6 +430,7 @@ class ProbePoller final : public boost::asio::execution_context::service {
     boost::asio::steady_timer grid_timer_;
     std::vector<GridWatch> on_grid_;
     std::vector<GridWatch> grid_scratch_;  // the step's watches, while poll_grid() runs
+    std::unique_ptr<char[]> read_scratch_;
     bool grid_armed_ = false;
     std::size_t active_ = 0;  ///< watches not yet reported or forgotten
     bool waiting_ = false;
