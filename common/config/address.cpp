@@ -27,8 +27,21 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 
 std::string IpAddress::to_string() const {
     char buffer[INET6_ADDRSTRLEN] = {};
-    inet_ntop(is_v6() ? AF_INET6 : AF_INET, bytes.data(), buffer, sizeof buffer);
-    return buffer;
+    if (is_v6()) {
+        inet_ntop(AF_INET6, bytes.data(), buffer, sizeof buffer);
+        return buffer;
+    }
+    // Dotted quad by hand: glibc's inet_ntop formats it with sprintf, and
+    // a reload of 37,000 real servers formats their keys several times.
+    char* out = buffer;
+    for (std::size_t i = 0; i < 4; ++i) {
+        if (i > 0) *out++ = '.';
+        const unsigned octet = bytes[i];
+        if (octet >= 100) *out++ = static_cast<char>('0' + octet / 100);
+        if (octet >= 10) *out++ = static_cast<char>('0' + octet / 10 % 10);
+        *out++ = static_cast<char>('0' + octet % 10);
+    }
+    return {buffer, static_cast<std::size_t>(out - buffer)};
 }
 
 bool IpAddress::is_multicast() const {

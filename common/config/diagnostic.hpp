@@ -18,7 +18,7 @@ namespace ipvsctl::config {
 /// time and memory of loading a file with 200,000 lines.
 class FileName {
   public:
-    FileName() : name_(&intern({})) {}
+    FileName() : name_(&empty()) {}
     FileName(std::string_view name) : name_(&intern(name)) {}                // NOLINT: implicit
     FileName(const std::string& name) : FileName(std::string_view(name)) {}  // NOLINT
     FileName(const char* name) : FileName(std::string_view(name)) {}         // NOLINT
@@ -33,6 +33,12 @@ class FileName {
   private:
     /// The one stored copy of NAME; never freed, the set of file names is small.
     static const std::string& intern(std::string_view name);
+    /// intern({}) once: every default-made location (most tokens,
+    /// statements and objects start as one) would otherwise take the lock.
+    static const std::string& empty() {
+        static const std::string& name = intern({});
+        return name;
+    }
     const std::string* name_;
 };
 

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The untyped layer: comments, quotes, blocks, includes, conditionals, parameters.
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "config/address.hpp"
 #include "config/syntax.hpp"
 #include "helpers.hpp"
 
@@ -251,4 +255,51 @@ TEST_CASE("a missing file is an error, not an exception", "[syntax]") {
     CHECK(messages(result) ==
           std::vector<std::string>{"/nonexistent/ipvsctl.conf:1:1: cannot open "
                                    "'/nonexistent/ipvsctl.conf': No such file or directory"});
+}
+
+TEST_CASE("a file is read whole: regular, empty, or not regular (a pipe)", "[syntax]") {
+    TempDir dir;
+    // Larger than any one read() of a pipe, with a last line that ends at
+    // the file's end.
+    std::string text = "global_defs {\n  router_id big\n}\n";
+    for (int i = 0; i < 2000; ++i)
+        text += "vrrp_script s" + std::to_string(i) + " {\n  script /bin/s" + std::to_string(i) +
+                "\n}\n";
+    dir.write("big.conf", text);
+    const auto regular = ipvsctl::config::load_config(dir.path / "big.conf");
+    INFO(joined(regular));
+    REQUIRE(regular.ok());
+    REQUIRE(regular.config->vrrp_scripts.size() == 2000);
+    CHECK(regular.config->vrrp_scripts.back().script == "/bin/s1999");
+
+    dir.write("empty.conf", "");
+    CHECK(ipvsctl::config::load_config(dir.path / "empty.conf").ok());
+
+    const auto fifo = dir.path / "pipe.conf";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::thread writer([&] { std::ofstream(fifo) << text; });
+    const auto piped = ipvsctl::config::load_config(fifo);
+    writer.join();
+    INFO(joined(piped));
+    REQUIRE(piped.ok());
+    CHECK(piped.config->vrrp_scripts.size() == 2000);
+}
+
+TEST_CASE("IPv4 addresses format as dotted quads, as inet_ntop does", "[syntax]") {
+    for (const unsigned first : {0U, 1U, 9U, 10U, 99U, 100U, 199U, 200U, 255U}) {
+        for (unsigned octet = 0; octet < 256; ++octet) {
+            ipvsctl::config::IpAddress address;
+            address.family = ipvsctl::config::AddressFamily::inet;
+            address.bytes[0] = static_cast<std::uint8_t>(first);
+            address.bytes[1] = static_cast<std::uint8_t>(octet);
+            address.bytes[2] = static_cast<std::uint8_t>(255 - octet);
+            address.bytes[3] = static_cast<std::uint8_t>(octet * 7);
+            char expected[INET_ADDRSTRLEN] = {};
+            ::inet_ntop(AF_INET, address.bytes.data(), expected, sizeof expected);
+            REQUIRE(address.to_string() == expected);
+        }
+    }
+    const auto v6 = ipvsctl::config::IpAddress::parse("2001:db8::10");
+    REQUIRE(v6);
+    CHECK(v6->to_string() == "2001:db8::10");
 }
