@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -216,11 +217,11 @@ struct Lines {
     std::size_t pos = 0;     ///< where the next line starts
     std::size_t number = 0;  ///< lines taken so far: the last one's 1-based number
 
+    /// Whether no line is left: nothing, or only a last "\r" (no search
+    /// for the next line end, which take() does).
     [[nodiscard]] bool done() const {
-        if (pos > content.size()) return true;
-        if (content.find('\n', pos) != std::string_view::npos) return false;
-        const std::string_view rest = content.substr(pos);
-        return rest.empty() || rest == "\r";
+        if (pos >= content.size()) return true;
+        return content.size() - pos == 1 && content[pos] == '\r';
     }
     std::string_view take() {
         auto end = content.find('\n', pos);
@@ -236,6 +237,15 @@ struct Lines {
 bool has_wildcard(std::string_view pattern) {
     return pattern.find_first_of("*?[{") != std::string_view::npos;
 }
+
+/// The characters that matter to a block's shape outside quotes: quotes,
+/// comment starts and braces.
+constexpr auto kBlockSyntax = [] {
+    std::array<bool, 256> table{};
+    for (const char c : {'"', '\'', '#', '!', '{', '}'})
+        table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
 
 /// One open file: its lines and where we are in them.
 struct FileContext {
@@ -443,6 +453,7 @@ class Reader {
                     if (!is_space(c)) return std::nullopt;
                     continue;
                 }
+                if (!kBlockSyntax[static_cast<unsigned char>(c)]) continue;  // most characters
                 if (c == '"' || c == '\'') {
                     quote = c;
                 } else if (c == '#' || c == '!') {
