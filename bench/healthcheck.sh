@@ -216,9 +216,12 @@ run_checks() {  # run_checks DAEMON CHECK
     t1=$(now)
     local ready
     ready=$(echo "$t1 - $t0" | bc -l)
-    # First round of checks done (first checks fall within warmup, default
-    # one delay_loop); with kept connections, every one of them opened.
-    if [ "$check" = http-reuse ]; then sleep $((2 * delay_loop + 10)); else sleep $((delay_loop + 10)); fi
+    # First round of checks done: a first check waits its spread over the
+    # interval plus a random warmup (default one delay_loop), up to two
+    # intervals in all. Sooner, the responder would time an address's
+    # first check in the window against the previous daemon's last one
+    # (seen as probe gaps of tens of seconds after another daemon's run).
+    sleep $((2 * delay_loop + 10))
     pids=$(pids_of "$daemon_pid")
     local within0="" within1=""
     local stalls0=""
