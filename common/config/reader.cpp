@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -317,6 +318,9 @@ class Reader {
             ::close(fd);
             return false;
         }
+        // Unmapped however read_text() ends (it may throw: bad_alloc).
+        const auto unmap = [room](void* address) { ::munmap(address, room); };
+        const std::unique_ptr<void, decltype(unmap)> mapping(mapped, unmap);
         char* buffer = static_cast<char*>(mapped);
         std::size_t size = 0;
         bool failed = false;
@@ -333,7 +337,6 @@ class Reader {
         const bool whole =
             !failed && size < room && size == static_cast<std::size_t>(status.st_size);
         if (whole) read_text({buffer, size}, path.string(), depth);
-        ::munmap(mapped, room);
         return whole;
     }
 
